@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make run` and `make test` (see README.md).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+DEVSTACK := $(BIN)/python -m ukbot.devstack
+export XDG_RUNTIME_DIR ?= /tmp/ukbot-runtime-$(shell id -u)
+
+.PHONY: setup run test lint format migrations bench-eventbus clean
+
+$(STAMP):
+	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+setup: $(STAMP)
+
+run: setup
+	$(DEVSTACK) run
+
+lint: setup
+	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: lint
+	$(DEVSTACK) exec -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations: setup
+	$(DEVSTACK) exec -- $(BIN)/python manage.py makemigrations
+
+bench-eventbus: setup
+	$(DEVSTACK) exec -- $(BIN)/python bench/eventbus.py
+
+clean:
+	rm -rf $(VENV) var

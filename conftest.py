@@ -1,0 +1,11 @@
+"""Project-wide fixtures. Tests run against the PostgreSQL and Redis named by DATABASE_URL / REDIS_URL."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Argon2 is deliberately slow; tests that are not about hashing should not pay for it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

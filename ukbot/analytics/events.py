@@ -1,0 +1,1 @@
+"""`analytics` publishes no events (DESIGN §3): it only consumes them."""

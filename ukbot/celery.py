@@ -1,0 +1,55 @@
+"""The Celery application: configuration from Django settings, tasks from every app's ``tasks.py``."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from celery.signals import task_postrun, task_prerun
+
+from ukbot.core.env import exit_on_config_error
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ukbot.settings")
+
+app = Celery("ukbot")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def _load_settings() -> None:
+    from django.conf import settings
+
+    settings.INSTALLED_APPS  # noqa: B018 - touching settings validates the environment
+
+
+@app.on_configure.connect
+def _validate_environment(sender: Celery, **kwargs) -> None:
+    # Worker and beat read settings here first: a bad variable stops them with one line, not a traceback.
+    exit_on_config_error(_load_settings)
+
+
+@app.on_after_finalize.connect
+def _beat_schedule(sender: Celery, **kwargs) -> None:
+    from django.conf import settings
+
+    sender.conf.beat_schedule = {
+        "events-sweep": {"task": "ukbot.core.sweep_events", "schedule": float(settings.EVENTS_SWEEP_SECONDS)},
+        "idempotency-expiry": {"task": "ukbot.core.expire_idempotency_keys", "schedule": 3600.0},
+        **settings.CELERY_BEAT_SCHEDULE,
+    }
+
+
+@task_prerun.connect
+def _trace_in(task_id=None, task=None, **kwargs) -> None:
+    from ukbot.core.tracing import set_trace_id
+
+    task.request.trace_token = set_trace_id(task_id)
+
+
+@task_postrun.connect
+def _trace_out(task=None, **kwargs) -> None:
+    from ukbot.core.tracing import reset_trace_id
+
+    token = getattr(task.request, "trace_token", None)
+    if token is not None:
+        reset_trace_id(token)

@@ -1,0 +1,79 @@
+"""PostgreSQL backend that understands schema-qualified table names (``'requests"."request'``).
+
+Django's stock introspection only sees tables visible on ``search_path`` and matches ``relname`` against the whole
+``db_table`` string, so ``flush`` (used by TransactionTestCase), sequence resets and constraint look-ups during
+migrations silently miss tables in app schemas. This backend lists every table of every non-system schema under
+its qualified name and, for per-table look-ups, puts the table's schema first on ``search_path`` while it asks.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.db.backends.postgresql import base, introspection
+
+from ukbot.core.db import split_table
+
+
+class DatabaseIntrospection(introspection.DatabaseIntrospection):
+    def get_table_list(self, cursor):
+        cursor.execute(
+            """
+            SELECT
+                CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '"."' || c.relname END,
+                CASE
+                    WHEN c.relispartition THEN 'p'
+                    WHEN c.relkind IN ('m', 'v') THEN 'v'
+                    ELSE 't'
+                END,
+                obj_description(c.oid, 'pg_class')
+            FROM pg_catalog.pg_class c
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('f', 'm', 'p', 'r', 'v')
+                AND n.nspname NOT IN ('pg_catalog', 'pg_toast', 'information_schema')
+                AND n.nspname NOT LIKE 'pg_temp_%%'
+                AND n.nspname NOT LIKE 'pg_toast_temp_%%'
+                AND (n.nspname <> 'public' OR pg_catalog.pg_table_is_visible(c.oid))
+            """
+        )
+        return [introspection.TableInfo(*row) for row in cursor.fetchall() if row[0] not in self.ignored_tables]
+
+    @contextmanager
+    def _schema_first(self, cursor, table_name):
+        schema, table = split_table(table_name)
+        if schema == "public":
+            yield table
+            return
+        cursor.execute("SELECT current_setting('search_path')")
+        previous = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('search_path', %s, false)", [f'"{schema}", {previous}'])
+        try:
+            yield table
+        finally:
+            cursor.execute("SELECT set_config('search_path', %s, false)", [previous])
+
+    def get_table_description(self, cursor, table_name):
+        with self._schema_first(cursor, table_name) as table:
+            return super().get_table_description(cursor, table)
+
+    def get_sequences(self, cursor, table_name, table_fields=()):
+        with self._schema_first(cursor, table_name) as table:
+            sequences = super().get_sequences(cursor, table, table_fields)
+        # Callers reset sequences through pg_get_serial_sequence(table), so hand back the qualified name.
+        return [{**seq, "table": table_name} for seq in sequences]
+
+    def get_relations(self, cursor, table_name):
+        with self._schema_first(cursor, table_name) as table:
+            return super().get_relations(cursor, table)
+
+    def get_primary_key_columns(self, cursor, table_name):
+        with self._schema_first(cursor, table_name) as table:
+            return super().get_primary_key_columns(cursor, table)
+
+    def get_constraints(self, cursor, table_name):
+        with self._schema_first(cursor, table_name) as table:
+            return super().get_constraints(cursor, table)
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    introspection_class = DatabaseIntrospection

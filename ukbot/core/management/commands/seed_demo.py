@@ -1,0 +1,25 @@
+"""Load demo data: every app that has a ``demo.py`` with ``seed()`` adds its part, idempotently."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+
+class Command(BaseCommand):
+    help = "Load idempotent demo data from each app's demo.seed()."
+
+    def handle(self, *args, **options) -> None:
+        seeded = []
+        for config in apps.get_app_configs():
+            module_name = f"{config.name}.demo"
+            if not config.name.startswith("ukbot.") or find_spec(module_name) is None:
+                continue
+            with transaction.atomic():
+                import_module(module_name).seed()
+            seeded.append(config.label)
+        self.stdout.write(f"demo data: {', '.join(seeded) if seeded else 'no app has demo data yet'}")

