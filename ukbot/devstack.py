@@ -81,7 +81,8 @@ class Redis:
         import redis
 
         try:
-            return bool(redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1).ping())
+            with redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1) as client:
+                return bool(client.ping())
         except (redis.RedisError, OSError):
             return False
 
@@ -123,8 +124,22 @@ class Redis:
         log = (data / "redis.log").read_text()[-2000:] if (data / "redis.log").exists() else ""
         raise RuntimeError(f"embedded Redis did not start; its log ends with:\n{log}")
 
+    def _other_clients(self) -> int:
+        import redis
+
+        try:
+            with redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1) as client:
+                return max(0, len(client.client_list()) - 1)
+        except (redis.RedisError, OSError):
+            return 0
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            if self._other_clients():
+                # Another devstack (make run beside make test) still uses it; the next devstack reuses it.
+                _say(f"leaving Redis running at {self.socket}: other clients are connected")
+                self.process = None
+                return
             self.process.terminate()
             try:
                 self.process.wait(timeout=15)

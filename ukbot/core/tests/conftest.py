@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+from urllib.parse import quote
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -28,3 +31,19 @@ def effects(transactional_db):
 def fast_retries(settings):
     settings.EVENTS_BACKOFF_BASE_SECONDS = 0
     settings.EVENTS_MAX_ATTEMPTS = 3
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """Environment for a child process (relay, worker) that must use this test run's database."""
+    db = connection.settings_dict
+    host = quote(db["HOST"] or "localhost", safe="")
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{quote(db['USER'] or 'postgres')}@{host}{port}/{db['NAME']}",
+        "EVENTS_EXTRA_HANDLER_MODULES": "ukbot.core.tests.bus_handlers",
+        **extra,
+    }
+    if db.get("PASSWORD"):
+        env["PGPASSWORD"] = db["PASSWORD"]
+    return env

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from ukbot.core.events import publish, registry
 from ukbot.core.events.relay import drain, relay_batch, status_counts
 from ukbot.core.models import Delivery, InboxEntry, OutboxEvent
 from ukbot.core.tests.bus_handlers import THING_HAPPENED, THING_IGNORED
+from ukbot.core.tests.conftest import subprocess_env
 
 ROOT = Path(__file__).resolve().parents[3]
 HANDLERS = ("ukbot.core.tests.bus_handlers.first", "ukbot.core.tests.bus_handlers.second")
@@ -108,17 +108,7 @@ def test_inbox_keeps_a_redelivered_event_from_running_twice(effects):
 
 
 def _relay_subprocess(*, crash: bool) -> subprocess.CompletedProcess:
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'].replace('/', '%2F') or 'localhost'}"
-        + (f":{db['PORT']}" if db["PORT"] else "")
-        + f"/{db['NAME']}",
-        "EVENTS_EXTRA_HANDLER_MODULES": "ukbot.core.tests.bus_handlers",
-        "BUS_TEST_CRASH": "1" if crash else "0",
-    }
-    if db.get("PASSWORD"):
-        env["PGPASSWORD"] = db["PASSWORD"]
+    env = subprocess_env(BUS_TEST_CRASH="1" if crash else "0")
     code = (
         "import django; django.setup()\n"
         "from ukbot.core.events.relay import relay_batch\n"
