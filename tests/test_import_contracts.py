@@ -1,0 +1,67 @@
+"""The import-linter contracts catch what they exist to catch: each test breaks one rule in a scratch copy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LINT = Path(sys.executable).parent / "lint-imports"
+
+
+def _scratch_tree(tmp_path: Path) -> Path:
+    for package in ("ukbot", "bot"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "tests"))
+    shutil.copy(ROOT / ".importlinter", tmp_path / ".importlinter")
+    return tmp_path
+
+
+def _lint(tree: Path) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    return subprocess.run([str(LINT), "--no-cache"], cwd=tree, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_the_real_tree_keeps_every_contract(tmp_path):
+    result = _lint(_scratch_tree(tmp_path))
+    assert result.returncode == 0, result.stdout
+    assert "0 broken" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "broken_contract"),
+    [
+        (
+            "ukbot/users/services.py",
+            "from ukbot.requests import models\n",
+            "The nine domain apps are independent",
+        ),
+        (
+            "ukbot/users/services.py",
+            "from ukbot.requests import selectors\n",
+            "The nine domain apps are independent",
+        ),
+        ("ukbot/core/helpers.py", "from ukbot.users import public\n", "The shared kernel imports no app"),
+        ("bot/handlers_scratch.py", "from ukbot.auth import models\n", "never models"),
+        ("ukbot/requests/notify.py", "import aiogram\n", "aiogram stays in the bot"),
+        ("ukbot/core/helpers.py", "import bot\n", "bot sits above the apps"),
+    ],
+)
+def test_a_broken_rule_is_reported(tmp_path, path, source, broken_contract):
+    tree = _scratch_tree(tmp_path)
+    # the imported module must exist for import-linter to see the edge
+    for needed in ("ukbot/requests/models.py", "ukbot/requests/selectors.py"):
+        (tree / needed).touch()
+    (tree / path).write_text(source)
+    result = _lint(tree)
+    assert result.returncode != 0
+    broken = result.stdout.split("Broken contracts")[-1]
+    assert broken_contract in broken, result.stdout
+    # the door that is allowed stays open
+    (tree / path).write_text("from ukbot.requests import events, public\n" if "users" in path else "")
+    if "users" in path:
+        assert _lint(tree).returncode == 0
