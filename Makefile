@@ -4,12 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEVSTACK := $(BIN)/python -m ukbot.devstack
-export XDG_RUNTIME_DIR ?= /tmp/ukbot-runtime-$(shell id -u)
 
 .PHONY: setup run test lint format migrations bench-eventbus clean
 
 $(STAMP):
-	@mkdir -p -m 700 $(XDG_RUNTIME_DIR)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -48,9 +48,12 @@ class Postgres:
         self.server = None
 
     def start(self) -> str:
-        import warnings
-
-        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")  # pgserver's lock dir; /tmp is fine
+        # pgserver keeps an inter-process lock in the user's runtime dir; give it a private one if there is none.
+        runtime = os.environ.get("XDG_RUNTIME_DIR")
+        if not runtime or not os.path.isdir(runtime):
+            runtime = os.path.join(tempfile.gettempdir(), f"ukbot-runtime-{os.getuid()}")
+            os.makedirs(runtime, mode=0o700, exist_ok=True)
+            os.environ["XDG_RUNTIME_DIR"] = runtime
         import pgserver
 
         pgdata = VAR / "pgdata"
