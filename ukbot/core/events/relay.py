@@ -28,13 +28,22 @@ from ukbot.core.events.registry import registry
 
 logger = logging.getLogger(__name__)
 
+# Due deliveries, skipping those queued behind an earlier one of their stream that waits for a retry: without
+# that, a long stream stuck behind one retry would fill every batch and starve all other streams.
 _CLAIM = """
+    WITH waiting AS (
+        SELECT handler, aggregate, min(id) AS first_id
+        FROM "core"."delivery"
+        WHERE status = 'pending' AND available_at > %(now)s AND aggregate <> ''
+        GROUP BY handler, aggregate
+    )
     SELECT d.id, d.event_id, d.handler, d.aggregate, d.attempts
     FROM "core"."delivery" d
-    WHERE d.status = 'pending' AND d.available_at <= %s
+    LEFT JOIN waiting w ON w.handler = d.handler AND w.aggregate = d.aggregate
+    WHERE d.status = 'pending' AND d.available_at <= %(now)s AND (w.first_id IS NULL OR d.id < w.first_id)
     ORDER BY d.id
-    LIMIT %s
-    FOR UPDATE SKIP LOCKED
+    LIMIT %(limit)s
+    FOR UPDATE OF d SKIP LOCKED
 """
 # The earliest pending delivery of each claimed (handler, aggregate) that this batch did not claim.
 _BLOCKERS = """
@@ -94,7 +103,7 @@ def relay_batch(*, batch_size: int | None = None) -> BatchResult:
     result = BatchResult()
     with transaction.atomic(), connection.cursor() as cursor:
         now = timezone.now()
-        cursor.execute(_CLAIM, [now, batch_size])
+        cursor.execute(_CLAIM, {"now": now, "limit": batch_size})
         claimed = cursor.fetchall()
         result.claimed = len(claimed)
         if not claimed:

@@ -224,6 +224,20 @@ def test_a_retried_event_holds_back_later_events_of_its_aggregate(effects, setti
     assert firsts == [blocked.id, later.id]
 
 
+def test_a_long_stream_behind_a_retry_does_not_starve_other_streams(effects, settings):
+    settings.EVENTS_BACKOFF_BASE_SECONDS = 3600
+    with transaction.atomic():
+        publish(THING_HAPPENED, subject="stuck", data={"fail": {"first": 1}})
+        for i in range(30):
+            publish(THING_HAPPENED, subject="stuck", data={"i": i})
+        free = publish(THING_HAPPENED, subject="free", data={})
+    relay_batch(batch_size=10)  # the retry is now pending for an hour
+    # when later batches of 10 run, the 30 queued behind the retry are passed over, not claimed again and again
+    for _ in range(5):
+        relay_batch(batch_size=10)
+    assert (free.id, "first") in {(e, h) for e, h, *_ in effects()}
+
+
 def test_a_dead_letter_stops_holding_back_its_aggregate(effects, fast_retries):
     with transaction.atomic():
         poison = publish(THING_HAPPENED, subject="agg", data={"fail": {"first": 99}})
