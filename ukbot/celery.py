@@ -35,6 +35,7 @@ def _beat_schedule(sender: Celery, **kwargs) -> None:
     sender.conf.beat_schedule = {
         "events-sweep": {"task": "ukbot.core.sweep_events", "schedule": float(settings.EVENTS_SWEEP_SECONDS)},
         "idempotency-expiry": {"task": "ukbot.core.expire_idempotency_keys", "schedule": 3600.0},
+        "events-retention": {"task": "ukbot.core.purge_delivered_events", "schedule": 86400.0},
         **settings.CELERY_BEAT_SCHEDULE,
     }
 

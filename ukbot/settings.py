@@ -174,6 +174,7 @@ EVENTS_BACKOFF_BASE_SECONDS = env_int("EVENTS_BACKOFF_BASE_SECONDS", 2, minimum=
 EVENTS_BACKOFF_MAX_SECONDS = env_int("EVENTS_BACKOFF_MAX_SECONDS", 3600, minimum=1)
 EVENTS_RELAY_BATCH = env_int("EVENTS_RELAY_BATCH", 500, minimum=1)
 EVENTS_SWEEP_SECONDS = env_int("EVENTS_SWEEP_SECONDS", 5, minimum=1)
+EVENTS_RETENTION_DAYS = env_int("EVENTS_RETENTION_DAYS", 30, minimum=1)
 
 
 # --- i18n, time ---------------------------------------------------------------------------------------------

@@ -20,6 +20,17 @@ def sweep_events() -> int:
     return drain(max_seconds=20.0)
 
 
+@shared_task(name="ukbot.core.purge_delivered_events", ignore_result=True)
+def purge_delivered_events() -> int:
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from ukbot.core.events.relay import purge_delivered
+
+    return purge_delivered(older_than=timedelta(days=settings.EVENTS_RETENTION_DAYS))
+
+
 @shared_task(name="ukbot.core.expire_idempotency_keys", ignore_result=True)
 def expire_idempotency_keys() -> int:
     from ukbot.core.idempotency import expire_keys

@@ -214,6 +214,31 @@ def replay(*, delivery_ids: list[int]) -> int:
     return count
 
 
+def purge_delivered(*, older_than: timedelta) -> int:
+    """Delete events older than ``older_than`` whose every delivery is done; return how many events went.
+
+    Events with a pending or dead delivery stay, whatever their age, so nothing undelivered is ever lost.
+    """
+    cutoff = timezone.now() - older_than
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH gone AS (
+                SELECT o.id FROM "core"."outbox" o
+                WHERE o.time < %s
+                  AND NOT EXISTS (SELECT 1 FROM "core"."delivery" d WHERE d.event_id = o.id AND d.status <> 'done')
+            ), deliveries AS (
+                DELETE FROM "core"."delivery" d USING gone WHERE d.event_id = gone.id
+            )
+            DELETE FROM "core"."outbox" o USING gone WHERE o.id = gone.id
+            """,
+            [cutoff],
+        )
+        purged = cursor.rowcount
+        cursor.execute('DELETE FROM "core"."inbox" WHERE processed_at < %s', [cutoff])
+    return purged
+
+
 def status_counts() -> dict[str, int]:
     """Pending (due now or later), in flight (claimed by a running relay), and dead deliveries."""
     with transaction.atomic(), connection.cursor() as cursor:

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import connection, connections, transaction
 
 from ukbot.core.events import publish, registry
-from ukbot.core.events.relay import drain, relay_batch, status_counts
+from ukbot.core.events.relay import drain, purge_delivered, relay_batch, status_counts
 from ukbot.core.models import Delivery, InboxEntry, OutboxEvent
 from ukbot.core.tests.bus_handlers import THING_HAPPENED, THING_IGNORED
 from ukbot.core.tests.conftest import subprocess_env
@@ -285,3 +285,22 @@ def test_status_counts_in_flight_rows_held_by_a_running_relay(effects):
         thread.join()
     assert counts["in_flight"] == 4
     assert counts["pending"] == 6
+
+
+def test_retention_purges_only_old_fully_delivered_events(effects, fast_retries):
+    from datetime import timedelta
+
+    with transaction.atomic():
+        delivered = publish(THING_HAPPENED, subject="a", data={})
+        dead = publish(THING_HAPPENED, subject="b", data={"fail": {"first": 99}})
+        ignored = publish(THING_IGNORED, data={})
+    drain(max_seconds=10)
+    recent = _publish_many(1)[0]  # published now, not yet relayed
+    OutboxEvent.objects.exclude(id=recent.id).update(time=delivered.time - timedelta(days=40))
+
+    purged = purge_delivered(older_than=timedelta(days=30))
+
+    assert purged == 2  # the delivered one and the one nobody subscribes to
+    assert set(OutboxEvent.objects.values_list("id", flat=True)) == {dead.id, recent.id}
+    assert not OutboxEvent.objects.filter(id__in=[delivered.id, ignored.id]).exists()
+    assert Delivery.objects.filter(event_id=dead.id, status="dead").count() == 1
