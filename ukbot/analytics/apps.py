@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AnalyticsConfig(AppConfig):
     name = "ukbot.analytics"
     label = "analytics"
-    verbose_name = "Analytics and reports"
+    verbose_name = _("Analytics")

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AssignmentConfig(AppConfig):
     name = "ukbot.assignment"
     label = "assignment"
-    verbose_name = "Assignment and optimisation"
+    verbose_name = _("Assignment")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from ukbot.core.events.relay import replay
 from ukbot.core.models import Delivery, OutboxEvent
@@ -53,18 +55,31 @@ class DeliveryAdmin(admin.ModelAdmin):
     )
     actions = ["replay_dead_letters"]
 
-    @admin.display(description="event type", ordering="event__type")
+    @admin.display(description=_("event type"), ordering="event__type")
     def event_type(self, obj: Delivery) -> str:
         return obj.event.type
 
-    @admin.action(description="Replay selected dead letters")
+    @admin.action(description=_("Replay selected dead letters"))
     def replay_dead_letters(self, request, queryset) -> None:
         with transaction.atomic():
             count = replay(delivery_ids=list(queryset.filter(status=Delivery.Status.DEAD).values_list("id", flat=True)))
         skipped = queryset.count() - count
-        self.message_user(request, f"Replayed {count} dead letter(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Replayed %(count)d dead letter.", "Replayed %(count)d dead letters.", count) % {"count": count},
+            messages.SUCCESS,
+        )
         if skipped:
-            self.message_user(request, f"Skipped {skipped} that were not dead letters.", messages.WARNING)
+            self.message_user(
+                request,
+                ngettext(
+                    "Skipped %(count)d delivery that was not a dead letter.",
+                    "Skipped %(count)d deliveries that were not dead letters.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
 
     def has_add_permission(self, request) -> bool:
         return False

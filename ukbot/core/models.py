@@ -5,23 +5,27 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboxEvent(models.Model):
     """One published event in CloudEvents 1.0 shape, written in the publisher's transaction."""
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    type = models.CharField(max_length=100, db_index=True)
-    source = models.CharField(max_length=100)
-    subject = models.CharField(max_length=200, blank=True, default="")
-    time = models.DateTimeField()
-    data = models.JSONField(default=dict)
-    correlation_id = models.CharField(max_length=100, blank=True, default="")
-    sequence = models.BigIntegerField(null=True, blank=True, help_text="Position within the aggregate's stream.")
+    id = models.UUIDField(_("id"), primary_key=True, default=uuid.uuid4, editable=False)
+    type = models.CharField(_("type"), max_length=100, db_index=True)
+    source = models.CharField(_("source"), max_length=100)
+    subject = models.CharField(_("subject"), max_length=200, blank=True, default="")
+    time = models.DateTimeField(_("time"))
+    data = models.JSONField(_("data"), default=dict)
+    correlation_id = models.CharField(_("correlation id"), max_length=100, blank=True, default="")
+    sequence = models.BigIntegerField(
+        _("sequence"), null=True, blank=True, help_text=_("Position within the aggregate's stream.")
+    )
 
     class Meta:
         db_table = 'core"."outbox'
-        verbose_name = "outbox event"
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
         indexes = [models.Index(fields=["source", "subject"], name="outbox_aggregate_idx")]
 
     def __str__(self) -> str:
@@ -32,24 +36,25 @@ class Delivery(models.Model):
     """The state of one event for one subscribed handler; rows of one (handler, aggregate) are handled by id order."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "pending"
-        DONE = "done", "done"
-        DEAD = "dead", "dead letter"
+        PENDING = "pending", _("pending")
+        DONE = "done", _("done")
+        DEAD = "dead", _("dead letter")
 
-    id = models.BigAutoField(primary_key=True)
-    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
-    handler = models.CharField(max_length=200)
-    aggregate = models.CharField(max_length=300, blank=True, default="")
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    available_at = models.DateTimeField()
-    last_error = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    id = models.BigAutoField(_("id"), primary_key=True)
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("event"))
+    handler = models.CharField(_("handler"), max_length=200)
+    aggregate = models.CharField(_("aggregate"), max_length=300, blank=True, default="")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    available_at = models.DateTimeField(_("next attempt at"))
+    last_error = models.TextField(_("last error"), blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         db_table = 'core"."delivery'
-        verbose_name_plural = "deliveries"
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         constraints = [models.UniqueConstraint(fields=["event", "handler"], name="delivery_event_handler_uniq")]
         indexes = [
             models.Index(

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RequestsConfig(AppConfig):
     name = "ukbot.requests"
     label = "requests"
-    verbose_name = "Requests: the request lifecycle"
+    verbose_name = _("Requests")

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class UsersConfig(AppConfig):
     name = "ukbot.users"
     label = "users"
-    verbose_name = "Users: profiles, places, roles, verification"
+    verbose_name = _("Users")
