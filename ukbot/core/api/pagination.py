@@ -6,6 +6,8 @@ from django.conf import settings
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from ukbot.core.api.renderers import mark_enveloped
+
 
 class PagePagination(PageNumberPagination):
     page_query_param = "page"
@@ -16,7 +18,7 @@ class PagePagination(PageNumberPagination):
         return settings.API_MAX_PER_PAGE
 
     def get_paginated_response(self, data) -> Response:
-        return Response(
+        response = Response(
             {
                 "data": data,
                 "meta": {
@@ -31,6 +33,7 @@ class PagePagination(PageNumberPagination):
                 },
             }
         )
+        return mark_enveloped(response)  # already data/meta/links: the renderer must not wrap it again
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         return {

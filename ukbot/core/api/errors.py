@@ -1,0 +1,206 @@
+"""The error envelope of DESIGN §8 for every error an API client can meet.
+
+``exception_handler`` (DRF's ``EXCEPTION_HANDLER``) answers AppError, every DRF exception and the Django ones that
+reach a view; anything else becomes INTERNAL_ERROR, logged with its traceback. The ``page_not_found`` /
+``server_error`` / ``bad_request`` / ``permission_denied`` views are Django's ``handler404`` etc.: JSON for paths
+under ``/api/``, Django's HTML pages elsewhere (admin).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from django.views import defaults
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
+from rest_framework.views import set_rollback
+
+from ukbot.core.errors import ERROR_CODES, AppError, ErrorDetail
+from ukbot.core.tracing import current_trace_id
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/"
+
+# DRF exception classes and the code each stands for; the first match in this order wins.
+_DRF_CODES: tuple[tuple[type[exceptions.APIException], str], ...] = (
+    (exceptions.ValidationError, "VALIDATION_ERROR"),
+    (exceptions.ParseError, "PARSE_ERROR"),
+    (exceptions.AuthenticationFailed, "AUTHENTICATION_FAILED"),
+    (exceptions.NotAuthenticated, "NOT_AUTHENTICATED"),
+    (exceptions.PermissionDenied, "PERMISSION_DENIED"),
+    (exceptions.NotFound, "NOT_FOUND"),
+    (exceptions.MethodNotAllowed, "METHOD_NOT_ALLOWED"),
+    (exceptions.NotAcceptable, "NOT_ACCEPTABLE"),
+    (exceptions.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE"),
+    (exceptions.Throttled, "THROTTLED"),
+)
+# Any other APIException (ours or a library's) is named by its status.
+_STATUS_CODES = {
+    400: "BAD_REQUEST",
+    401: "AUTHENTICATION_FAILED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "UNPROCESSABLE",
+    429: "THROTTLED",
+    503: "SERVICE_UNAVAILABLE",
+}
+# Without a WWW-Authenticate challenge DRF would turn 401 into 403; the API's scheme is the JWT bearer token.
+DEFAULT_AUTH_CHALLENGE = 'Bearer realm="api"'
+
+
+def error_body(code: str, message: str, details: list[ErrorDetail] | None = None) -> dict[str, Any]:
+    """The error envelope: ``{"error": {"code", "message", "details": [{"field", "message"}], "trace_id"}}``."""
+    return {
+        "error": {
+            "code": code,
+            "message": str(message),
+            "details": [{"field": d.field, "message": d.message} for d in details or []],
+            "trace_id": current_trace_id(),
+        }
+    }
+
+
+def error_response(code: str, message: str, details: list[ErrorDetail] | None = None, *, status: int | None = None):
+    """A plain Django JsonResponse in the envelope, for code that runs outside DRF views (middleware, handlers)."""
+    return JsonResponse(error_body(code, message, details), status=status or ERROR_CODES[code].status)
+
+
+def flatten_errors(detail: Any, path: str = "") -> Iterator[ErrorDetail]:
+    """Turn DRF's nested error structure into one (field path, message) per message, in declaration order.
+
+    ``{"items": [{}, {"qty": ["…"]}]}`` gives ``items[1].qty``; ``non_field_errors`` (and Django's ``__all__``)
+    belong to the object that holds them, which is ``None`` at the top.
+    """
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if key in (api_settings.NON_FIELD_ERRORS_KEY, "__all__"):
+                child = path
+            elif isinstance(key, int):  # ListField and DictField report children by index
+                child = f"{path}[{key}]"
+            else:
+                child = f"{path}.{key}" if path else str(key)
+            yield from flatten_errors(value, child)
+    elif isinstance(detail, list | tuple):
+        for index, item in enumerate(detail):
+            if isinstance(item, dict | list | tuple):
+                yield from flatten_errors(item, f"{path}[{index}]")  # a many=True child; {} when it was valid
+            else:
+                yield ErrorDetail(field=path or None, message=str(item))
+    else:
+        yield ErrorDetail(field=path or None, message=str(detail))
+
+
+def _message(detail: Any, default: str) -> str:
+    if isinstance(detail, dict):  # e.g. simplejwt's {"detail": …, "code": …, "messages": […]}
+        return str(detail.get("detail", default))
+    if isinstance(detail, list):
+        return str(detail[0]) if detail else default
+    return str(detail)
+
+
+def _drf_code(exc: exceptions.APIException) -> str:
+    for cls, code in _DRF_CODES:
+        if isinstance(exc, cls):
+            return code
+    return _STATUS_CODES.get(exc.status_code, "INTERNAL_ERROR" if exc.status_code >= 500 else "BAD_REQUEST")
+
+
+def _describe(exc: Exception) -> tuple[str, int, str, list[ErrorDetail], dict[str, str]]:
+    """(code, status, message, details, headers) for an exception; raises nothing."""
+    if isinstance(exc, AppError):
+        return exc.code, exc.status, exc.message, exc.details, {}
+    if isinstance(exc, Http404 | ObjectDoesNotExist):
+        # Their messages name models and lookups; the client learns nothing from them.
+        return "NOT_FOUND", 404, _("Not found."), [], {}
+    if isinstance(exc, DjangoPermissionDenied):
+        return "PERMISSION_DENIED", 403, _("You do not have permission to perform this action."), [], {}
+    if isinstance(exc, DjangoValidationError):
+        return "VALIDATION_ERROR", 400, _("Invalid input."), list(flatten_errors(as_serializer_error(exc))), {}
+    if isinstance(exc, RequestDataTooBig):
+        return "PAYLOAD_TOO_LARGE", 413, _("The request body is too large."), [], {}
+    if isinstance(exc, SuspiciousOperation):
+        # Django answers these with 400 and reports them to its security logger; so do we.
+        logging.getLogger(f"django.security.{type(exc).__name__}").error(str(exc))
+        return "BAD_REQUEST", 400, _("Bad request."), [], {}
+    if isinstance(exc, exceptions.APIException):
+        code = _drf_code(exc)
+        status = exc.status_code
+        headers: dict[str, str] = {}
+        details: list[ErrorDetail] = []
+        if code == "VALIDATION_ERROR":
+            return code, status, _("Invalid input."), list(flatten_errors(exc.detail)), headers
+        if code in ("NOT_AUTHENTICATED", "AUTHENTICATION_FAILED"):
+            status = 401
+            headers["WWW-Authenticate"] = getattr(exc, "auth_header", None) or DEFAULT_AUTH_CHALLENGE
+        if getattr(exc, "wait", None):
+            retry_after = f"{int(exc.wait)}"
+            headers["Retry-After"] = retry_after
+            details.append(ErrorDetail(field="retry_after", message=retry_after))
+        return code, status, _message(exc.detail, str(exc.default_detail)), details, headers
+    return "INTERNAL_ERROR", 500, _("Internal server error."), [], {}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """DRF's EXCEPTION_HANDLER: answer every exception raised in an API view with the error envelope."""
+    code, status, message, details, headers = _describe(exc)
+    if status >= 500:
+        view = context.get("view")
+        request = context.get("request")
+        logger.error(
+            "Unhandled error in %s %s (%s)",
+            getattr(request, "method", "?"),
+            getattr(request, "path", "?"),
+            type(view).__name__ if view is not None else "?",
+            exc_info=exc,
+            extra={"error_code": code},
+        )
+    set_rollback()
+    return Response(error_body(code, message, details), status=status, headers=headers)
+
+
+# --- Django's handler400/403/404/500: JSON under /api/, HTML elsewhere --------------------------------------------
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        if isinstance(exception, RequestDataTooBig):
+            return error_response("PAYLOAD_TOO_LARGE", _("The request body is too large."))
+        return error_response("BAD_REQUEST", _("Bad request."))
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return error_response("PERMISSION_DENIED", _("You do not have permission to perform this action."))
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return error_response("NOT_FOUND", _("Not found."))
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return error_response("INTERNAL_ERROR", _("Internal server error."))
+    return defaults.server_error(request)

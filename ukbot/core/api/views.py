@@ -1,0 +1,43 @@
+"""Base classes for API operations (STYLE: one ``<Entity><Action>Api`` class per operation).
+
+Every API view derives from one of these, so each gets the conventions of DESIGN §8 without asking: the
+envelope and error format (from settings), ``Idempotency-Key`` on writes (:class:`IdempotencyMixin`), and for
+lists pagination, django-filter filtering, search and ordering. ``test_api_conventions`` walks the URLconf and
+fails for an API view that skips them.
+"""
+
+from __future__ import annotations
+
+from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ukbot.core.idempotency import IdempotencyMixin
+
+
+class Api(IdempotencyMixin, APIView):
+    """An operation: validate input with ``InputSerializer``, call one service, answer with ``OutputSerializer``."""
+
+
+class ListApi(IdempotencyMixin, generics.GenericAPIView):
+    """GET a paginated list: ``?page=&per_page=`` (capped at API_MAX_PER_PAGE), filters, ``?search=``, ``?ordering=``.
+
+    Subclasses set ``OutputSerializer`` and ``get_queryset()`` (calling a selector), plus whichever of
+    ``filterset_fields``/``filterset_class``, ``search_fields`` and ``ordering_fields`` they offer. Without an
+    ``?ordering=`` the list is ordered by ``ordering`` (primary key by default) so that pages are stable.
+    """
+
+    OutputSerializer: type[serializers.BaseSerializer]
+    ordering = ("pk",)
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        return self.OutputSerializer
+
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        if page is None:
+            return Response(self.OutputSerializer(queryset, many=True, context=self.get_serializer_context()).data)
+        serializer = self.OutputSerializer(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(serializer.data)

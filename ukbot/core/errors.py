@@ -1,0 +1,140 @@
+"""The one application error type and the catalogue of error codes (DESIGN §8).
+
+Services raise :class:`AppError` (or one of its subclasses) with a stable UPPER_SNAKE code; the DRF exception
+handler in :mod:`ukbot.core.api.errors` turns it into the error envelope. Every code any part of the project
+answers with is listed in :data:`ERROR_CODES`, with its HTTP status and meaning: clients may rely on them.
+This module does not need DRF, so services, tasks and the bot can raise these errors too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    status: int
+    description: str
+
+
+# The one place where codes are documented. A new code is added here, with a status and a sentence for clients.
+ERROR_CODES: dict[str, ErrorCode] = {
+    "VALIDATION_ERROR": ErrorCode(
+        400, "The input failed validation; `details` names each field (`items[0].qty`, null for the whole input)."
+    ),
+    "PARSE_ERROR": ErrorCode(400, "The request body could not be parsed (for example malformed JSON)."),
+    "BAD_REQUEST": ErrorCode(400, "The request is malformed in a way no other code describes."),
+    "NOT_AUTHENTICATED": ErrorCode(401, "No credentials were sent; authenticate and retry."),
+    "AUTHENTICATION_FAILED": ErrorCode(401, "The credentials sent are invalid or expired."),
+    "PERMISSION_DENIED": ErrorCode(403, "The caller may not perform this action on this resource."),
+    "NOT_FOUND": ErrorCode(404, "The resource does not exist or is not visible to the caller."),
+    "METHOD_NOT_ALLOWED": ErrorCode(405, "The HTTP method is not supported here; see the Allow header."),
+    "NOT_ACCEPTABLE": ErrorCode(406, "No representation matches the Accept header; the API speaks JSON."),
+    "CONFLICT": ErrorCode(409, "The request conflicts with the current state of the resource."),
+    "INVALID_TRANSITION": ErrorCode(
+        409, "The resource's status does not allow this change (e.g. closing a new request)."
+    ),
+    "IDEMPOTENCY_IN_PROGRESS": ErrorCode(
+        409, "A request with the same Idempotency-Key is still being processed; retry after it finishes."
+    ),
+    "PAYLOAD_TOO_LARGE": ErrorCode(413, "The request body exceeds the size limit."),
+    "UNSUPPORTED_MEDIA_TYPE": ErrorCode(415, "The Content-Type of the body is not accepted here."),
+    "UNPROCESSABLE": ErrorCode(422, "The input is well-formed but cannot be acted on (a business rule refuses it)."),
+    "IDEMPOTENCY_KEY_REUSED": ErrorCode(
+        422, "The Idempotency-Key was already used with another body, method or path; use a new key."
+    ),
+    "THROTTLED": ErrorCode(429, "Too many requests; wait for the seconds given in Retry-After (and `details`)."),
+    "INTERNAL_ERROR": ErrorCode(500, "An unexpected error; it was logged under the trace_id given."),
+    "SERVICE_UNAVAILABLE": ErrorCode(503, "A dependency is unavailable; retry later."),
+}
+
+_CODE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    """One problem with the input: the field path (``items[0].qty``; None for the input as a whole) and a message."""
+
+    field: str | None
+    message: str
+
+
+class AppError(Exception):
+    """An error with a stable code that the API answers in the error envelope; raise it from services."""
+
+    code: str = "BAD_REQUEST"
+    default_message: str = _("The request cannot be processed.")
+
+    def __init__(
+        self,
+        code: str | None = None,
+        message: str | None = None,
+        *,
+        status: int | None = None,
+        details: list[ErrorDetail] | dict[str | None, str] | None = None,
+    ) -> None:
+        code = code or type(self).code
+        if not _CODE.match(code) or code not in ERROR_CODES:
+            # Fail loudly in development and tests: every code a client can see is documented.
+            raise ValueError(f"undocumented error code {code!r}: add it to ukbot.core.errors.ERROR_CODES")
+        self.code = code
+        self.message = message or type(self).default_message
+        self.status = status or ERROR_CODES[code].status
+        if isinstance(details, dict):
+            details = [ErrorDetail(field=field, message=text) for field, text in details.items()]
+        self.details: list[ErrorDetail] = list(details or [])
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code!r}, {self.message!r}, status={self.status})"
+
+
+class _FixedCodeError(AppError):
+    """An AppError whose code comes from the class: ``NotFoundError("No such request.")``."""
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: list[ErrorDetail] | dict[str | None, str] | None = None,
+    ) -> None:
+        super().__init__(type(self).code, message, details=details)
+
+
+class ValidationFailedError(_FixedCodeError):
+    code = "VALIDATION_ERROR"
+    default_message = _("Invalid input.")
+
+
+class PermissionDeniedError(_FixedCodeError):
+    code = "PERMISSION_DENIED"
+    default_message = _("You do not have permission to perform this action.")
+
+
+class NotFoundError(_FixedCodeError):
+    code = "NOT_FOUND"
+    default_message = _("Not found.")
+
+
+class ConflictError(_FixedCodeError):
+    code = "CONFLICT"
+    default_message = _("The request conflicts with the current state of the resource.")
+
+
+class InvalidTransitionError(_FixedCodeError):
+    code = "INVALID_TRANSITION"
+    default_message = _("This change is not allowed in the current status.")
+
+
+class UnprocessableError(_FixedCodeError):
+    code = "UNPROCESSABLE"
+    default_message = _("The request cannot be processed.")
+
+
+def error_codes_markdown() -> str:
+    """Render the catalogue as a Markdown table (for the OpenAPI description)."""
+    rows = [f"| `{code}` | {info.status} | {info.description} |" for code, info in ERROR_CODES.items()]
+    return "\n".join(["| code | HTTP status | meaning |", "|---|---|---|", *rows])
