@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
+from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from ukbot.core.tracing import new_trace_id, reset_trace_id, set_trace_id
 
 
@@ -23,3 +30,74 @@ class TraceIdMiddleware:
             reset_trace_id(token)
         response[self.header] = trace_id
         return response
+
+
+class BodySizeLimitMiddleware:
+    """Refuse a body larger than ``settings.MAX_REQUEST_BODY_BYTES`` with 413 PAYLOAD_TOO_LARGE, before any view.
+
+    A declared Content-Length is checked without reading anything. A chunked body (no Content-Length) is read here,
+    at most one byte past the limit, when the server hands it over already de-chunked: an ASGI server, or a WSGI
+    server that sets ``wsgi.input_terminated`` (gunicorn does). The bytes read are put back as the request's
+    stream and Content-Length is filled in, so Django and DRF then see the body as if it had been declared.
+    """
+
+    chunk_size = 64 * 1024
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        limit = settings.MAX_REQUEST_BODY_BYTES
+        declared = _content_length(request)
+        if declared is not None:
+            if declared > limit:
+                return self._too_large(request, limit)
+        elif "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+            stream = self._terminated_stream(request)
+            if stream is not None:
+                body = self._read_at_most(stream, limit + 1)
+                if len(body) > limit:
+                    return self._too_large(request, limit)
+                request._stream = io.BytesIO(body)
+                request.META["CONTENT_LENGTH"] = str(len(body))
+        return self.get_response(request)
+
+    @staticmethod
+    def _terminated_stream(request):
+        if isinstance(request, ASGIRequest):
+            return request._stream  # the ASGI handler spooled the whole body; its stream has no limit
+        environ = getattr(request, "environ", {})
+        if environ.get("wsgi.input_terminated"):
+            return environ["wsgi.input"]
+        return None  # plain WSGI cannot tell where a chunked body ends; Django reads it as empty
+
+    def _read_at_most(self, stream, size: int) -> bytes:
+        parts: list[bytes] = []
+        remaining = size
+        while remaining > 0:
+            part = stream.read(min(self.chunk_size, remaining))
+            if not part:
+                break
+            parts.append(part)
+            remaining -= len(part)
+        return b"".join(parts)
+
+    @staticmethod
+    def _too_large(request, limit: int):
+        from ukbot.core.api.errors import error_response
+
+        # LocaleMiddleware has not run yet: pick the caller's language here, as it would.
+        with translation.override(translation.get_language_from_request(request)):
+            message = _("The request body exceeds the limit of %(limit)d bytes.") % {"limit": limit}
+        return error_response("PAYLOAD_TOO_LARGE", message)
+
+
+def _content_length(request) -> int | None:
+    raw = request.META.get("CONTENT_LENGTH")
+    if raw in (None, ""):
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        return None
+    return value if value >= 0 else None
