@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ukbot.core.middleware.MetricsMiddleware",  # outermost: counts and times every answer, 413s included
     "ukbot.core.middleware.TraceIdMiddleware",
     "ukbot.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
@@ -101,3 +102,31 @@ def _content_length(request) -> int | None:
     except ValueError:
         return None
     return value if value >= 0 else None
+
+
+class MetricsMiddleware:
+    """Count requests and time them by method, route pattern and status, for ``/metrics``."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from ukbot.core import metrics
+
+        started = time.perf_counter()
+        response = self.get_response(request)
+        metrics.observe_request(
+            method=request.method,
+            route=_route(request),
+            status=response.status_code,
+            seconds=time.perf_counter() - started,
+        )
+        return response
+
+
+def _route(request) -> str:
+    # The URL pattern, not the path: ids in paths would make one time series per object.
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return "<unmatched>"
+    return "/" + (match.route or match.view_name or "<unnamed>")
