@@ -298,7 +298,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "EXCEPTION_HANDLER": "ukbot.core.api.errors.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "ukbot.core.api.schema.ApiAutoSchema",
     "DEFAULT_THROTTLE_RATES": {"user": "600/min", "anon": "120/min"},
 }
 API_MAX_PER_PAGE = env_int("API_MAX_PER_PAGE", 100, minimum=1)
@@ -312,6 +312,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],  # the schema and docs are public
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ukbot.core.api.schema.add_error_catalogue",
+    ],
 }
 
 # --- logging: JSON lines with the trace id ------------------------------------------------------------------

@@ -1,10 +1,15 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from ukbot.core import health
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("ukbot.api_urls")),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Our template drops the Google Fonts links of drf-spectacular's: docs are served offline.
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"), name="redoc"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics_view, name="metrics"),

@@ -9,8 +9,6 @@ fails for an API view that skips them.
 from __future__ import annotations
 
 from rest_framework import generics, serializers
-from rest_framework.request import Request
-from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ukbot.core.idempotency import IdempotencyMixin
@@ -20,7 +18,7 @@ class Api(IdempotencyMixin, APIView):
     """An operation: validate input with ``InputSerializer``, call one service, answer with ``OutputSerializer``."""
 
 
-class ListApi(IdempotencyMixin, generics.GenericAPIView):
+class ListApi(IdempotencyMixin, generics.ListAPIView):
     """GET a paginated list: ``?page=&per_page=`` (capped at API_MAX_PER_PAGE), filters, ``?search=``, ``?ordering=``.
 
     Subclasses set ``OutputSerializer`` and ``get_queryset()`` (calling a selector), plus whichever of
@@ -33,11 +31,3 @@ class ListApi(IdempotencyMixin, generics.GenericAPIView):
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         return self.OutputSerializer
-
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(queryset)
-        if page is None:
-            return Response(self.OutputSerializer(queryset, many=True, context=self.get_serializer_context()).data)
-        serializer = self.OutputSerializer(page, many=True, context=self.get_serializer_context())
-        return self.get_paginated_response(serializer.data)
