@@ -13,7 +13,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 
-def _app_url_modules() -> list[str]:
+def app_url_modules() -> list[str]:
+    """The ``<app>.api.urls`` modules that exist, for every app in settings.DOMAIN_APPS."""
     found = []
     for app in settings.DOMAIN_APPS:
         name = f"{app}.api.urls"
@@ -29,5 +30,5 @@ def _app_url_modules() -> list[str]:
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    *(path("", include(module)) for module in _app_url_modules()),
+    *(path("", include(module)) for module in app_url_modules()),
 ]

@@ -201,6 +201,14 @@ def plain_boom(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("a plain Django view failed")
 
 
+def plain_forbidden(request: HttpRequest) -> HttpResponse:
+    raise PermissionDenied("staff only")
+
+
+def plain_form(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(str(len(request.POST)))
+
+
 api_patterns = [
     path("echo/", EchoApi.as_view()),
     path("orders/", OrderCreateApi.as_view()),
@@ -215,12 +223,15 @@ api_patterns = [
     path("throttled/", ThrottledApi.as_view()),
     path("sequences/", SequenceListApi.as_view()),
     path("plain-boom/", plain_boom),
+    path("plain-forbidden/", plain_forbidden),
+    path("plain-form/", plain_form),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
 ]
 
 urlpatterns = [
     path("api/v1/", include(api_patterns)),
     path("plain-boom/", plain_boom),
+    path("plain-forbidden/", plain_forbidden),
 ]
 
 handler400 = "ukbot.core.api.errors.bad_request"

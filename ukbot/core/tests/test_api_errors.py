@@ -384,6 +384,25 @@ def test_error_outside_the_api_is_django_html_page():
     assert response["Content-Type"].startswith("text/html")
 
 
+def test_django_level_400_and_403_outside_drf_under_api_are_json(client, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 2
+
+    too_many_fields = client.post("/api/v1/plain-form/", {"a": "1", "b": "2", "c": "3"})
+    forbidden = client.get("/api/v1/plain-forbidden/")
+
+    assert too_many_fields.status_code == 400
+    assert _error(too_many_fields)["code"] == "BAD_REQUEST"
+    assert forbidden.status_code == 403
+    assert _error(forbidden)["code"] == "PERMISSION_DENIED"
+
+
+def test_django_level_403_outside_the_api_is_html(client):
+    response = client.get("/plain-forbidden/")
+
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
+
+
 def test_generated_trace_id_is_echoed_when_the_caller_sends_none(client):
     response = client.get("/api/v1/app-error/conflict/")
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from celery import current_app
@@ -12,10 +15,16 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from ukbot.core.models import Delivery, OutboxEvent
+from ukbot.core.tests.conftest import subprocess_env
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _samples(response) -> dict[tuple[str, tuple], float]:
-    text = response.content.decode()
+    return _parse(response.content.decode())
+
+
+def _parse(text: str) -> dict[tuple[str, tuple], float]:
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
         for family in text_string_to_metric_families(text)
@@ -146,3 +155,52 @@ def test_metrics_report_pending_and_dead_event_deliveries(client):
 
     assert samples[("ukbot_event_deliveries", (("status", "pending"),))] == 2
     assert samples[("ukbot_event_deliveries", (("status", "dead"),))] == 1
+
+
+_CHILD = """
+import sys
+import django
+django.setup()
+from django.test import Client
+client = Client()
+client.get("/healthz")
+sys.stdout.write(client.get("/metrics").content.decode())
+"""
+
+
+@pytest.mark.django_db
+def test_metrics_in_multi_process_mode_are_read_from_the_shared_directory(tmp_path):
+    # given a process started the way the image starts gunicorn workers, with PROMETHEUS_MULTIPROC_DIR set
+    env = subprocess_env(PROMETHEUS_MULTIPROC_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="ukbot.settings")
+
+    child = subprocess.run(
+        [sys.executable, "-c", _CHILD], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    # then its samples went through the directory and /metrics aggregated them
+    assert child.returncode == 0, child.stderr
+    assert list(tmp_path.glob("counter_*.db")) != []
+    samples = _parse(child.stdout)
+    labels = (("method", "GET"), ("route", "/healthz"), ("status", "200"))
+    assert samples[("ukbot_http_requests_total", labels)] == 1
+    assert samples[("ukbot_event_deliveries", (("status", "pending"),))] == 0
+
+
+def test_metrics_still_answer_without_the_database(tmp_path):
+    # given a process whose database refuses connections
+    env = subprocess_env(
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="ukbot.settings",
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/nothing",
+    )
+
+    child = subprocess.run(
+        [sys.executable, "-c", _CHILD], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    # then /metrics answers with the request metrics and leaves the event gauges out
+    assert child.returncode == 0, child.stderr
+    samples = _parse(child.stdout)
+    assert samples[("ukbot_http_requests_total", (("method", "GET"), ("route", "/healthz"), ("status", "200")))] == 1
+    assert not any(name == "ukbot_event_deliveries" for name, _ in samples)
+    assert "metrics: could not count event deliveries" in child.stderr
