@@ -94,9 +94,8 @@ def idempotency_reserve(*, user_key: str, key: str, method: str, path: str, body
     :raises IdempotencyInProgressError: the first request with the key has not answered yet.
     """
     now = timezone.now()
-    for _attempt in range(
-        3
-    ):  # a competitor may delete or insert the row between our statements; settle in a few rounds
+    # A competitor may insert or delete the row between our statements; a few rounds settle it.
+    for _attempt in range(3):
         try:
             with transaction.atomic():
                 row = IdempotencyKey.objects.create(
@@ -154,7 +153,7 @@ def idempotency_release(*, reservation: Reservation) -> None:
 
 def expire_keys() -> int:
     """Delete keys whose time to live has passed; return how many."""
-    deleted, _ = IdempotencyKey.objects.filter(expires_at__lte=timezone.now()).delete()
+    deleted, _per_model = IdempotencyKey.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted
 
 

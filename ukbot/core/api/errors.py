@@ -69,7 +69,7 @@ def error_body(code: str, message: str, details: list[ErrorDetail] | None = None
         "error": {
             "code": code,
             "message": str(message),
-            "details": [{"field": d.field, "message": d.message} for d in details or []],
+            "details": [{"field": d.field, "message": str(d.message)} for d in details or []],
             "trace_id": current_trace_id(),
         }
     }
