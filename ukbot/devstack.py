@@ -71,6 +71,12 @@ class Postgres:
 
     def stop(self) -> None:
         if self.server is not None:
+            if os.geteuid() == 0:
+                # As root, pgserver runs PostgreSQL as user "pgserver", which must still reach the data dir to stop
+                # it cleanly; a parent made private since start-up (pytest does that to its temp root) blocks it.
+                from pgserver.utils import ensure_prefix_permissions
+
+                ensure_prefix_permissions(self.server.pgdata)
             self.server.cleanup()
             self.server = None
 
@@ -177,16 +183,24 @@ class Stack:
         self.postgres.stop()
 
 
-def _run_child(command: list[str]) -> int:
+def _run_child(command: list[str], *, interrupt_is_success: bool = False) -> int:
     child = subprocess.Popen(command)
-    # The terminal's Ctrl-C reaches the child (same process group); we wait for it to finish, then clean up.
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    interrupted = False
+
+    def on_interrupt(*_) -> None:
+        # The terminal's Ctrl-C reaches the child too (same process group); wait for it, then clean up.
+        nonlocal interrupted
+        interrupted = True
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
     forward = signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
     try:
-        return child.wait()
+        code = child.wait()
     finally:
         signal.signal(signal.SIGINT, previous)
         signal.signal(signal.SIGTERM, forward)
+    # Ctrl-C is how `make run` is meant to stop; an interrupted test run must still fail.
+    return 0 if interrupted and interrupt_is_success else code
 
 
 def _manage(*args: str) -> None:
@@ -207,7 +221,9 @@ def run() -> int:
             _say("TELEGRAM_BOT_TOKEN is unset: the bot is not started")
         honcho = shutil.which("honcho", path=str(Path(sys.executable).parent)) or "honcho"
         _say("web, admin and API on http://127.0.0.1:8000/ (admin at /admin/, API docs at /api/docs/)")
-        return _run_child([honcho, "-f", str(ROOT / "Procfile"), "-d", str(ROOT), "start", *processes])
+        return _run_child(
+            [honcho, "-f", str(ROOT / "Procfile"), "-d", str(ROOT), "start", *processes], interrupt_is_success=True
+        )
 
 
 def exec_(command: list[str]) -> int:
