@@ -35,6 +35,7 @@ def _handled_updates(stderr: str) -> list[str]:
 
 def _env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env["LOG_LEVEL"] = "INFO"  # aiogram logs each handled update at INFO; the tests read those lines
     env.update(overrides)
     return env
 
