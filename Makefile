@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEVSTACK := $(BIN)/python -m ukbot.devstack
 
-.PHONY: setup run test lint format migrations bench-eventbus clean
+.PHONY: setup run test lint format migrations messages bench-eventbus clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,12 @@ format: setup
 
 migrations: setup
 	$(DEVSTACK) exec -- $(BIN)/python manage.py makemigrations
+
+# Needs GNU gettext (xgettext, msgfmt): extract every marked string into locale/, then compile after translating.
+messages: setup
+	$(DEVSTACK) exec -- $(BIN)/python manage.py makemessages -l ru -l uz -l en --no-location \
+		--ignore='.venv/*' --ignore='var/*' --ignore='bench/*' --ignore='*/tests/*' --ignore='tests/*'
+	$(DEVSTACK) exec -- $(BIN)/python manage.py compilemessages --locale ru --locale uz --locale en --ignore='.venv/*'
 
 bench-eventbus: setup
 	$(DEVSTACK) exec -- $(BIN)/python bench/eventbus.py

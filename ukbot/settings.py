@@ -264,6 +264,8 @@ TELEGRAM_API_URL = env_parsed("TELEGRAM_API_URL", _http_url, "https://api.telegr
 
 # --- security, web clients ------------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+# Browsers may read these on cross-origin responses (trace id, replayed write, throttle wait).
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Idempotent-Replayed", "Retry-After"]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

@@ -80,7 +80,16 @@ def test_messages_follow_the_callers_language():
     missing = russian.get("/api/v1/django-error/http404/")
 
     assert _error(invalid)["details"] == [{"field": "customer", "message": "Это поле не может быть пустым."}]
-    assert _error(missing)["message"] == "Страница не найдена."  # Django's catalogue, until ours exists
+    assert _error(missing)["message"] == "Не найдено."  # our catalogue (locale/) comes before Django's
+
+
+def test_messages_in_uzbek_cover_drf_too():
+    uzbek = Client(headers={"Accept-Language": "uz"})
+
+    invalid = uzbek.post("/api/v1/orders/", {"customer": "", "items": []}, content_type="application/json")
+
+    assert _error(invalid)["message"] == "Notoʻgʻri maʼlumot."
+    assert _error(invalid)["details"] == [{"field": "customer", "message": "Bu maydon boʻsh boʻlishi mumkin emas."}]
 
 
 def test_django_validation_error_becomes_validation_error(client):
