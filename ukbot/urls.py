@@ -1,8 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from ukbot.core import health
+
+admin.site.site_header = _("UK Management Bot")
+admin.site.site_title = _("UK Management Bot")
+admin.site.index_title = _("Dispatch and administration")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
