@@ -10,8 +10,7 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 # Dependencies first, from pyproject.toml alone (empty packages stand in for the code), so that a change to the
-# code reuses this slow layer. Wheels exist for linux/amd64; elsewhere pgserver (the embedded PostgreSQL of
-# `make run`) has none, so build with --platform linux/amd64 there.
+# code reuses this slow layer. The embedded servers of `make run` (the `devstack` extra) are not installed.
 COPY pyproject.toml ./
 RUN mkdir ukbot bot \
     && touch ukbot/__init__.py bot/__init__.py \

@@ -10,7 +10,7 @@ DEVSTACK := $(BIN)/python -m ukbot.devstack
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,devstack]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ukbot.core.middleware.MetricsMiddleware",  # outermost: counts and times every answer, 413s included
+    "ukbot.core.middleware.HealthzMiddleware",  # liveness answers whatever the Host header says
     "ukbot.core.middleware.TraceIdMiddleware",
     "ukbot.core.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",

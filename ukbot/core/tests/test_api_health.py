@@ -41,6 +41,12 @@ def test_healthz_answers_ok_without_touching_the_database(client):
     assert "no-cache" in response["Cache-Control"]
 
 
+def test_healthz_answers_a_probe_by_ip_that_is_not_an_allowed_host(client):
+    # an orchestrator probes the pod's IP; other paths still refuse a host outside ALLOWED_HOSTS
+    assert client.get("/healthz", HTTP_HOST="10.1.2.3:8000").status_code == 200
+    assert client.get("/readyz", HTTP_HOST="10.1.2.3:8000").status_code == 400
+
+
 def test_healthz_needs_no_authentication_and_only_answers_get(client):
     assert client.post("/healthz").status_code == 405
 
