@@ -60,3 +60,16 @@ def test_a_missing_import_inside_an_apps_urls_is_not_hidden(apps):
 
 def test_the_project_mounts_the_schema_under_api_v1(client):
     assert client.get("/api/v1/schema/").status_code == 200
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("method", ["get", "post", "delete"])
+def test_an_unknown_api_path_is_a_json_404_even_with_debug_on(client, settings, debug, method):
+    settings.DEBUG = debug  # `make run` runs with DEBUG on, where Django would answer with an HTML page
+
+    response = getattr(client, method)("/api/v1/no/such/thing", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "NOT_FOUND"
+    assert response.json()["error"]["message"] == "Not found."

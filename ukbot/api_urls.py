@@ -9,8 +9,10 @@ from __future__ import annotations
 from importlib import import_module
 
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
+
+from ukbot.core.api.views import UnknownEndpointApi
 
 
 def app_url_modules() -> list[str]:
@@ -31,4 +33,5 @@ def app_url_modules() -> list[str]:
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     *(path("", include(module)) for module in app_url_modules()),
+    re_path(r"^.*$", UnknownEndpointApi.as_view(), name="unknown-endpoint"),  # last: JSON 404 in every mode
 ]

@@ -184,21 +184,23 @@ class Stack:
 
 
 def _run_child(command: list[str], *, interrupt_is_success: bool = False) -> int:
-    child = subprocess.Popen(command)
+    # The child gets its own session, so a terminal's Ctrl-C reaches only us; we pass each SIGINT or SIGTERM on
+    # exactly once, whether it came from the terminal or from `kill`, and clean up after the child has exited.
+    child = subprocess.Popen(command, start_new_session=True)
     interrupted = False
 
-    def on_interrupt(*_) -> None:
-        # The terminal's Ctrl-C reaches the child too (same process group); wait for it, then clean up.
+    def forward(signum, _frame) -> None:
         nonlocal interrupted
         interrupted = True
+        if child.poll() is None:
+            child.send_signal(signum)
 
-    previous = signal.signal(signal.SIGINT, on_interrupt)
-    forward = signal.signal(signal.SIGTERM, lambda *_: child.send_signal(signal.SIGTERM))
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         code = child.wait()
     finally:
-        signal.signal(signal.SIGINT, previous)
-        signal.signal(signal.SIGTERM, forward)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     # Ctrl-C is how `make run` is meant to stop; an interrupted test run must still fail.
     return 0 if interrupted and interrupt_is_success else code
 

@@ -9,6 +9,8 @@ fails for an API view that skips them.
 from __future__ import annotations
 
 from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from ukbot.core.idempotency import IdempotencyMixin
@@ -31,3 +33,21 @@ class ListApi(IdempotencyMixin, generics.ListAPIView):
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         return self.OutputSerializer
+
+
+class UnknownEndpointApi(Api):
+    """Any path under the API that no route matches: the JSON ``NOT_FOUND``, even with DEBUG on.
+
+    Django answers an unmatched URL with its HTML debug page when DEBUG is on (``make run``), which an API client
+    cannot read; this catch-all, mounted last, keeps the error envelope in every mode. It asks for no login, so
+    an unknown path is a 404 for everyone rather than a 401.
+    """
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    schema = None  # not an endpoint of the OpenAPI document
+
+    def _not_found(self, request, *args, **kwargs):
+        raise NotFound()
+
+    get = post = put = patch = delete = options = _not_found
