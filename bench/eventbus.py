@@ -12,7 +12,6 @@ all of them via outbox → relay task → handler. Both clocks start before the 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,6 +37,7 @@ from django.db import transaction  # noqa: E402
 
 from bench.eventbus_handlers import BENCH_HAPPENED, EVENTS_DONE, TASKS_DONE, noop_task  # noqa: E402
 from ukbot.celery import app  # noqa: E402
+from ukbot.celery_worker import start_worker, stop_worker  # noqa: E402
 from ukbot.core.events import publish  # noqa: E402
 from ukbot.core.events.bus import KICK_KEY  # noqa: E402
 from ukbot.core.models import OutboxEvent  # noqa: E402
@@ -49,32 +49,6 @@ def wait_for(key: str, target: int) -> None:
         if time.monotonic() > deadline:
             raise SystemExit(f"bench: timed out with {cache.get(key)} of {target} done ({key})")
         time.sleep(0.01)
-
-
-def start_worker() -> subprocess.Popen:
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ukbot",
-            "worker",
-            "--loglevel",
-            "WARNING",
-            "--concurrency",
-            CONCURRENCY,
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-    )
-    deadline = time.monotonic() + 60
-    while not app.control.ping(timeout=0.5):
-        if worker.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("bench: the Celery worker did not start")
-    return worker
 
 
 def run_tasks(count: int) -> float:
@@ -103,15 +77,14 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     OutboxEvent.objects.filter(source="ukbot/bench").delete()
     app.control.purge()
-    worker = start_worker()
+    worker = start_worker(concurrency=int(CONCURRENCY))
     try:
         run_tasks(200)  # warm up both paths
         run_events(200)
         task_seconds = run_tasks(N)
         event_seconds, publish_seconds = run_events(N)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        stop_worker(worker)
         OutboxEvent.objects.filter(source="ukbot/bench").delete()
     events_per_s = N / event_seconds
     tasks_per_s = N / task_seconds

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from django.db import transaction
 
 from ukbot.celery import app
+from ukbot.celery_worker import start_worker, stop_worker
 from ukbot.core.events import publish
 from ukbot.core.events.bus import KICK_KEY
 from ukbot.core.models import Delivery
@@ -21,38 +19,13 @@ from ukbot.core.tasks import sweep_events
 from ukbot.core.tests.bus_handlers import THING_HAPPENED
 from ukbot.core.tests.conftest import subprocess_env
 
-ROOT = Path(__file__).resolve().parents[3]
-
 
 @pytest.fixture
 def worker(effects):
     app.control.purge()  # kicks left by earlier tests that had no worker
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "ukbot",
-            "worker",
-            "--loglevel",
-            "WARNING",
-            "--concurrency",
-            "2",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=subprocess_env(),
-    )
-    deadline = time.monotonic() + 60
-    while not app.control.ping(timeout=0.5):
-        assert process.poll() is None, "the worker exited at start-up"
-        assert time.monotonic() < deadline, "the worker did not answer a ping within 60 s"
+    process = start_worker(env=subprocess_env())
     yield process
-    process.terminate()
-    process.wait(timeout=30)
+    stop_worker(process)
 
 
 def _wait(condition, seconds: float = 30.0) -> None:
