@@ -1,4 +1,12 @@
-"""Events published by `users` (its public contract). Payload dataclasses come with the services."""
+"""Events published by `users` (its public contract): names and payload types.
+
+Every event's subject is the account id. Payloads carry ids and non-personal facts; a consumer that needs a name
+or a phone asks :mod:`ukbot.users.public`, so that forgetting a person does not leave copies in the outbox.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
 
 from ukbot.core.events import EventCatalogue
 
@@ -9,3 +17,39 @@ USER_VERIFIED = catalogue.define("user.verified")
 USER_ROLE_CHANGED = catalogue.define("user.role_changed")
 USER_PROFILE_UPDATED = catalogue.define("user.profile_updated")
 USER_FORGOTTEN = catalogue.define("user.forgotten")
+
+
+@dataclass(frozen=True)
+class UserCreated:
+    """A profile was created for an account (``user.created``)."""
+
+    account_id: int
+    roles: list[str]
+    active_role: str | None
+    status: str
+    language: str
+
+
+@dataclass(frozen=True)
+class UserRoleChanged:
+    """A role was granted or revoked (``user.role_changed``); roles are sorted, active_role is the one after."""
+
+    account_id: int
+    old_roles: list[str]
+    new_roles: list[str]
+    active_role: str | None
+    changed_by: int | None
+
+
+@dataclass(frozen=True)
+class UserProfileUpdated:
+    """Profile fields changed (``user.profile_updated``): names only, sorted; ``status`` is the one after.
+
+    Switching the active role, blocking and unblocking are profile updates too (``active_role``, ``status``):
+    `auth` listens to re-issue or revoke tokens.
+    """
+
+    account_id: int
+    changed_fields: list[str]
+    status: str
+    active_role: str | None

@@ -1,0 +1,42 @@
+"""Read queries of `users`."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from ukbot.users.models import Profile, RoleGrant, Specialization
+from ukbot.users.roles import ranked
+
+
+def profile_get(*, account_id: int) -> Profile | None:
+    """Return the profile of ``account_id``, or None when the account has none."""
+    return Profile.objects.filter(account_id=account_id).first()
+
+
+def profile_roles(*, account_id: int) -> list[str]:
+    """Return the roles granted to ``account_id``, sorted by name."""
+    return sorted(RoleGrant.objects.filter(profile_id=account_id).values_list("role", flat=True))
+
+
+def profile_roles_ranked(*, account_id: int) -> list[str]:
+    """Return the roles granted to ``account_id``, most privileged first."""
+    return ranked(profile_roles(account_id=account_id))
+
+
+def profile_specializations(*, account_id: int) -> dict[str, int]:
+    """Return ``{specialization key: level}`` of ``account_id``."""
+    return dict(Specialization.objects.filter(profile_id=account_id).values_list("key", "level"))
+
+
+def profile_list(*, role: str | None = None, status: str | None = None, search: str = "") -> QuerySet[Profile]:
+    """Return profiles, optionally only those holding ``role``, in ``status``, or matching ``search`` (name/phone)."""
+    profiles = Profile.objects.all()
+    if role:
+        profiles = profiles.filter(role_grants__role=role)
+    if status:
+        profiles = profiles.filter(status=status)
+    for word in search.split():
+        profiles = profiles.filter(
+            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(phone__contains=word)
+        )
+    return profiles.distinct()
