@@ -1,4 +1,73 @@
-"""The only functions other apps may call synchronously in `users`: keyword-only, returning frozen dataclasses.
+"""The only functions other apps may call synchronously in `users`: keyword-only, returning frozen dataclasses."""
 
-Nothing here yet: the first capability that another app needs from `users` adds its function here.
-"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ukbot.users import selectors, services
+from ukbot.users import specializations as _specializations
+from ukbot.users.models import Profile
+from ukbot.users.roles import scopes_for
+
+NO_PROFILE = "none"
+
+
+@dataclass(frozen=True)
+class AccessProfile:
+    """What `auth` puts in a token: the person's roles, the active one, its scopes, status and language.
+
+    ``scopes`` are those of the *active* role only (see :mod:`ukbot.users.roles`): switching role changes them.
+    ``status`` is ``pending``, ``approved`` or ``blocked``, or ``none`` for an account without a profile (then
+    there are no roles and no scopes). Only ``blocked`` means "refuse access"; a new resident is ``pending``.
+    """
+
+    account_id: int
+    roles: tuple[str, ...]
+    active_role: str | None
+    scopes: tuple[str, ...]
+    status: str
+    language: str
+
+
+def _access(account_id: int, profile: Profile | None) -> AccessProfile:
+    if profile is None:
+        return AccessProfile(
+            account_id=account_id, roles=(), active_role=None, scopes=(), status=NO_PROFILE, language="ru"
+        )
+    active_role = profile.active_role or None
+    return AccessProfile(
+        account_id=account_id,
+        roles=tuple(selectors.profile_roles(account_id=account_id)),
+        active_role=active_role,
+        scopes=scopes_for(active_role),
+        status=profile.status,
+        language=profile.language,
+    )
+
+
+def access_profile(*, account_id: int) -> AccessProfile:
+    """Return the roles, active role, scopes, status and language of an account (status ``none`` if no profile)."""
+    return _access(account_id, selectors.profile_get(account_id=account_id))
+
+
+def ensure_applicant(
+    *, account_id: int, first_name: str = "", last_name: str = "", language: str = "ru"
+) -> AccessProfile:
+    """Give an account a profile with the applicant role unless it has a profile with roles; idempotent.
+
+    Used for Telegram sign-up. Staff who already hold roles keep them and do not become applicants.
+
+    :raises ValidationFailedError: for a bad account id, name or language.
+    """
+    profile = services.applicant_ensure(
+        account_id=account_id, first_name=first_name, last_name=last_name, language=language
+    )
+    return _access(profile.account_id, profile)
+
+
+def category_specialization(*, category: str) -> str:
+    """Return the specialization key a request category needs (``plumbing`` → ``plumber``).
+
+    :raises KeyError: for an unknown category.
+    """
+    return _specializations.category_specialization(category)
