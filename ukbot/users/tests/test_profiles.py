@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from django.utils import translation
 
 from ukbot.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from ukbot.users import services
@@ -243,3 +244,15 @@ def test_profile_approve_marks_the_person_approved_once():
 def test_block_of_an_unknown_account_is_not_found():
     with pytest.raises(NotFoundError):
         services.profile_block(account_id=424242)
+
+
+def test_messages_speak_russian_by_default():
+    profile(phone="+998901234567")
+
+    with pytest.raises(ConflictError) as caught:
+        services.profile_create(account_id=account_id(), phone="+998901234567")
+
+    with translation.override("ru"):
+        assert str(caught.value.message) == "Этот номер телефона принадлежит другому человеку."
+    with translation.override("uz"):
+        assert str(caught.value.message) == "Bu telefon raqami boshqa odamga tegishli."
