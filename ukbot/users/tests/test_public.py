@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import pytest
+from django.db import connection
 
 from ukbot.core.errors import ValidationFailedError
 from ukbot.users import public, services
@@ -119,3 +121,30 @@ def test_ensure_applicant_refuses_a_bad_language_and_writes_nothing():
         public.ensure_applicant(account_id=person, language="xx")
 
     assert (Profile.objects.count(), RoleGrant.objects.count(), events()) == (0, 0, [])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sign_ups_of_one_account_make_one_profile_and_one_event():
+    person = account_id()
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def sign_up() -> None:
+        try:
+            barrier.wait()
+            results.append(public.ensure_applicant(account_id=person, first_name="Racer"))
+        except Exception as exc:  # collected and asserted below; a thread's exception would be lost otherwise
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_up) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert {(r.roles, r.active_role) for r in results} == {(("applicant",), "applicant")}
+    assert (Profile.objects.count(), RoleGrant.objects.count()) == (1, 1)
+    assert [event[0] for event in events()] == ["user.created"]
