@@ -178,3 +178,17 @@ def test_introspection_finds_constraints_and_columns_of_a_schema_table_and_resto
     assert sorted(columns) == sorted(field.column for field in Delivery._meta.local_fields)
     assert primary_key == ["id"]
     assert after == before  # the look-up put the table's schema first only while it asked
+
+
+@pytest.mark.django_db(transaction=True)
+def test_select_for_update_of_works_on_tables_in_app_schemas():
+    # PostgreSQL wants FOR UPDATE OF names without their schema; the backend strips it
+    from django.db import transaction
+
+    from ukbot.core.models import Delivery, OutboxEvent
+
+    event = OutboxEvent.objects.create(type="t.x", source="ukbot/test", time=timezone.now())
+    Delivery.objects.create(event=event, handler="h", available_at=timezone.now())
+    with transaction.atomic():
+        rows = list(Delivery.objects.select_related("event").select_for_update(of=("self", "event")))
+    assert [row.handler for row in rows] == ["h"]

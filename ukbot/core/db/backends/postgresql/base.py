@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from django.db.backends.postgresql import base, introspection
+from django.db.backends.postgresql import base, introspection, operations
 
 from ukbot.core.db import split_table
 
@@ -75,5 +75,14 @@ class DatabaseIntrospection(introspection.DatabaseIntrospection):
             return super().get_constraints(cursor, table)
 
 
+class DatabaseOperations(operations.DatabaseOperations):
+    def for_update_sql(self, nowait=False, skip_locked=False, of=(), no_key=False):
+        # PostgreSQL names the locked relations of FOR UPDATE OF as they appear in FROM, without their schema:
+        # select_for_update(of=("self",)) on a table in an app schema would otherwise fail.
+        of = tuple('"{}"'.format(name.split('"."')[-1].strip('"')) if '"."' in name else name for name in of)
+        return super().for_update_sql(nowait=nowait, skip_locked=skip_locked, of=of, no_key=no_key)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     introspection_class = DatabaseIntrospection
+    ops_class = DatabaseOperations
