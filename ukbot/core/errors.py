@@ -47,6 +47,15 @@ ERROR_CODES: dict[str, ErrorCode] = {
         422, "The Idempotency-Key was already used with another body, method or path; use a new key."
     ),
     "THROTTLED": ErrorCode(429, "Too many requests; wait for the seconds given in Retry-After (and `details`)."),
+    "TOO_MANY_ATTEMPTS": ErrorCode(
+        429, "Sign-in is locked after repeated failures; retry after the seconds in Retry-After (and `details`)."
+    ),
+    "TOKEN_EXPIRED": ErrorCode(401, "The refresh token has expired; sign in again."),
+    "TOKEN_REUSED": ErrorCode(
+        401, "The refresh token was already used; as a precaution its whole session is revoked. Sign in again."
+    ),
+    "SESSION_REVOKED": ErrorCode(401, "The session was ended (signed out, revoked, or its role withdrawn)."),
+    "ACCOUNT_BLOCKED": ErrorCode(403, "The account is blocked or disabled; contact the management company."),
     "INTERNAL_ERROR": ErrorCode(500, "An unexpected error; it was logged under the trace_id given."),
     "SERVICE_UNAVAILABLE": ErrorCode(503, "A dependency is unavailable; retry later."),
 }
@@ -75,6 +84,7 @@ class AppError(Exception):
         *,
         status: int | None = None,
         details: list[ErrorDetail] | dict[str | None, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         code = code or type(self).code
         if not _CODE.match(code) or code not in ERROR_CODES:
@@ -86,6 +96,7 @@ class AppError(Exception):
         if isinstance(details, dict):
             details = [ErrorDetail(field=field, message=text) for field, text in details.items()]
         self.details: list[ErrorDetail] = list(details or [])
+        self.headers: dict[str, str] = dict(headers or {})  # e.g. Retry-After, sent with the error response
         super().__init__(self.message)
 
     def __repr__(self) -> str:

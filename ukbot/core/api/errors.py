@@ -123,7 +123,10 @@ def _drf_code(exc: exceptions.APIException) -> str:
 def _describe(exc: Exception) -> tuple[str, int, str, list[ErrorDetail], dict[str, str]]:
     """(code, status, message, details, headers) for an exception; raises nothing."""
     if isinstance(exc, AppError):
-        return exc.code, exc.status, exc.message, exc.details, {}
+        headers = dict(exc.headers)
+        if exc.status == 401:
+            headers.setdefault("WWW-Authenticate", DEFAULT_AUTH_CHALLENGE)
+        return exc.code, exc.status, exc.message, exc.details, headers
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         # Their messages name models and lookups; the client learns nothing from them.
         return "NOT_FOUND", 404, _("Not found."), [], {}

@@ -1,0 +1,68 @@
+"""Admin: accounts, their sign-in sessions (with revoke), and the login-attempt log."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from ukbot.auth.models import Account, LoginAttempt, Session
+
+
+@admin.register(Account)
+class AccountAdmin(UserAdmin):
+    list_display = ("username", "first_name", "last_name", "phone", "telegram_id", "is_active", "is_staff")
+    search_fields = ("username", "first_name", "last_name", "email", "phone", "=telegram_id")
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        (_("Contacts"), {"fields": ("phone", "telegram_id")}),
+    )
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ("account", "device", "ip", "method", "created_at", "last_used_at", "revoked_at", "revoke_reason")
+    list_filter = ("method", "revoke_reason")
+    search_fields = ("account__username", "ip", "device")
+    list_select_related = ("account",)
+    readonly_fields = (
+        "account",
+        "role",
+        "device",
+        "ip",
+        "method",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+        "revoke_reason",
+    )
+    actions = ["revoke_sessions"]
+
+    @admin.action(description=_("Revoke selected sessions"))
+    def revoke_sessions(self, request, queryset) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoke_reason="admin")
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d session.", "Revoked %(count)d sessions.", count) % {"count": count},
+            messages.SUCCESS,
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(LoginAttempt)
+class LoginAttemptAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "username", "account_id", "ip", "method", "success", "reason")
+    list_filter = ("success", "reason", "method")
+    search_fields = ("username", "=account_id", "ip")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

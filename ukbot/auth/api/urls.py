@@ -1,0 +1,14 @@
+from django.urls import path
+
+from ukbot.auth.api import views
+
+app_name = "auth"
+
+urlpatterns = [
+    path("auth/login", views.AuthLoginApi.as_view(), name="login"),
+    path("auth/refresh", views.AuthRefreshApi.as_view(), name="refresh"),
+    path("auth/logout", views.AuthLogoutApi.as_view(), name="logout"),
+    path("auth/validate", views.AuthValidateApi.as_view(), name="validate"),
+    path("auth/sessions", views.AuthSessionListApi.as_view(), name="sessions"),
+    path("auth/sessions/<uuid:session_id>", views.AuthSessionRevokeApi.as_view(), name="session-revoke"),
+]

@@ -1,0 +1,144 @@
+"""`/api/v1/auth/…`: sign in, refresh, sign out, the caller's claims and sessions."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+
+from ukbot.auth import selectors, services
+from ukbot.core.api.serializers import StrictSerializer, client_ip
+from ukbot.core.api.views import Api
+
+
+class TokensOutput(serializers.Serializer):
+    access = serializers.CharField(help_text="JWT for the Authorization: Bearer header; lives ACCESS_TOKEN_MINUTES.")
+    refresh = serializers.CharField(help_text="Opaque; trade it once at /auth/refresh for a new pair.")
+    token_type = serializers.CharField()
+    expires_in = serializers.IntegerField(help_text="Seconds the access token lives.")
+    session_id = serializers.UUIDField()
+
+
+class AuthLoginApi(Api):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    class InputSerializer(StrictSerializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+    OutputSerializer = TokensOutput
+
+    @extend_schema(
+        summary="Sign in with a username and password",
+        request=InputSerializer,
+        responses={200: OutputSerializer},
+        examples=[OpenApiExample("credentials", value={"username": "dispatcher1", "password": "s3cret-pass"})],
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = services.login_with_password(
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+            ip=client_ip(request),
+            device=request.headers.get("User-Agent", ""),
+        )
+        return Response(self.OutputSerializer(tokens).data)
+
+
+class AuthRefreshApi(Api):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    class InputSerializer(StrictSerializer):
+        refresh = serializers.CharField(max_length=200)
+
+    OutputSerializer = TokensOutput
+
+    @extend_schema(summary="Trade a refresh token for a new pair (each refresh token works once)")
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = services.session_refresh(refresh_token=data.validated_data["refresh"])
+        return Response(self.OutputSerializer(tokens).data)
+
+
+class AuthLogoutApi(Api):
+    permission_classes = (IsAuthenticated,)
+
+    class OutputSerializer(serializers.Serializer):
+        session_id = serializers.UUIDField()
+        revoked = serializers.BooleanField()
+
+    @extend_schema(summary="Sign out: end the session of the access token used", request=None)
+    def post(self, request):
+        session_id = request.auth["sid"]
+        services.session_logout(account_id=request.user.pk, session_id=session_id)
+        return Response(self.OutputSerializer({"session_id": session_id, "revoked": True}).data)
+
+
+class AuthValidateApi(Api):
+    permission_classes = (IsAuthenticated,)
+
+    class OutputSerializer(serializers.Serializer):
+        account_id = serializers.IntegerField()
+        session_id = serializers.UUIDField()
+        role = serializers.CharField(allow_null=True)
+        roles = serializers.ListField(child=serializers.CharField())
+        scopes = serializers.ListField(child=serializers.CharField())
+        expires_at = serializers.IntegerField(help_text="Unix time the access token expires.")
+
+    @extend_schema(summary="The caller's claims, from a valid access token")
+    def get(self, request):
+        token = request.auth
+        claims = {
+            "account_id": int(token["sub"]),
+            "session_id": token["sid"],
+            "role": token.get("role"),
+            "roles": token.get("roles", []),
+            "scopes": token.get("scopes", []),
+            "expires_at": token["exp"],
+        }
+        return Response(self.OutputSerializer(claims).data)
+
+
+class SessionOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    device = serializers.CharField()
+    ip = serializers.IPAddressField(allow_null=True)
+    method = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField()
+    current = serializers.BooleanField()
+
+
+class AuthSessionListApi(Api):
+    permission_classes = (IsAuthenticated,)
+    OutputSerializer = SessionOutput
+
+    @extend_schema(summary="The caller's open sessions (devices), most recently used first")
+    def get(self, request):
+        current = request.auth["sid"]
+        sessions = [
+            {
+                **{f: getattr(s, f) for f in ("id", "device", "ip", "method", "created_at", "last_used_at")},
+                "current": str(s.id) == current,
+            }
+            for s in selectors.sessions_open_for(account_id=request.user.pk)
+        ]
+        return Response(self.OutputSerializer(sessions, many=True).data)
+
+
+class AuthSessionRevokeApi(Api):
+    permission_classes = (IsAuthenticated,)
+
+    class OutputSerializer(serializers.Serializer):
+        session_id = serializers.UUIDField()
+        revoked = serializers.BooleanField()
+
+    @extend_schema(summary="End one of the caller's sessions (for example a lost phone)")
+    def delete(self, request, session_id):
+        services.session_revoke(account_id=request.user.pk, session_id=str(session_id))
+        return Response(self.OutputSerializer({"session_id": session_id, "revoked": True}).data)

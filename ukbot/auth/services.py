@@ -1,0 +1,207 @@
+"""Sign-in use-cases: password login, refresh-token rotation with reuse detection, logout, session revocation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ukbot.auth import lockout
+from ukbot.auth.events import AUTH_LOGIN, AUTH_LOGOUT, AUTH_TOKEN_EXPIRED, LoggedIn, LoggedOut, TokenExpired
+from ukbot.auth.models import Account, LoginAttempt, RefreshToken, Session
+from ukbot.auth.tokens import access_token_for, new_refresh_token, refresh_token_hash
+from ukbot.core.errors import AppError, NotFoundError
+from ukbot.core.events import publish
+from ukbot.users import public as users_public
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access: str
+    refresh: str
+    expires_in: int
+    session_id: str
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+
+def _bad_credentials() -> AppError:
+    return AppError("AUTHENTICATION_FAILED", _("Wrong username or password."))
+
+
+def _record(*, username: str, ip: str | None, reason: str, account_id: int | None = None, method: str = "password"):
+    LoginAttempt.objects.create(
+        account_id=account_id,
+        username=username[:150],
+        ip=ip,
+        method=method,
+        success=reason == LoginAttempt.Reason.OK,
+        reason=reason,
+    )
+
+
+def _issue(*, session: Session, profile) -> IssuedTokens:
+    """Write a new refresh token for ``session`` and sign an access token with the current claims."""
+    refresh, token_hash = new_refresh_token()
+    expires_at = timezone.now() + timedelta(days=settings.REFRESH_TOKEN_DAYS)
+    RefreshToken.objects.create(token_hash=token_hash, session=session, expires_at=expires_at)
+    Session.objects.filter(pk=session.pk).update(expires_at=expires_at, last_used_at=timezone.now())
+    access, lifetime = access_token_for(
+        account_id=session.account_id,
+        session_id=session.pk,
+        role=profile.active_role,
+        roles=profile.roles,
+        scopes=profile.scopes,
+    )
+    return IssuedTokens(access=access, refresh=refresh, expires_in=lifetime, session_id=str(session.pk))
+
+
+def session_open(*, account: Account, ip: str | None, device: str, method: str) -> IssuedTokens:
+    """Start a session for an account that has proven who it is; publish ``auth.login``.
+
+    :raises AppError: ACCOUNT_BLOCKED if the account is disabled or its profile blocked.
+    """
+    profile = users_public.access_profile(account_id=account.pk)
+    if not account.is_active or profile.status == "blocked":
+        raise AppError("ACCOUNT_BLOCKED", _("This account is blocked. Contact the management company."))
+    now = timezone.now()
+    with transaction.atomic():
+        session = Session.objects.create(
+            account=account,
+            role=profile.active_role or "",
+            device=device[:300],
+            ip=ip,
+            method=method,
+            last_used_at=now,
+            expires_at=now + timedelta(days=settings.REFRESH_TOKEN_DAYS),
+        )
+        tokens = _issue(session=session, profile=profile)
+        Account.objects.filter(pk=account.pk).update(last_login=now)
+        publish(
+            AUTH_LOGIN,
+            subject=account.pk,
+            data=LoggedIn(
+                account_id=account.pk, session_id=str(session.pk), method=method, ip=ip, timestamp=now.isoformat()
+            ),
+        )
+    return tokens
+
+
+def login_with_password(*, username: str, password: str, ip: str | None, device: str = "") -> IssuedTokens:
+    """Check a username and password and open a session; every attempt is recorded.
+
+    :raises AppError: TOO_MANY_ATTEMPTS while the username or address is locked out (with Retry-After),
+        AUTHENTICATION_FAILED for a wrong username or password, ACCOUNT_BLOCKED for a blocked account.
+    """
+    wait = lockout.locked_for(username=username, ip=ip)
+    if wait:
+        _record(username=username, ip=ip, reason=LoginAttempt.Reason.LOCKED)
+        raise AppError(
+            "TOO_MANY_ATTEMPTS",
+            _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": wait},
+            details={"retry_after": str(wait)},
+            headers={"Retry-After": str(wait)},
+        )
+    account = authenticate(username=username, password=password)
+    if account is None:
+        lockout.record_failure(username=username, ip=ip)
+        _record(username=username, ip=ip, reason=LoginAttempt.Reason.BAD_CREDENTIALS)
+        raise _bad_credentials()
+    try:
+        tokens = session_open(account=account, ip=ip, device=device, method="password")
+    except AppError:
+        _record(username=username, ip=ip, reason=LoginAttempt.Reason.BLOCKED, account_id=account.pk)
+        raise
+    lockout.record_success(username=username)
+    _record(username=username, ip=ip, reason=LoginAttempt.Reason.OK, account_id=account.pk)
+    return tokens
+
+
+def _revoke(session: Session, *, reason: str) -> None:
+    if session.revoked_at is None:
+        Session.objects.filter(pk=session.pk).update(revoked_at=timezone.now(), revoke_reason=reason)
+        session.revoked_at = timezone.now()
+        session.revoke_reason = reason
+
+
+def session_refresh(*, refresh_token: str) -> IssuedTokens:
+    """Trade a refresh token for a new pair; the old one is spent. Claims are read afresh (roles, scopes).
+
+    :raises AppError: AUTHENTICATION_FAILED for an unknown token; TOKEN_REUSED when a spent token comes back (its
+        whole session is revoked); TOKEN_EXPIRED; SESSION_REVOKED when the session was ended or the role it was
+        opened with has been withdrawn; ACCOUNT_BLOCKED.
+    """
+    failure: AppError | None = None
+    with transaction.atomic():
+        row = (
+            RefreshToken.objects.select_for_update(of=("self", "session"))
+            .select_related("session", "session__account")
+            .filter(pk=refresh_token_hash(refresh_token))
+            .first()
+        )
+        if row is None:
+            raise AppError("AUTHENTICATION_FAILED", _("This refresh token is not valid."))
+        session, now = row.session, timezone.now()
+        profile = users_public.access_profile(account_id=session.account_id)
+        if session.revoked_at is not None:
+            failure = AppError("SESSION_REVOKED", _("This session has ended. Sign in again."))
+        elif row.used_at is not None:
+            # Somebody holds a copy of a spent token: end the session for both of them.
+            _revoke(session, reason="token_reused")
+            failure = AppError("TOKEN_REUSED", _("This refresh token was already used. Sign in again."))
+        elif row.expires_at <= now:
+            publish(
+                AUTH_TOKEN_EXPIRED,
+                subject=session.account_id,
+                data=TokenExpired(account_id=session.account_id, session_id=str(session.pk), token_id=row.pk[:16]),
+            )
+            _revoke(session, reason="expired")
+            failure = AppError("TOKEN_EXPIRED", _("This session has expired. Sign in again."))
+        elif not session.account.is_active or profile.status == "blocked":
+            _revoke(session, reason="blocked")
+            failure = AppError("ACCOUNT_BLOCKED", _("This account is blocked. Contact the management company."))
+        elif session.role and session.role not in profile.roles:
+            _revoke(session, reason="role_withdrawn")
+            failure = AppError("SESSION_REVOKED", _("Your role has changed. Sign in again."))
+        else:
+            RefreshToken.objects.filter(pk=row.pk).update(used_at=now)
+            return _issue(session=session, profile=profile)
+    raise failure  # after the commit: the revocation and the event stand
+
+
+def session_logout(*, account_id: int, session_id: str) -> None:
+    """End the caller's current session; its refresh token stops working. Publishes ``auth.logout``."""
+    session_revoke(account_id=account_id, session_id=session_id, reason="logout")
+
+
+def session_revoke(*, account_id: int, session_id: str, reason: str = "revoked") -> None:
+    """End one of the account's own sessions.
+
+    :raises NotFoundError: if the account has no such open session.
+    """
+    with transaction.atomic():
+        session = (
+            Session.objects.select_for_update()
+            .filter(pk=session_id, account_id=account_id, revoked_at__isnull=True)
+            .first()
+        )
+        if session is None:
+            raise NotFoundError(_("No such session."))
+        _revoke(session, reason=reason)
+        publish(
+            AUTH_LOGOUT,
+            subject=account_id,
+            data=LoggedOut(account_id=account_id, session_id=str(session.pk), reason=reason),
+        )
+
+
+def sessions_revoke_all(*, account_id: int, reason: str) -> int:
+    """End every open session of an account (password change, block, forget); return how many."""
+    with transaction.atomic():
+        return Session.objects.filter(account_id=account_id, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoke_reason=reason
+        )

@@ -1,0 +1,22 @@
+"""Serializer bases for API input."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+
+class StrictSerializer(serializers.Serializer):
+    """Input that refuses fields it does not know, naming each, instead of silently dropping them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        return super().to_internal_value(data)
+
+
+def client_ip(request) -> str | None:
+    """The address the request came from, as the web server saw it."""
+    return request.META.get("REMOTE_ADDR") or None
