@@ -263,6 +263,8 @@ def _bot_token(token: str) -> str:
 
 TELEGRAM_BOT_TOKEN = env_parsed("TELEGRAM_BOT_TOKEN", _bot_token, None, expected="a bot token")
 TELEGRAM_API_URL = env_parsed("TELEGRAM_API_URL", _http_url, "https://api.telegram.org", expected="an http(s) URL")
+# How old the signed data of a Telegram Login Widget or Mini App may be when exchanged for tokens.
+TELEGRAM_AUTH_MAX_AGE_SECONDS = env_int("TELEGRAM_AUTH_MAX_AGE_SECONDS", 86400, minimum=60)
 
 # --- security, web clients ------------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])

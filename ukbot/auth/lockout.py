@@ -19,14 +19,15 @@ def _keys(kind: str, value: str) -> tuple[str, str, str]:
     return f"login:fail:{kind}:{value}", f"login:lock:{kind}:{value}", f"login:strikes:{kind}:{value}"
 
 
-def _subjects(username: str, ip: str | None) -> list[tuple[str, str, int]]:
-    subjects = [("user", username.strip().lower(), settings.LOGIN_MAX_FAILURES)]
+def _subjects(username: str | None, ip: str | None) -> list[tuple[str, str, int]]:
+    # No username (Telegram sign-in names nobody until its signature is checked): count by address only.
+    subjects = [("user", username.strip().lower(), settings.LOGIN_MAX_FAILURES)] if username else []
     if ip:
         subjects.append(("ip", ip, settings.LOGIN_MAX_FAILURES_PER_IP))
     return subjects
 
 
-def locked_for(*, username: str, ip: str | None) -> int:
+def locked_for(*, username: str | None, ip: str | None) -> int:
     """Seconds until sign-in is allowed again for this username or address; 0 when it is allowed now."""
     now = time.time()
     waits = []
@@ -38,7 +39,7 @@ def locked_for(*, username: str, ip: str | None) -> int:
     return int(wait) + 1 if wait > 0 else 0
 
 
-def record_failure(*, username: str, ip: str | None) -> int:
+def record_failure(*, username: str | None, ip: str | None) -> int:
     """Count a failure; return the seconds of lockout it started (0 if none)."""
     started = 0
     for kind, value, limit in _subjects(username, ip):

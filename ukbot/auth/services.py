@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ukbot.auth import lockout
+from ukbot.auth import lockout, telegram
 from ukbot.auth.events import AUTH_LOGIN, AUTH_LOGOUT, AUTH_TOKEN_EXPIRED, LoggedIn, LoggedOut, TokenExpired
 from ukbot.auth.models import Account, LoginAttempt, RefreshToken, Session
 from ukbot.auth.tokens import access_token_for, new_refresh_token, refresh_token_hash
@@ -205,3 +206,78 @@ def sessions_revoke_all(*, account_id: int, reason: str) -> int:
         return Session.objects.filter(account_id=account_id, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoke_reason=reason
         )
+
+
+def _telegram_account(user) -> Account:
+    """The account of a Telegram user, created (as an applicant) on first sign-in."""
+    account = Account.objects.filter(telegram_id=user.id).first()
+    if account is not None:
+        return account
+    language = user.language_code[:2] if user.language_code[:2] in {"ru", "uz", "en"} else "ru"
+    try:
+        with transaction.atomic():
+            username = f"tg{user.id}"
+            if Account.objects.filter(username=username).exists():
+                username = f"tg{user.id}-{uuid.uuid4().hex[:6]}"
+            account = Account(
+                username=username,
+                first_name=user.first_name[:150],
+                last_name=user.last_name[:150],
+                telegram_id=user.id,
+            )
+            account.set_unusable_password()
+            account.save()
+            users_public.ensure_applicant(
+                account_id=account.pk,
+                first_name=user.first_name[:150],
+                last_name=user.last_name[:150],
+                language=language,
+            )
+    except IntegrityError:
+        # Two first sign-ins at once: the other one created the account.
+        account = Account.objects.get(telegram_id=user.id)
+    return account
+
+
+def login_with_telegram(
+    *, widget: dict | None = None, init_data: str | None = None, ip: str | None, device: str = ""
+) -> IssuedTokens:
+    """Exchange Telegram Login Widget data or Mini App ``initData`` for tokens; unknown users become applicants.
+
+    :raises AppError: SERVICE_UNAVAILABLE without a bot token; TOO_MANY_ATTEMPTS while the address is locked out;
+        TELEGRAM_AUTH_INVALID for data not signed by our bot; TELEGRAM_AUTH_EXPIRED for stale data;
+        ACCOUNT_BLOCKED.
+    """
+    token = settings.TELEGRAM_BOT_TOKEN
+    if not token:
+        raise AppError("SERVICE_UNAVAILABLE", _("Sign-in with Telegram is not configured."))
+    wait = lockout.locked_for(username=None, ip=ip)
+    if wait:
+        _record(username="telegram", ip=ip, reason=LoginAttempt.Reason.LOCKED, method="telegram")
+        raise AppError(
+            "TOO_MANY_ATTEMPTS",
+            _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": wait},
+            details={"retry_after": str(wait)},
+            headers={"Retry-After": str(wait)},
+        )
+    max_age = settings.TELEGRAM_AUTH_MAX_AGE_SECONDS
+    try:
+        if widget is not None:
+            user = telegram.verify_login_widget(widget, bot_token=token, max_age=max_age)
+        else:
+            user = telegram.verify_init_data(init_data or "", bot_token=token, max_age=max_age)
+    except telegram.TelegramDataError as exc:
+        lockout.record_failure(username=None, ip=ip)
+        _record(username="telegram", ip=ip, reason=exc.reason, method="telegram")
+        if exc.reason == "stale":
+            raise AppError("TELEGRAM_AUTH_EXPIRED", _("This Telegram sign-in has expired. Try again.")) from None
+        raise AppError("TELEGRAM_AUTH_INVALID", _("This Telegram sign-in could not be verified.")) from None
+    account = _telegram_account(user)
+    username = f"telegram:{user.id}"
+    try:
+        tokens = session_open(account=account, ip=ip, device=device, method="telegram")
+    except AppError:
+        _record(username=username, ip=ip, reason=LoginAttempt.Reason.BLOCKED, account_id=account.pk, method="telegram")
+        raise
+    _record(username=username, ip=ip, reason=LoginAttempt.Reason.OK, account_id=account.pk, method="telegram")
+    return tokens

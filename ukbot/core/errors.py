@@ -56,6 +56,10 @@ ERROR_CODES: dict[str, ErrorCode] = {
     ),
     "SESSION_REVOKED": ErrorCode(401, "The session was ended (signed out, revoked, or its role withdrawn)."),
     "ACCOUNT_BLOCKED": ErrorCode(403, "The account is blocked or disabled; contact the management company."),
+    "TELEGRAM_AUTH_INVALID": ErrorCode(401, "The Telegram sign-in data is not signed by this bot."),
+    "TELEGRAM_AUTH_EXPIRED": ErrorCode(
+        401, "The Telegram sign-in data is older than TELEGRAM_AUTH_MAX_AGE_SECONDS; sign in with Telegram again."
+    ),
     "INTERNAL_ERROR": ErrorCode(500, "An unexpected error; it was logged under the trace_id given."),
     "SERVICE_UNAVAILABLE": ErrorCode(503, "A dependency is unavailable; retry later."),
 }

@@ -7,6 +7,7 @@ app_name = "auth"
 urlpatterns = [
     path("auth/login", views.AuthLoginApi.as_view(), name="login"),
     path("auth/refresh", views.AuthRefreshApi.as_view(), name="refresh"),
+    path("auth/telegram", views.AuthTelegramApi.as_view(), name="telegram"),
     path("auth/logout", views.AuthLogoutApi.as_view(), name="logout"),
     path("auth/validate", views.AuthValidateApi.as_view(), name="validate"),
     path("auth/sessions", views.AuthSessionListApi.as_view(), name="sessions"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -142,3 +143,65 @@ class AuthSessionRevokeApi(Api):
     def delete(self, request, session_id):
         services.session_revoke(account_id=request.user.pk, session_id=str(session_id))
         return Response(self.OutputSerializer({"session_id": session_id, "revoked": True}).data)
+
+
+class AuthTelegramApi(Api):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    class InputSerializer(StrictSerializer):
+        widget = serializers.DictField(
+            child=serializers.CharField(max_length=512, allow_blank=True),
+            required=False,
+            help_text="The fields the Telegram Login Widget gave the page, with `hash`.",
+        )
+        init_data = serializers.CharField(
+            max_length=4096, required=False, help_text="A Mini App's `Telegram.WebApp.initData`, as is."
+        )
+
+        def validate(self, attrs):
+            if ("widget" in attrs) == ("init_data" in attrs):
+                raise serializers.ValidationError(_("Send either widget or init_data."))
+            widget = attrs.get("widget")
+            if widget is not None:
+                missing = [name for name in ("id", "auth_date", "hash") if not widget.get(name)]
+                if missing:
+                    raise serializers.ValidationError(
+                        {"widget": [_("Missing fields: %(names)s.") % {"names": ", ".join(missing)}]}
+                    )
+                if not widget["id"].isdigit() or not widget["auth_date"].isdigit():
+                    raise serializers.ValidationError({"widget": [_("id and auth_date must be numbers.")]})
+            return attrs
+
+    OutputSerializer = TokensOutput
+
+    @extend_schema(
+        summary="Sign in with Telegram (Login Widget or Mini App); a new Telegram user becomes an applicant",
+        request=InputSerializer,
+        responses={200: OutputSerializer},
+        examples=[
+            OpenApiExample(
+                "Login Widget",
+                value={
+                    "widget": {
+                        "id": "123456789",
+                        "first_name": "Aziz",
+                        "username": "aziz",
+                        "auth_date": "1764000000",
+                        "hash": "<hex HMAC from Telegram>",
+                    }
+                },
+            ),
+            OpenApiExample("Mini App", value={"init_data": "query_id=…&user=%7B%22id%22%3A123…%7D&auth_date=…&hash=…"}),
+        ],
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens = services.login_with_telegram(
+            widget=data.validated_data.get("widget"),
+            init_data=data.validated_data.get("init_data"),
+            ip=client_ip(request),
+            device=request.headers.get("User-Agent", ""),
+        )
+        return Response(self.OutputSerializer(tokens).data)

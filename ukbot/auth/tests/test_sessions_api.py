@@ -77,7 +77,8 @@ def test_passwords_are_hashed_with_argon2(settings):
 
 @pytest.mark.parametrize("who", ["wrong password", "unknown user"])
 def test_wrong_credentials_get_one_answer_and_no_session(api, account, who):
-    username, password = (account.username, "nope") if who == "wrong password" else ("ghost", PASSWORD)
+    ghost = f"ghost-{uuid.uuid4().hex[:8]}"  # unique: failure counts live in Redis across runs
+    username, password = (account.username, "nope") if who == "wrong password" else (ghost, PASSWORD)
 
     response = _login(api, username, password)
 
@@ -120,7 +121,7 @@ def test_many_failures_from_one_address_lock_that_address_only(ip, settings):
     victim = model.objects.create_user(username=f"victim-{uuid.uuid4().hex[:6]}", password=PASSWORD)
     attacker = APIClient(REMOTE_ADDR=ip)
     for n in range(3):
-        _login(attacker, f"guess-{n}", "x")
+        _login(attacker, f"guess-{n}-{uuid.uuid4().hex[:8]}", "x")
 
     assert _login(attacker, victim.username).status_code == 429
     assert _login(APIClient(REMOTE_ADDR="192.0.2.77"), victim.username).status_code == 200
