@@ -368,3 +368,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 EVENTS_EXTRA_HANDLER_MODULES = env_list("EVENTS_EXTRA_HANDLER_MODULES", [])
+
+# --- demo data (manage.py seed_demo, run by `make run`) --------------------------------------------------------
+DEMO = env_bool("DEMO", True)
+# Demo people get this password; without it they exist but cannot sign in by password (no secret in the repo).
+DEMO_PASSWORD = env_str("DEMO_PASSWORD", None)

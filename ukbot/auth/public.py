@@ -1,4 +1,50 @@
-"""The only functions other apps may call synchronously in `auth`: keyword-only, returning frozen dataclasses.
+"""The only functions other apps may call synchronously in `auth`: keyword-only, returning frozen dataclasses."""
 
-Nothing here yet: the first capability that another app needs from `auth` adds its function here.
-"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from ukbot.auth.models import Account
+from ukbot.core.errors import ConflictError
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    id: int
+    username: str
+    telegram_id: int | None
+    is_active: bool
+
+
+def _info(account: Account) -> AccountInfo:
+    return AccountInfo(
+        id=account.pk, username=account.username, telegram_id=account.telegram_id, is_active=account.is_active
+    )
+
+
+@transaction.atomic
+def account_create(
+    *, username: str, password: str | None = None, first_name: str = "", last_name: str = "", phone: str = ""
+) -> AccountInfo:
+    """Create an account; without a password it cannot sign in by password (Telegram or a reset only).
+
+    :raises ConflictError: if the username is taken.
+    """
+    if Account.objects.filter(username__iexact=username).exists():
+        raise ConflictError(details={"username": _("This username is taken.")})
+    account = Account(username=username, first_name=first_name, last_name=last_name, phone=phone)
+    if password:
+        account.set_password(password)
+    else:
+        account.set_unusable_password()
+    account.save()
+    return _info(account)
+
+
+def account_get(*, username: str) -> AccountInfo | None:
+    """Return the account with this username (case-insensitive), or None."""
+    account = Account.objects.filter(username__iexact=username).first()
+    return _info(account) if account else None

@@ -1,0 +1,91 @@
+"""Demo data for `make run`: two residential complexes in Tashkent with their buildings, and the staff and
+residents who work and live there. Loaded once, into a database that has no places yet."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+
+from ukbot.auth import public as auth_public
+from ukbot.users import services
+from ukbot.users.models import Yard
+from ukbot.users.specializations import SpecializationKey
+
+# Real addresses and coordinates of two Tashkent neighbourhoods (Mirobod and Yunusobod).
+YARDS = [
+    (
+        "ЖК «Mirobod Avenue»",
+        "Ташкент, Мирабадский район, ул. Шахрисабз",
+        [
+            ("ул. Шахрисабз, 5", "41.299500", "69.276500"),
+            ("ул. Шахрисабз, 7", "41.299900", "69.277200"),
+            ("ул. Шахрисабз, 9", "41.300300", "69.277900"),
+        ],
+    ),
+    (
+        "ЖК «Yunusobod-4»",
+        "Ташкент, Юнусабадский район, 4-й квартал",
+        [
+            ("Юнусабад-4, дом 12", "41.357500", "69.287000"),
+            ("Юнусабад-4, дом 14", "41.358000", "69.287800"),
+        ],
+    ),
+]
+ENTRANCES, FLOORS, PER_FLOOR = 2, 4, 2
+STAFF = [
+    ("demo-manager-1", "Дилноза", "Каримова", "manager"),
+    ("demo-manager-2", "Рустам", "Алиев", "manager"),
+    ("demo-inspector", "Шерзод", "Юсупов", "inspector"),
+]
+RESIDENTS = [
+    ("demo-resident-1", "Нодира", "Рахимова", "ru"),
+    ("demo-resident-2", "Bobur", "Toshmatov", "uz"),
+    ("demo-resident-3", "Anna", "Petrova", "en"),
+    ("demo-resident-4", "Малика", "Саидова", "ru"),
+]
+
+
+def _person(username: str, first: str, last: str, *, language: str = "ru") -> int:
+    account = auth_public.account_create(
+        username=username, password=settings.DEMO_PASSWORD, first_name=first, last_name=last
+    )
+    services.profile_create(account_id=account.id, first_name=first, last_name=last, language=language)
+    services.profile_approve(account_id=account.id)
+    return account.id
+
+
+def seed() -> str:
+    """Create the demo places and people unless any place exists; return a one-line summary."""
+    if Yard.objects.exists():
+        return "already there"
+    apartments = 0
+    for name, address, buildings in YARDS:
+        yard = services.yard_create(name=name, address=address)
+        for building_address, latitude, longitude in buildings:
+            building = services.building_create(
+                yard_id=yard.pk, address=building_address, latitude=Decimal(latitude), longitude=Decimal(longitude)
+            )
+            for entrance_number in range(1, ENTRANCES + 1):
+                entrance = services.entrance_create(building_id=building.pk, number=entrance_number)
+                for floor in range(1, FLOORS + 1):
+                    for n in range(1, PER_FLOOR + 1):
+                        number = (entrance_number - 1) * FLOORS * PER_FLOOR + (floor - 1) * PER_FLOOR + n
+                        services.apartment_create(entrance_id=entrance.pk, number=str(number), floor=floor)
+                        apartments += 1
+    for username, first, last, role in STAFF:
+        services.role_grant(account_id=_person(username, first, last), role=role, granted_by=None)
+    executors = 0
+    for index, key in enumerate(SpecializationKey.values):
+        account_id = _person(f"demo-{key}", "Исполнитель", key.capitalize())
+        services.role_grant(account_id=account_id, role="executor", granted_by=None)
+        services.specialization_set(account_id=account_id, key=key, level=index % 5 + 1)
+        executors += 1
+    for username, first, last, language in RESIDENTS:
+        services.role_grant(
+            account_id=_person(username, first, last, language=language), role="applicant", granted_by=None
+        )
+    return (
+        f"{len(YARDS)} yards, {sum(len(b) for _, _, b in YARDS)} buildings, {apartments} apartments, "
+        f"{len(STAFF)} staff, {executors} executors, {len(RESIDENTS)} residents"
+    )
