@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from ukbot.users.models import Profile, RoleGrant, Specialization
+from ukbot.users.models import Building, Profile, RoleGrant, Specialization
 from ukbot.users.roles import ranked
 
 
@@ -40,3 +40,8 @@ def profile_list(*, role: str | None = None, status: str | None = None, search: 
             Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(phone__contains=word)
         )
     return profiles.distinct()
+
+
+def building_list() -> QuerySet[Building]:
+    """Return every building, by id."""
+    return Building.objects.order_by("pk")

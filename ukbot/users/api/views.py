@@ -1,0 +1,254 @@
+"""`/api/v1/users…` and the place tree: profiles (own and others'), the active role, yards and buildings."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from ukbot.auth import public as auth_public
+from ukbot.core.api.permissions import HasScopes, has_scope
+from ukbot.core.api.serializers import StrictSerializer
+from ukbot.core.api.views import Api, ListApi
+from ukbot.core.errors import NotFoundError, PermissionDeniedError
+from ukbot.users import roles, selectors, services
+from ukbot.users.models import Language, Profile, ProfileStatus
+
+
+class UserOutput(serializers.Serializer):
+    id = serializers.IntegerField(source="account_id")
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    phone = serializers.CharField()
+    language = serializers.CharField()
+    status = serializers.CharField()
+    active_role = serializers.CharField(allow_null=True)
+    roles = serializers.SerializerMethodField()
+    specializations = serializers.SerializerMethodField()
+    avatar_media_id = serializers.UUIDField(allow_null=True)
+    bio = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def get_roles(self, profile: Profile) -> list[str]:
+        return sorted(grant.role for grant in profile.role_grants.all())
+
+    def get_specializations(self, profile: Profile) -> dict[str, int]:
+        return {s.key: s.level for s in profile.specializations.all()}
+
+
+class ProfileInput(StrictSerializer):
+    """The fields a person edits about themselves (and a manager about them)."""
+
+    first_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    last_name = serializers.CharField(max_length=150, allow_blank=True, required=False)
+    phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    bio = serializers.CharField(max_length=2000, allow_blank=True, required=False)
+    avatar_media_id = serializers.UUIDField(allow_null=True, required=False)
+    settings = serializers.DictField(required=False)
+
+
+def _profile(account_id: int) -> Profile:
+    profile = (
+        selectors.profile_list()
+        .filter(account_id=account_id)
+        .prefetch_related("role_grants", "specializations")
+        .first()
+    )
+    if profile is None:
+        raise NotFoundError()
+    return profile
+
+
+def _may_read(request, account_id: int) -> bool:
+    return request.user.pk == account_id or has_scope(request, roles.READ_USERS)
+
+
+def _may_write(request, account_id: int) -> bool:
+    return request.user.pk == account_id or has_scope(request, roles.WRITE_USERS)
+
+
+class UserMeApi(Api):
+    permission_classes = (IsAuthenticated,)
+    OutputSerializer = UserOutput
+    InputSerializer = ProfileInput
+
+    @extend_schema(summary="The caller's own profile", responses={200: UserOutput})
+    def get(self, request):
+        return Response(self.OutputSerializer(_profile(request.user.pk)).data)
+
+    @extend_schema(
+        summary="Edit the caller's own profile",
+        request=ProfileInput,
+        responses={200: UserOutput},
+        examples=[OpenApiExample("language", value={"language": "uz", "phone": "+998901234567"})],
+    )
+    def patch(self, request):
+        data = self.InputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.profile_update(account_id=request.user.pk, **data.validated_data)
+        return Response(self.OutputSerializer(_profile(request.user.pk)).data)
+
+
+class UserActiveRoleApi(Api):
+    permission_classes = (IsAuthenticated,)
+
+    class InputSerializer(StrictSerializer):
+        role = serializers.ChoiceField(choices=roles.Role.choices)
+
+    OutputSerializer = UserOutput
+
+    @extend_schema(summary="Switch the caller's active role (takes effect in the next access token)")
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.active_role_switch(account_id=request.user.pk, role=data.validated_data["role"])
+        return Response(self.OutputSerializer(_profile(request.user.pk)).data)
+
+
+class UserListApi(ListApi):
+    permission_classes = (IsAuthenticated, HasScopes)
+    required_scopes = {"GET": (roles.READ_USERS,), "POST": (roles.WRITE_USERS,)}
+    OutputSerializer = UserOutput
+    ordering_fields = ("account_id", "last_name", "created_at")
+    ordering = ("account_id",)
+
+    class InputSerializer(ProfileInput):
+        username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
+        role = serializers.ChoiceField(choices=roles.Role.choices, default=roles.Role.APPLICANT)
+
+    def get_queryset(self):
+        params = self.request.query_params
+        profiles = selectors.profile_list(
+            role=params.get("role") or None, status=params.get("status") or None, search=params.get("search", "")
+        )
+        if params.get("specialization"):
+            profiles = profiles.filter(specializations__key=params["specialization"])
+        return profiles.prefetch_related("role_grants", "specializations")
+
+    @extend_schema(
+        summary="People: filter by role, status, specialization; search by name or phone",
+        parameters=[
+            OpenApiParameter("role", enum=roles.Role.values),
+            OpenApiParameter("status", enum=ProfileStatus.values),
+            OpenApiParameter("specialization", str),
+            OpenApiParameter("search", str, description="Words matched against names and phone"),
+        ],
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Register a person (for example a resident who phoned in); roles other than applicant need admin:users",
+        request=InputSerializer,
+        responses={201: UserOutput},
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        username, role = fields.pop("username"), fields.pop("role")
+        if role != roles.Role.APPLICANT and not has_scope(request, roles.ADMIN_USERS):
+            raise PermissionDeniedError()
+        with transaction.atomic():
+            account = auth_public.account_create(
+                username=username, first_name=fields.get("first_name", ""), last_name=fields.get("last_name", "")
+            )
+            services.profile_create(
+                account_id=account.id,
+                **{k: fields[k] for k in ("first_name", "last_name", "phone", "language") if k in fields},
+            )
+            rest = {k: v for k, v in fields.items() if k in ("bio", "avatar_media_id", "settings")}
+            if rest:
+                services.profile_update(account_id=account.id, **rest)
+            services.role_grant(account_id=account.id, role=role, granted_by=request.user.pk)
+        return Response(self.OutputSerializer(_profile(account.id)).data, status=201)
+
+
+class UserDetailApi(Api):
+    permission_classes = (IsAuthenticated,)
+    OutputSerializer = UserOutput
+    InputSerializer = ProfileInput
+
+    @extend_schema(summary="A person's profile (one's own, or anyone's with read:users)", responses={200: UserOutput})
+    def get(self, request, account_id: int):
+        if not _may_read(request, account_id):
+            raise PermissionDeniedError()
+        return Response(self.OutputSerializer(_profile(account_id)).data)
+
+    def _update(self, request, account_id: int, *, partial: bool):
+        if not _may_write(request, account_id):
+            raise PermissionDeniedError()
+        data = self.InputSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        _profile(account_id)  # 404 before any write
+        services.profile_update(account_id=account_id, **data.validated_data)
+        return Response(self.OutputSerializer(_profile(account_id)).data)
+
+    @extend_schema(summary="Edit some fields of a profile (own, or anyone's with write:users)", request=ProfileInput)
+    def patch(self, request, account_id: int):
+        return self._update(request, account_id, partial=True)
+
+    @extend_schema(summary="Replace the editable fields of a profile (own, or anyone's with write:users)")
+    def put(self, request, account_id: int):
+        return self._update(request, account_id, partial=False)
+
+
+class ApartmentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    floor = serializers.IntegerField(allow_null=True)
+
+
+class EntranceOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    apartments = ApartmentOutput(many=True)
+
+
+class BuildingOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    yard_id = serializers.IntegerField()
+    yard = serializers.CharField(source="yard.name")
+    address = serializers.CharField()
+    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+
+
+class BuildingListApi(ListApi):
+    permission_classes = (IsAuthenticated, HasScopes)
+    required_scopes = {"GET": (roles.READ_PLACES,)}
+    OutputSerializer = BuildingOutput
+    search_fields = ("address", "yard__name")
+    filterset_fields = ("yard",)
+    ordering_fields = ("id", "address")
+
+    def get_queryset(self):
+        return selectors.building_list().select_related("yard")
+
+    @extend_schema(summary="Buildings with their address and coordinates; filter by yard, search by address")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+
+class BuildingDetailApi(Api):
+    permission_classes = (IsAuthenticated, HasScopes)
+    required_scopes = {"GET": (roles.READ_PLACES,)}
+
+    class OutputSerializer(BuildingOutput):
+        entrances = EntranceOutput(many=True)
+
+    @extend_schema(summary="A building with its entrances and apartments (addresses to choose from)")
+    def get(self, request, building_id: int):
+        building = (
+            selectors.building_list()
+            .select_related("yard")
+            .prefetch_related("entrances__apartments")
+            .filter(pk=building_id)
+            .first()
+        )
+        if building is None:
+            raise NotFoundError()
+        return Response(self.OutputSerializer(building).data)
