@@ -278,3 +278,97 @@ class Apartment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entrance}, {_('apartment')} {self.number}"
+
+
+class Invitation(models.Model):
+    """A staff invitation: a signed, single-use code naming the role (and trade) it grants, until it expires.
+
+    Only the code's SHA-256 is stored; the code itself is shown once to the manager who made it.
+    """
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    specialization = models.CharField(
+        _("specialization"), max_length=20, choices=SpecializationKey.choices, blank=True, default=""
+    )
+    level = models.PositiveSmallIntegerField(
+        _("level"), null=True, blank=True, validators=[MinValueValidator(MIN_LEVEL), MaxValueValidator(MAX_LEVEL)]
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True, default="", validators=[no_nul])
+    created_by = models.BigIntegerField(_("created by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_by = models.BigIntegerField(_("used by"), null=True, blank=True)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        db_table = 'users"."invitation'
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="invitation_role_valid"),
+            models.CheckConstraint(
+                condition=~Q(role="executor") | ~Q(specialization=""), name="invitation_executor_has_trade"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} #{self.pk}"
+
+
+class VerificationStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+
+
+class VerificationApplication(models.Model):
+    """An executor's application to be verified, with identity and qualification documents (media ids)."""
+
+    account_id = models.BigIntegerField(_("account id"), db_index=True)
+    specialization = models.CharField(_("specialization"), max_length=20, choices=SpecializationKey.choices)
+    documents = models.JSONField(_("documents"), default=list, blank=True, help_text=_("Media ids of the documents."))
+    comment = models.TextField(_("comment"), max_length=2000, blank=True, default="", validators=[no_nul])
+    status = models.CharField(
+        _("status"), max_length=10, choices=VerificationStatus.choices, default=VerificationStatus.PENDING
+    )
+    reason = models.TextField(_("reason"), max_length=2000, blank=True, default="", validators=[no_nul])
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    reviewed_by = models.BigIntegerField(_("reviewed by"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    class Meta:
+        db_table = 'users"."verification_application'
+        verbose_name = _("verification application")
+        verbose_name_plural = _("verification applications")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=VerificationStatus.values), name="verification_status_valid"),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reason=""), name="verification_rejection_has_reason"
+            ),
+            models.UniqueConstraint(
+                fields=["account_id"], condition=Q(status="pending"), name="verification_one_pending_per_person"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.account_id} {self.specialization} [{self.status}]"
+
+
+class Consent(models.Model):
+    """Consent to the processing of personal data: who, when, to which version of the text, from where."""
+
+    account_id = models.BigIntegerField(_("account id"), db_index=True)
+    text_version = models.CharField(_("text version"), max_length=40)
+    given_at = models.DateTimeField(_("given at"), auto_now_add=True)
+    channel = models.CharField(_("channel"), max_length=20, default="api")
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        db_table = 'users"."consent'
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+
+    def __str__(self) -> str:
+        return f"#{self.account_id} v{self.text_version}"
