@@ -56,6 +56,9 @@ ERROR_CODES: dict[str, ErrorCode] = {
     ),
     "SESSION_REVOKED": ErrorCode(401, "The session was ended (signed out, revoked, or its role withdrawn)."),
     "ACCOUNT_BLOCKED": ErrorCode(403, "The account is blocked or disabled; contact the management company."),
+    "INVITATION_INVALID": ErrorCode(400, "The invitation code is mistyped, altered or unknown."),
+    "INVITATION_USED": ErrorCode(409, "The invitation was already used (each works once) or was withdrawn."),
+    "INVITATION_EXPIRED": ErrorCode(410, "The invitation has expired; ask the manager for a new one."),
     "TELEGRAM_AUTH_INVALID": ErrorCode(401, "The Telegram sign-in data is not signed by this bot."),
     "TELEGRAM_AUTH_EXPIRED": ErrorCode(
         401, "The Telegram sign-in data is older than TELEGRAM_AUTH_MAX_AGE_SECONDS; sign in with Telegram again."

@@ -53,3 +53,14 @@ class UserProfileUpdated:
     changed_fields: list[str]
     status: str
     active_role: str | None
+
+
+@dataclass(frozen=True)
+class UserVerified:
+    """An executor's verification application was approved (``user.verified``); the executor role was granted."""
+
+    account_id: int
+    application_id: int
+    specialization: str
+    verification_type: str
+    reviewed_by: int | None

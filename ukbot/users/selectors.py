@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from ukbot.users.models import Building, Profile, RoleGrant, Specialization
+from ukbot.users.models import Building, Invitation, Profile, RoleGrant, Specialization, VerificationApplication
 from ukbot.users.roles import ranked
 
 
@@ -45,3 +45,13 @@ def profile_list(*, role: str | None = None, status: str | None = None, search: 
 def building_list() -> QuerySet[Building]:
     """Return every building, by id."""
     return Building.objects.order_by("pk")
+
+
+def invitation_list() -> QuerySet[Invitation]:
+    """Return every invitation, newest first."""
+    return Invitation.objects.order_by("-pk")
+
+
+def verification_list() -> QuerySet[VerificationApplication]:
+    """Return every verification application, oldest first."""
+    return VerificationApplication.objects.order_by("submitted_at", "pk")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ukbot.users.api import views
+from ukbot.users.api import invitations, verification, views
 
 app_name = "users"
 
@@ -9,6 +9,17 @@ urlpatterns = [
     path("users/me", views.UserMeApi.as_view(), name="me"),
     path("users/me/role", views.UserActiveRoleApi.as_view(), name="active-role"),
     path("users/<int:account_id>", views.UserDetailApi.as_view(), name="detail"),
+    path("users/<int:account_id>/verify", verification.UserVerifyApi.as_view(), name="verify"),
+    path("invitations", invitations.InvitationListApi.as_view(), name="invitations"),
+    path("invitations/accept", invitations.InvitationAcceptApi.as_view(), name="invitation-accept"),
+    path("invitations/<int:invitation_id>/revoke", invitations.InvitationRevokeApi.as_view(), name="invitation-revoke"),
+    path("verification", verification.VerificationListApi.as_view(), name="verification"),
+    path("verification/<int:application_id>/status", verification.VerificationStatusApi.as_view(), name="v-status"),
+    path(
+        "verification/<int:application_id>/documents",
+        verification.VerificationDocumentsApi.as_view(),
+        name="v-documents",
+    ),
     path("buildings", views.BuildingListApi.as_view(), name="buildings"),
     path("buildings/<int:building_id>", views.BuildingDetailApi.as_view(), name="building"),
 ]
