@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from ukbot.auth.models import Account
+from ukbot.auth.models import Account, LoginAttempt, Session
 from ukbot.core.errors import ConflictError
 
 
@@ -48,3 +48,28 @@ def account_get(*, username: str) -> AccountInfo | None:
     """Return the account with this username (case-insensitive), or None."""
     account = Account.objects.filter(username__iexact=username).first()
     return _info(account) if account else None
+
+
+def personal_data(*, account_id: int) -> dict:
+    """Everything `auth` holds about a person: the account, sign-in sessions and login attempts."""
+    account = Account.objects.filter(pk=account_id).first()
+    if account is None:
+        return {}
+    return {
+        "account": {
+            "username": account.username,
+            "email": account.email,
+            "phone": account.phone,
+            "telegram_id": account.telegram_id,
+            "date_joined": account.date_joined.isoformat(),
+            "last_login": account.last_login.isoformat() if account.last_login else None,
+        },
+        "sessions": [
+            {"device": s.device, "ip": s.ip, "method": s.method, "created_at": s.created_at.isoformat()}
+            for s in Session.objects.filter(account_id=account_id).order_by("created_at")
+        ],
+        "login_attempts": [
+            {"ip": a.ip, "method": a.method, "success": a.success, "reason": a.reason, "at": a.created_at.isoformat()}
+            for a in LoginAttempt.objects.filter(account_id=account_id).order_by("created_at")
+        ],
+    }

@@ -64,3 +64,12 @@ class UserVerified:
     specialization: str
     verification_type: str
     reviewed_by: int | None
+
+
+@dataclass(frozen=True)
+class UserForgotten:
+    """A person asked to be forgotten (``user.forgotten``): every app anonymises what it holds about them."""
+
+    account_id: int
+    requested_by: int | None
+    timestamp: str

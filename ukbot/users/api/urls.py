@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ukbot.users.api import invitations, verification, views
+from ukbot.users.api import invitations, privacy, verification, views
 
 app_name = "users"
 
@@ -9,6 +9,9 @@ urlpatterns = [
     path("users/me", views.UserMeApi.as_view(), name="me"),
     path("users/me/role", views.UserActiveRoleApi.as_view(), name="active-role"),
     path("users/<int:account_id>", views.UserDetailApi.as_view(), name="detail"),
+    path("users/me/consent", privacy.ConsentApi.as_view(), name="consent"),
+    path("users/<int:account_id>/export", privacy.UserExportApi.as_view(), name="export"),
+    path("users/<int:account_id>/forget", privacy.UserForgetApi.as_view(), name="forget"),
     path("users/<int:account_id>/verify", verification.UserVerifyApi.as_view(), name="verify"),
     path("invitations", invitations.InvitationListApi.as_view(), name="invitations"),
     path("invitations/accept", invitations.InvitationAcceptApi.as_view(), name="invitation-accept"),
