@@ -8,14 +8,27 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from ukbot.core.errors import AppError
 from ukbot.users import services
-from ukbot.users.models import Apartment, Building, Entrance, Profile, RoleGrant, Specialization, Yard
+from ukbot.users.models import (
+    Apartment,
+    ApartmentLink,
+    ApartmentLinkStatus,
+    Building,
+    Entrance,
+    Profile,
+    RoleGrant,
+    Specialization,
+    Yard,
+)
 from ukbot.users.roles import Role, ranked
 
 # --- people ----------------------------------------------------------------------------------------------------
@@ -256,3 +269,137 @@ class ApartmentAdmin(admin.ModelAdmin):
     @admin.display(description=_("building"), ordering="entrance__building__address")
     def building(self, obj: Apartment) -> Building:
         return obj.entrance.building
+
+
+# --- apartment moderation --------------------------------------------------------------------------------------
+
+
+class ApartmentLinkStatusFilter(admin.SimpleListFilter):
+    """Status, showing the pending links (the queue) until another status or all are chosen."""
+
+    title = _("status")
+    parameter_name = "status"
+    ALL = "all"
+
+    def lookups(self, request, model_admin):
+        return [*ApartmentLinkStatus.choices, (self.ALL, _("All"))]
+
+    def value(self) -> str:
+        return super().value() or ApartmentLinkStatus.PENDING
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() in ApartmentLinkStatus.values:
+            return queryset.filter(status=self.value())
+        return queryset
+
+
+class ApartmentLinkRejectForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 4}), max_length=2000)
+
+
+@admin.register(ApartmentLink)
+class ApartmentLinkAdmin(admin.ModelAdmin):
+    """The apartment-moderation queue: approve or reject residents' links, through the services."""
+
+    list_display = (
+        "id",
+        "profile",
+        "apartment_number",
+        "building",
+        "yard",
+        "relation",
+        "is_primary",
+        "status",
+        "document_media_id",
+        "created_at",
+        "reviewed_at",
+    )
+    list_filter = (ApartmentLinkStatusFilter, "relation", "apartment__entrance__building__yard")
+    search_fields = (
+        "=profile__account_id",
+        "profile__first_name",
+        "profile__last_name",
+        "profile__phone",
+        "apartment__entrance__building__address",
+    )
+    list_select_related = ("profile", "apartment__entrance__building__yard")
+    ordering = ("created_at", "pk")
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # residents ask for links themselves
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # a resident removes their own link; a manager rejects it
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        # The list and its actions need the change permission; a link's own page is read-only.
+        return obj is None and super().has_change_permission(request)
+
+    @admin.display(description=_("apartment"), ordering="apartment__number")
+    def apartment_number(self, obj: ApartmentLink) -> str:
+        return f"{obj.apartment.number} ({_('entrance')} {obj.apartment.entrance.number})"
+
+    @admin.display(description=_("building"), ordering="apartment__entrance__building__address")
+    def building(self, obj: ApartmentLink) -> Building:
+        return obj.apartment.entrance.building
+
+    @admin.display(description=_("yard"), ordering="apartment__entrance__building__yard__name")
+    def yard(self, obj: ApartmentLink) -> Yard:
+        return obj.apartment.entrance.building.yard
+
+    def _review(self, request: HttpRequest, queryset: QuerySet[ApartmentLink], review, done: str) -> None:
+        count = 0
+        for link_id in queryset.values_list("pk", flat=True):
+            try:
+                review(link_id)
+            except AppError as exc:
+                self.message_user(request, f"#{link_id}: {exc.message}", messages.WARNING)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, done % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Approve the selected apartment links"), permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[ApartmentLink]) -> None:
+        self._review(
+            request,
+            queryset,
+            lambda link_id: services.apartment_link_approve(link_id=link_id, reviewer_id=request.user.pk),
+            ngettext("Approved %(count)d apartment link.", "Approved %(count)d apartment links.", queryset.count()),
+        )
+
+    @admin.action(description=_("Reject the selected apartment links…"), permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[ApartmentLink]) -> TemplateResponse | None:
+        form = ApartmentLinkRejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._review(
+                request,
+                queryset,
+                lambda link_id: services.apartment_link_reject(
+                    link_id=link_id, reviewer_id=request.user.pk, reason=reason
+                ),
+                ngettext("Rejected %(count)d apartment link.", "Rejected %(count)d apartment links.", queryset.count()),
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/users/apartmentlink/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Reject apartment links"),
+                "opts": self.model._meta,
+                "links": queryset,
+                "form": form,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )

@@ -372,3 +372,92 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.account_id} v{self.text_version}"
+
+
+# --- residents' apartments ---------------------------------------------------------------------------------------
+
+
+class ApartmentRelation(models.TextChoices):
+    OWNER = "owner", _("owner")
+    TENANT = "tenant", _("tenant")
+    FAMILY = "family", _("family member")
+
+
+class ApartmentLinkStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+
+
+# A link that still counts: awaiting review or approved. Rejected links stay as history and block nothing.
+LIVE_LINK = Q(status__in=[ApartmentLinkStatus.PENDING, ApartmentLinkStatus.APPROVED])
+
+
+class ApartmentLink(models.Model):
+    """A resident's claim to live in an apartment (as owner, tenant or family), pending until a manager reviews it.
+
+    A person has one live (pending or approved) link per apartment and at most one primary live link; the
+    document is an optional identity document (a media id) the manager may look at before deciding.
+    """
+
+    profile = models.ForeignKey(
+        Profile,
+        on_delete=models.CASCADE,
+        to_field="account_id",
+        db_column="account_id",
+        related_name="apartment_links",
+        verbose_name=_("person"),
+    )
+    apartment = models.ForeignKey(
+        Apartment, on_delete=models.PROTECT, related_name="links", verbose_name=_("apartment")
+    )
+    relation = models.CharField(_("relation"), max_length=10, choices=ApartmentRelation.choices)
+    is_primary = models.BooleanField(_("primary"), default=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ApartmentLinkStatus.choices, default=ApartmentLinkStatus.PENDING
+    )
+    reason = models.TextField(
+        _("reason"), max_length=2000, blank=True, default="", validators=[no_nul, MaxLengthValidator(2000)]
+    )
+    document_media_id = models.UUIDField(_("identity document media id"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    reviewed_by = models.BigIntegerField(_("reviewed by"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    class Meta:
+        db_table = 'users"."apartment_link'
+        verbose_name = _("apartment link")
+        verbose_name_plural = _("apartment links")
+        ordering = ("created_at", "pk")
+        indexes = [
+            # the moderation queue: pending links, oldest first
+            models.Index(fields=["created_at"], condition=Q(status="pending"), name="apartment_link_pending_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(relation__in=ApartmentRelation.values), name="apartment_link_relation_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ApartmentLinkStatus.values), name="apartment_link_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reason=""), name="apartment_link_rejection_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | Q(is_primary=False), name="apartment_link_rejected_not_primary"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending", reviewed_at__isnull=True)
+                | (~Q(status="pending") & Q(reviewed_at__isnull=False)),
+                name="apartment_link_reviewed_when_decided",
+            ),
+            models.UniqueConstraint(
+                fields=["profile", "apartment"], condition=LIVE_LINK, name="apartment_link_one_live_per_apartment"
+            ),
+            models.UniqueConstraint(
+                fields=["profile"], condition=LIVE_LINK & Q(is_primary=True), name="apartment_link_one_primary"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.profile_id} → {self.apartment_id} ({self.relation}, {self.status})"

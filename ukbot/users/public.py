@@ -71,3 +71,45 @@ def category_specialization(*, category: str) -> str:
     :raises KeyError: for an unknown category.
     """
     return _specializations.category_specialization(category)
+
+
+@dataclass(frozen=True)
+class ApartmentRef:
+    """An apartment a person is approved to live in, with where it is and how they are linked to it.
+
+    ``relation`` is ``owner``, ``tenant`` or ``family``; ``primary`` marks the one they chose as their home.
+    """
+
+    apartment_id: int
+    number: str
+    entrance_number: int
+    building_id: int
+    building_address: str
+    yard_id: int
+    relation: str
+    primary: bool
+
+
+def apartments_of(*, account_id: int) -> tuple[ApartmentRef, ...]:
+    """Return the apartments ``account_id`` has approved links to, primary first, then oldest link first."""
+    links = selectors.apartment_link_list(account_id=account_id, status="approved").order_by(
+        "-is_primary", "created_at", "pk"
+    )
+    return tuple(
+        ApartmentRef(
+            apartment_id=link.apartment_id,
+            number=link.apartment.number,
+            entrance_number=link.apartment.entrance.number,
+            building_id=link.apartment.entrance.building_id,
+            building_address=link.apartment.entrance.building.address,
+            yard_id=link.apartment.entrance.building.yard_id,
+            relation=link.relation,
+            primary=link.is_primary,
+        )
+        for link in links
+    )
+
+
+def co_residents(*, apartment_id: int) -> tuple[int, ...]:
+    """Return the account ids with an approved link to ``apartment_id`` (who may see its requests), ascending."""
+    return tuple(selectors.apartment_co_resident_ids(apartment_id=apartment_id))

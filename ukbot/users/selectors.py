@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from ukbot.users.models import Building, Invitation, Profile, RoleGrant, Specialization, VerificationApplication
+from ukbot.users.models import (
+    ApartmentLink,
+    ApartmentLinkStatus,
+    Building,
+    Invitation,
+    Profile,
+    RoleGrant,
+    Specialization,
+    VerificationApplication,
+)
 from ukbot.users.roles import ranked
 
 
@@ -55,3 +64,32 @@ def invitation_list() -> QuerySet[Invitation]:
 def verification_list() -> QuerySet[VerificationApplication]:
     """Return every verification application, oldest first."""
     return VerificationApplication.objects.order_by("submitted_at", "pk")
+
+
+def apartment_link_list(
+    *,
+    account_id: int | None = None,
+    status: str | None = None,
+    building_id: int | None = None,
+    yard_id: int | None = None,
+) -> QuerySet[ApartmentLink]:
+    """Return apartment links, oldest first, optionally of one person, in one status, building or yard."""
+    links = ApartmentLink.objects.select_related("profile", "apartment__entrance__building")
+    if account_id is not None:
+        links = links.filter(profile_id=account_id)
+    if status:
+        links = links.filter(status=status)
+    if building_id is not None:
+        links = links.filter(apartment__entrance__building_id=building_id)
+    if yard_id is not None:
+        links = links.filter(apartment__entrance__building__yard_id=yard_id)
+    return links.order_by("created_at", "pk")
+
+
+def apartment_co_resident_ids(*, apartment_id: int) -> list[int]:
+    """Return the account ids with an approved link to ``apartment_id``, ascending."""
+    return list(
+        ApartmentLink.objects.filter(apartment_id=apartment_id, status=ApartmentLinkStatus.APPROVED)
+        .order_by("profile_id")
+        .values_list("profile_id", flat=True)
+    )

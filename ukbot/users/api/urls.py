@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ukbot.users.api import invitations, privacy, verification, views
+from ukbot.users.api import apartments, invitations, privacy, verification, views
 
 app_name = "users"
 
@@ -22,6 +22,24 @@ urlpatterns = [
         "verification/<int:application_id>/documents",
         verification.VerificationDocumentsApi.as_view(),
         name="v-documents",
+    ),
+    path("users/me/apartments", apartments.MyApartmentLinkListApi.as_view(), name="my-apartments"),
+    path("users/me/apartments/<int:link_id>", apartments.MyApartmentLinkDeleteApi.as_view(), name="my-apartment"),
+    path(
+        "users/me/apartments/<int:link_id>/primary",
+        apartments.MyApartmentPrimarySetApi.as_view(),
+        name="my-apartment-primary",
+    ),
+    path("apartment-links", apartments.ApartmentLinkListApi.as_view(), name="apartment-links"),
+    path(
+        "apartment-links/<int:link_id>/approve",
+        apartments.ApartmentLinkApproveApi.as_view(),
+        name="apartment-link-approve",
+    ),
+    path(
+        "apartment-links/<int:link_id>/reject",
+        apartments.ApartmentLinkRejectApi.as_view(),
+        name="apartment-link-reject",
     ),
     path("buildings", views.BuildingListApi.as_view(), name="buildings"),
     path("buildings/<int:building_id>", views.BuildingDetailApi.as_view(), name="building"),
