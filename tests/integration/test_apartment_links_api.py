@@ -203,6 +203,8 @@ def test_the_moderation_queue_filters_by_status_building_and_yard():
     assert ids(status="pending", building=here_building.pk) == [first]
     assert ids(yard=here_building.yard_id) == [first, third]
     assert ids(status="approved") == [third]
+    assert ids(search="Chilonzor") == []  # the yard's name is not searched, the building's address is
+    assert ids(search="Bunyodkor") == [second]
     bad = manager.get("/api/v1/apartment-links", {"status": "maybe"})
     assert (bad.status_code, bad.json()["error"]["code"]) == (400, "VALIDATION_ERROR")
 
@@ -247,3 +249,22 @@ def test_the_admin_rejects_after_asking_for_a_reason(admin_client):
     assert done.status_code == 200
     link.refresh_from_db()
     assert (link.status, link.reason) == ("rejected", "Not on the lease.")
+
+
+def test_a_persons_export_lists_their_links_and_forgetting_removes_them():
+    resident = _person("applicant")
+    document = str(uuid.uuid4())
+    flat = _apartment()
+    users.apartment_link_request(account_id=resident, apartment_id=flat, relation="owner", document_media_id=document)
+    admin = _client(_person("admin"))
+
+    exported = admin.get(f"/api/v1/users/{resident}/export")
+    forgotten = admin.post(f"/api/v1/users/{resident}/forget", format="json")
+
+    assert exported.status_code == 200, exported.content
+    links = exported.json()["data"]["users"]["apartment_links"]
+    assert [(row["apartment_id"], row["relation"], row["document_media_id"]) for row in links] == [
+        (flat, "owner", document)
+    ]
+    assert forgotten.status_code in (200, 204), forgotten.content
+    assert not ApartmentLink.objects.filter(profile_id=resident).exists()

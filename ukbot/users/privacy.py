@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from ukbot.core.errors import NotFoundError, ValidationFailedError
 from ukbot.core.events import publish
 from ukbot.users.events import USER_FORGOTTEN, UserForgotten
-from ukbot.users.models import Consent, Invitation, Profile, ProfileStatus, VerificationApplication
+from ukbot.users.models import ApartmentLink, Consent, Invitation, Profile, ProfileStatus, VerificationApplication
 
 FORGOTTEN_STATUS = ProfileStatus.BLOCKED
 
@@ -62,6 +62,18 @@ def personal_data(*, account_id: int) -> dict[str, Any]:
     data["consents"] = [
         {"text_version": c.text_version, "given_at": c.given_at.isoformat(), "channel": c.channel}
         for c in Consent.objects.filter(account_id=account_id).order_by("pk")
+    ]
+    data["apartment_links"] = [
+        {
+            "apartment_id": link.apartment_id,
+            "relation": link.relation,
+            "is_primary": link.is_primary,
+            "status": link.status,
+            "reason": link.reason,
+            "document_media_id": str(link.document_media_id) if link.document_media_id else None,
+            "created_at": link.created_at.isoformat(),
+        }
+        for link in ApartmentLink.objects.filter(profile_id=account_id).order_by("pk")
     ]
     data["invitations_used"] = list(
         Invitation.objects.filter(used_by=account_id).values_list("role", flat=True).order_by("pk")
@@ -115,6 +127,8 @@ def person_forget(*, account_id: int, requested_by: int | None) -> None:
         updated_at=timezone.now(),
     )
     VerificationApplication.objects.filter(account_id=account_id).update(documents=[], comment="", reason="")
+    # Where a person lives is personal: the links go (requests keep their apartment ids, so statistics stay whole).
+    ApartmentLink.objects.filter(profile_id=account_id).delete()
     publish(
         USER_FORGOTTEN,
         subject=account_id,

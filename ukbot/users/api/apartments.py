@@ -127,6 +127,12 @@ class ApartmentLinkListApi(ListApi):
     required_scopes = {"GET": (roles.WRITE_USERS,)}
     OutputSerializer = ApartmentLinkOutput
     filterset_class = ApartmentLinkFilter
+    search_fields = (
+        "profile__first_name",
+        "profile__last_name",
+        "profile__phone",
+        "apartment__entrance__building__address",
+    )
     ordering_fields = ("created_at", "id")
     ordering = ("created_at", "id")
 
@@ -134,7 +140,8 @@ class ApartmentLinkListApi(ListApi):
         return selectors.apartment_link_list()
 
     @extend_schema(
-        summary="The apartment-moderation queue: links by status (pending to review), building, yard or person"
+        summary="The apartment-moderation queue: filter by status (pending to review), building, yard or person; "
+        "search by name, phone or address"
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
