@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -268,3 +270,16 @@ def test_a_persons_export_lists_their_links_and_forgetting_removes_them():
     ]
     assert forgotten.status_code in (200, 204), forgotten.content
     assert not ApartmentLink.objects.filter(profile_id=resident).exists()
+
+
+def test_demo_residents_live_in_approved_apartments(settings):
+    settings.DEMO_PASSWORD = "demo-password-for-tests"
+    call_command("seed_demo", stdout=StringIO())
+    residents = [get_user_model().objects.get(username=f"demo-resident-{n}").pk for n in range(1, 5)]
+
+    homes = [public.apartments_of(account_id=resident) for resident in residents]
+
+    assert all(len(home) == 1 and home[0].primary for home in homes)
+    assert [home[0].relation for home in homes] == ["owner", "owner", "owner", "family"]
+    assert public.co_residents(apartment_id=homes[0][0].apartment_id) == tuple(sorted((residents[0], residents[3])))
+    assert not ApartmentLink.objects.filter(status="pending").exists()

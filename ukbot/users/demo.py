@@ -9,7 +9,7 @@ from django.conf import settings
 
 from ukbot.auth import public as auth_public
 from ukbot.users import services
-from ukbot.users.models import Yard
+from ukbot.users.models import Apartment, Yard
 from ukbot.users.specializations import SpecializationKey
 
 # Real addresses and coordinates of two Tashkent neighbourhoods (Mirobod and Yunusobod).
@@ -73,18 +73,27 @@ def seed() -> str:
                         number = (entrance_number - 1) * FLOORS * PER_FLOOR + (floor - 1) * PER_FLOOR + n
                         services.apartment_create(entrance_id=entrance.pk, number=str(number), floor=floor)
                         apartments += 1
+    staff = {}
     for username, first, last, role in STAFF:
-        services.role_grant(account_id=_person(username, first, last), role=role, granted_by=None)
+        staff[username] = _person(username, first, last)
+        services.role_grant(account_id=staff[username], role=role, granted_by=None)
     executors = 0
     for index, key in enumerate(SpecializationKey.values):
         account_id = _person(f"demo-{key}", "Исполнитель", key.capitalize())
         services.role_grant(account_id=account_id, role="executor", granted_by=None)
         services.specialization_set(account_id=account_id, key=key, level=index % 5 + 1)
         executors += 1
-    for username, first, last, language in RESIDENTS:
-        services.role_grant(
-            account_id=_person(username, first, last, language=language), role="applicant", granted_by=None
+    # Residents of the first building, approved by the first manager; the last one is family of the first, so
+    # the two are co-residents who see each other's requests.
+    flats = list(Apartment.objects.filter(entrance__building__address=YARDS[0][2][0][0]).order_by("pk"))
+    for index, (username, first, last, language) in enumerate(RESIDENTS):
+        account_id = _person(username, first, last, language=language)
+        services.role_grant(account_id=account_id, role="applicant", granted_by=None)
+        owner = index < len(RESIDENTS) - 1
+        link = services.apartment_link_request(
+            account_id=account_id, apartment_id=flats[index if owner else 0].pk, relation="owner" if owner else "family"
         )
+        services.apartment_link_approve(link_id=link.pk, reviewer_id=staff[STAFF[0][0]])
     return (
         f"{len(YARDS)} yards, {sum(len(b) for _, _, b in YARDS)} buildings, {apartments} apartments, "
         f"{len(STAFF)} staff, {executors} executors, {len(RESIDENTS)} residents"
