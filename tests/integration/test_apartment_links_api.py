@@ -176,6 +176,7 @@ def test_only_holders_of_write_users_moderate(role):
         ("post", "/api/v1/users/me/apartments"),
         ("delete", "/api/v1/users/me/apartments/1"),
         ("post", "/api/v1/users/me/apartments/1/primary"),
+        ("post", "/api/v1/users/me/apartments/1/document"),
         ("get", "/api/v1/apartment-links"),
         ("post", "/api/v1/apartment-links/1/approve"),
         ("post", "/api/v1/apartment-links/1/reject"),
@@ -283,3 +284,17 @@ def test_demo_residents_live_in_approved_apartments(settings):
     assert [home[0].relation for home in homes] == ["owner", "owner", "owner", "family"]
     assert public.co_residents(apartment_id=homes[0][0].apartment_id) == tuple(sorted((residents[0], residents[3])))
     assert not ApartmentLink.objects.filter(status="pending").exists()
+
+
+def test_a_resident_attaches_a_document_while_the_link_waits():
+    client = _client(_person("applicant"))
+    link = _request(client, _apartment()).json()["data"]["id"]
+    document = str(uuid.uuid4())
+
+    attached = client.post(
+        f"/api/v1/users/me/apartments/{link}/document", {"document_media_id": document}, format="json"
+    )
+    malformed = client.post(f"/api/v1/users/me/apartments/{link}/document", {"document_media_id": "x"}, format="json")
+
+    assert (attached.status_code, attached.json()["data"]["document_media_id"]) == (200, document)
+    assert (malformed.status_code, malformed.json()["error"]["code"]) == (400, "VALIDATION_ERROR")

@@ -733,3 +733,26 @@ def apartment_primary_set(*, account_id: int, link_id: int) -> ApartmentLink:
     link.save(update_fields=["is_primary"])
     _publish_profile_updated(profile, ["apartments"])
     return link
+
+
+@transaction.atomic
+def apartment_link_document_set(*, account_id: int, link_id: int, document_media_id: uuid.UUID | str) -> ApartmentLink:
+    """Attach (or replace) the identity document of one's own pending link, e.g. when the manager asks for it.
+
+    Publishes ``user.profile_updated`` (``apartments``) when the document changes.
+
+    :raises ValidationFailedError: for a bad account or link id, or a missing or malformed document id.
+    :raises NotFoundError: if the account has no profile or no such link.
+    :raises ConflictError: if the link was already reviewed.
+    """
+    document_media_id = _check_media_id(document_media_id, "document_media_id")
+    if document_media_id is None:
+        raise ValidationFailedError(details={"document_media_id": _("This field is required.")})
+    profile, link = _own_link(account_id, link_id)
+    _check_pending(link)
+    if link.document_media_id == document_media_id:
+        return link
+    link.document_media_id = document_media_id
+    link.save(update_fields=["document_media_id"])
+    _publish_profile_updated(profile, ["apartments"])
+    return link

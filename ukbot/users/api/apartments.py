@@ -188,3 +188,25 @@ class ApartmentLinkRejectApi(Api):
             link_id=link_id, reviewer_id=request.user.pk, reason=data.validated_data["reason"]
         )
         return Response(self.OutputSerializer(_link(link.pk)).data)
+
+
+class MyApartmentLinkDocumentApi(Api):
+    permission_classes = (IsAuthenticated,)
+    OutputSerializer = ApartmentLinkOutput
+
+    class InputSerializer(StrictSerializer):
+        document_media_id = serializers.UUIDField()
+
+    @extend_schema(
+        summary="Attach an identity document (a media id) to one of the caller's pending links",
+        request=InputSerializer,
+        responses={200: ApartmentLinkOutput},
+        examples=[OpenApiExample("passport", value={"document_media_id": "6f1c1a1e-9a55-4d0b-8a4e-2f3f0e3c9b11"})],
+    )
+    def post(self, request, link_id: int):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        link = services.apartment_link_document_set(
+            account_id=request.user.pk, link_id=link_id, document_media_id=data.validated_data["document_media_id"]
+        )
+        return Response(self.OutputSerializer(_link(link.pk)).data)

@@ -30,6 +30,11 @@ urlpatterns = [
         apartments.MyApartmentPrimarySetApi.as_view(),
         name="my-apartment-primary",
     ),
+    path(
+        "users/me/apartments/<int:link_id>/document",
+        apartments.MyApartmentLinkDocumentApi.as_view(),
+        name="my-apartment-document",
+    ),
     path("apartment-links", apartments.ApartmentLinkListApi.as_view(), name="apartment-links"),
     path(
         "apartment-links/<int:link_id>/approve",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from ukbot.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from ukbot.users import public, services
@@ -363,3 +364,90 @@ def test_apartments_of_and_co_residents_see_approved_links_only():
     assert public.co_residents(apartment_id=999999) == ()
     with pytest.raises(AttributeError):
         refs[0].primary = False  # frozen
+
+
+# --- the identity document ---------------------------------------------------------------------------------------
+
+
+def test_a_document_is_attached_to_a_pending_link_only():
+    person, manager, flat = profile(), profile(roles=("manager",)), apartment()
+    link = services.apartment_link_request(account_id=person.account_id, apartment_id=flat.pk, relation="owner")
+    document = uuid.uuid4()
+
+    services.apartment_link_document_set(account_id=person.account_id, link_id=link.pk, document_media_id=str(document))
+    services.apartment_link_document_set(account_id=person.account_id, link_id=link.pk, document_media_id=document)
+
+    link.refresh_from_db()
+    assert link.document_media_id == document
+    assert _apartment_updates(person.account_id) == 2  # the request and one change
+    for bad in (None, "not-a-uuid"):
+        with pytest.raises(ValidationFailedError):
+            services.apartment_link_document_set(account_id=person.account_id, link_id=link.pk, document_media_id=bad)
+    with pytest.raises(NotFoundError):
+        services.apartment_link_document_set(account_id=manager.account_id, link_id=link.pk, document_media_id=document)
+    services.apartment_link_approve(link_id=link.pk, reviewer_id=manager.account_id)
+    with pytest.raises(ConflictError):
+        services.apartment_link_document_set(
+            account_id=person.account_id, link_id=link.pk, document_media_id=uuid.uuid4()
+        )
+    link.refresh_from_db()
+    assert link.document_media_id == document
+
+
+# --- concurrency -------------------------------------------------------------------------------------------------
+
+
+def _race(*calls) -> tuple[list, list]:
+    barrier = threading.Barrier(len(calls))
+    results, errors = [], []
+
+    def run(call) -> None:
+        try:
+            barrier.wait()
+            results.append(call())
+        except Exception as exc:  # collected and asserted by the caller; a thread's exception would be lost
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_for_one_apartment_make_one_link():
+    person, flat = profile(), apartment()
+
+    results, errors = _race(
+        *[
+            lambda: services.apartment_link_request(
+                account_id=person.account_id, apartment_id=flat.pk, relation="owner"
+            )
+            for _ in range(4)
+        ]
+    )
+
+    assert (len(results), [type(e) for e in errors]) == (1, [ConflictError] * 3)
+    assert _links(person.account_id) == [(flat.pk, "pending", True)]
+    assert _apartment_updates(person.account_id) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_approval_and_rejection_leave_one_decision():
+    person, manager, flat = profile(), profile(roles=("manager",)), apartment()
+    link = services.apartment_link_request(account_id=person.account_id, apartment_id=flat.pk, relation="owner")
+
+    results, errors = _race(
+        lambda: services.apartment_link_approve(link_id=link.pk, reviewer_id=manager.account_id),
+        lambda: services.apartment_link_reject(link_id=link.pk, reviewer_id=manager.account_id, reason="No."),
+    )
+
+    assert (len(results), [type(e) for e in errors]) == (1, [ConflictError])
+    link.refresh_from_db()
+    assert link.status == results[0].status
+    assert _apartment_updates(person.account_id) == 2
+    assert RoleGrant.objects.filter(profile_id=person.account_id).exists() == (link.status == "approved")
