@@ -58,7 +58,7 @@ DOMAIN_APPS = [
 ]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ukbot.auth.admin_config.AdminConfig",  # django.contrib.admin whose site asks staff with a device for the code
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -70,6 +70,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "corsheaders",
+    # Second factor (TOTP and backup codes); like django_celery_beat's, their tables stay in public.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ukbot.core",
     *DOMAIN_APPS,
     "bot",
@@ -88,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified() for the admin site
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -363,6 +368,13 @@ LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5, minimum=1)
 LOGIN_MAX_FAILURES_PER_IP = env_int("LOGIN_MAX_FAILURES_PER_IP", 20, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=1)
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 60, minimum=1)
+# Second factor (docs/decisions/0007-mfa.md): a login challenge lives this long and works once.
+MFA_CHALLENGE_SECONDS = 300
+OTP_TOTP_ISSUER = "UK Management Bot"
+# Wrong codes count toward the sign-in lockout above instead: django-otp's own per-device throttle would refuse
+# even the right code for a while after a typo, with a second, differently worded answer.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -34,3 +34,9 @@ class TokenExpired:
     account_id: int
     session_id: str
     token_id: str
+
+
+@dataclass(frozen=True)
+class MfaEnabled:
+    account_id: int
+    timestamp: str

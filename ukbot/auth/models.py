@@ -74,6 +74,7 @@ class LoginAttempt(models.Model):
         LOCKED = "locked", _("locked out after repeated failures")
         BAD_SIGNATURE = "bad_signature", _("invalid Telegram signature")
         STALE = "stale", _("Telegram data too old")
+        BAD_OTP = "bad_otp", _("wrong one-time code")
 
     account_id = models.BigIntegerField(_("account id"), null=True, blank=True, db_index=True)
     username = models.CharField(_("username tried"), max_length=150, blank=True, default="")

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ukbot.auth import lockout, telegram
+from ukbot.auth import lockout, mfa, telegram
 from ukbot.auth.events import AUTH_LOGIN, AUTH_LOGOUT, AUTH_TOKEN_EXPIRED, LoggedIn, LoggedOut, TokenExpired
 from ukbot.auth.models import Account, LoginAttempt, RefreshToken, Session
 from ukbot.auth.tokens import access_token_for, new_refresh_token, refresh_token_hash
@@ -92,8 +92,13 @@ def session_open(*, account: Account, ip: str | None, device: str, method: str) 
     return tokens
 
 
-def login_with_password(*, username: str, password: str, ip: str | None, device: str = "") -> IssuedTokens:
+def login_with_password(
+    *, username: str, password: str, ip: str | None, device: str = ""
+) -> IssuedTokens | mfa.MfaChallenge:
     """Check a username and password and open a session; every attempt is recorded.
+
+    An account with a second factor gets an :class:`~ukbot.auth.mfa.MfaChallenge` instead of tokens, which
+    :func:`ukbot.auth.mfa.login_with_mfa` completes with a code.
 
     :raises AppError: TOO_MANY_ATTEMPTS while the username or address is locked out (with Retry-After),
         AUTHENTICATION_FAILED for a wrong username or password, ACCOUNT_BLOCKED for a blocked account.
@@ -112,6 +117,8 @@ def login_with_password(*, username: str, password: str, ip: str | None, device:
         lockout.record_failure(username=username, ip=ip)
         _record(username=username, ip=ip, reason=LoginAttempt.Reason.BAD_CREDENTIALS)
         raise _bad_credentials()
+    if mfa.mfa_required(account_id=account.pk):
+        return mfa.mfa_challenge_issue(account=account, username=username, ip=ip, device=device)
     try:
         tokens = session_open(account=account, ip=ip, device=device, method="password")
     except AppError:

@@ -63,6 +63,15 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "TELEGRAM_AUTH_EXPIRED": ErrorCode(
         401, "The Telegram sign-in data is older than TELEGRAM_AUTH_MAX_AGE_SECONDS; sign in with Telegram again."
     ),
+    "MFA_INVALID_CODE": ErrorCode(
+        400,
+        "The one-time code (authenticator app or backup code) is wrong, expired or already used; ask the user for "
+        "another. 400, not 401: the caller's token or challenge is still good. Counts toward TOO_MANY_ATTEMPTS.",
+    ),
+    "MFA_CHALLENGE_INVALID": ErrorCode(
+        401,
+        "The sign-in challenge is altered, older than 5 minutes or already completed; sign in with the password again.",
+    ),
     "INTERNAL_ERROR": ErrorCode(500, "An unexpected error; it was logged under the trace_id given."),
     "SERVICE_UNAVAILABLE": ErrorCode(503, "A dependency is unavailable; retry later."),
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ukbot.auth.api import views
+from ukbot.auth.api import mfa, views
 
 app_name = "auth"
 
@@ -12,4 +12,8 @@ urlpatterns = [
     path("auth/validate", views.AuthValidateApi.as_view(), name="validate"),
     path("auth/sessions", views.AuthSessionListApi.as_view(), name="sessions"),
     path("auth/sessions/<uuid:session_id>", views.AuthSessionRevokeApi.as_view(), name="session-revoke"),
+    path("auth/mfa/enable", mfa.AuthMfaEnableApi.as_view(), name="mfa-enable"),
+    path("auth/mfa/enable/confirm", mfa.AuthMfaEnableConfirmApi.as_view(), name="mfa-enable-confirm"),
+    path("auth/mfa/disable", mfa.AuthMfaDisableApi.as_view(), name="mfa-disable"),
+    path("auth/mfa/verify", mfa.AuthMfaVerifyApi.as_view(), name="mfa-verify"),
 ]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from ukbot.auth import selectors, services
+from ukbot.auth.mfa import MfaChallenge
 from ukbot.core.api.serializers import StrictSerializer, client_ip
 from ukbot.core.api.views import Api
 
@@ -19,6 +20,12 @@ class TokensOutput(serializers.Serializer):
     token_type = serializers.CharField()
     expires_in = serializers.IntegerField(help_text="Seconds the access token lives.")
     session_id = serializers.UUIDField()
+
+
+class MfaChallengeOutput(serializers.Serializer):
+    mfa_required = serializers.BooleanField(help_text="Always true: send a code to /auth/mfa/verify.")
+    challenge = serializers.CharField(help_text="Signed; works once, with a code, at /auth/mfa/verify.")
+    expires_in = serializers.IntegerField(help_text="Seconds the challenge lives.")
 
 
 class AuthLoginApi(Api):
@@ -32,21 +39,29 @@ class AuthLoginApi(Api):
     OutputSerializer = TokensOutput
 
     @extend_schema(
-        summary="Sign in with a username and password",
+        summary="Sign in with a username and password (accounts with two-step sign-in get a challenge)",
         request=InputSerializer,
-        responses={200: OutputSerializer},
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="LoginResult",
+                serializers=[TokensOutput, MfaChallengeOutput],
+                resource_type_field_name=None,
+            )
+        },
         examples=[OpenApiExample("credentials", value={"username": "dispatcher1", "password": "s3cret-pass"})],
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        tokens = services.login_with_password(
+        result = services.login_with_password(
             username=data.validated_data["username"],
             password=data.validated_data["password"],
             ip=client_ip(request),
             device=request.headers.get("User-Agent", ""),
         )
-        return Response(self.OutputSerializer(tokens).data)
+        if isinstance(result, MfaChallenge):
+            return Response(MfaChallengeOutput(result).data)
+        return Response(self.OutputSerializer(result).data)
 
 
 class AuthRefreshApi(Api):

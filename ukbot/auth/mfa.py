@@ -1,0 +1,266 @@
+"""Second factor: TOTP devices with backup codes (django-otp), and the login challenge that asks for a code.
+
+Enrolment is two steps: ``mfa_enable_start`` makes an unconfirmed TOTP device and shows its secret as an
+otpauth URI and a QR code; ``mfa_enable_confirm`` activates it with a correct code and hands out ten backup codes,
+once. Until then sign-in does not ask for a code. A TOTP code works once: django-otp keeps the time step of the
+last code accepted (``last_t``) and accepts only later ones. A backup code is deleted when used.
+
+Sign-in with a device is two requests: the password gives a signed challenge (``mfa_challenge_issue``, valid
+``MFA_CHALLENGE_SECONDS``, usable once), and ``login_with_mfa`` trades it with a code for tokens. Wrong codes
+count toward the lockout of the username, as wrong passwords do (docs/decisions/0007-mfa.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import segno
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from ukbot.auth import lockout
+from ukbot.auth.events import AUTH_MFA_ENABLED, MfaEnabled
+from ukbot.auth.models import Account, LoginAttempt
+from ukbot.core.errors import AppError, ConflictError
+from ukbot.core.events import publish
+
+if TYPE_CHECKING:
+    from ukbot.auth.services import IssuedTokens
+
+BACKUP_CODES = 10
+_DEVICE_NAME = "default"
+_BACKUP_NAME = "backup"
+_CHALLENGE_SALT = "ukbot.auth.mfa-challenge"
+METHOD = "password+totp"
+
+
+@dataclass(frozen=True)
+class MfaEnrolment:
+    otpauth_uri: str
+    qr_png_base64: str
+    device_id: int
+
+
+@dataclass(frozen=True)
+class MfaChallenge:
+    """What a correct password gets when the account has a second factor: a code is still needed."""
+
+    challenge: str
+    expires_in: int
+    mfa_required: bool = True
+
+
+def _invalid_code() -> AppError:
+    return AppError("MFA_INVALID_CODE", _("The code is wrong, expired or already used."))
+
+
+def _too_many(wait: int) -> AppError:
+    return AppError(
+        "TOO_MANY_ATTEMPTS",
+        _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": wait},
+        details={"retry_after": str(wait)},
+        headers={"Retry-After": str(wait)},
+    )
+
+
+def _qr_png_base64(uri: str) -> str:
+    buffer = io.BytesIO()
+    segno.make(uri, error="m").save(buffer, kind="png", scale=5, border=4)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def mfa_required(*, account_id: int) -> bool:
+    """Whether signing in to this account needs a code (it has a confirmed TOTP device)."""
+    return TOTPDevice.objects.filter(user_id=account_id, confirmed=True).exists()
+
+
+def mfa_enable_start(*, account_id: int) -> MfaEnrolment:
+    """Make a new, unconfirmed TOTP device (replacing an earlier unconfirmed one) and show its secret.
+
+    :raises ConflictError: if the account already has a confirmed device (disable it first).
+    """
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account_id)
+        if mfa_required(account_id=account_id):
+            raise ConflictError(_("Two-step sign-in is already on. Turn it off first to set up a new device."))
+        TOTPDevice.objects.filter(user_id=account_id, confirmed=False).delete()
+        device = TOTPDevice.objects.create(user=account, name=_DEVICE_NAME, confirmed=False)
+    uri = device.config_url
+    return MfaEnrolment(otpauth_uri=uri, qr_png_base64=_qr_png_base64(uri), device_id=device.pk)
+
+
+def _check_not_locked(account: Account) -> None:
+    wait = lockout.locked_for(username=account.username, ip=None)
+    if wait:
+        raise _too_many(wait)
+
+
+def mfa_enable_confirm(*, account_id: int, code: str) -> list[str]:
+    """Activate the pending TOTP device with a correct code; return ten backup codes (shown only now).
+
+    Publishes ``auth.mfa_enabled``.
+
+    :raises ConflictError: if there is no device waiting for confirmation.
+    :raises AppError: MFA_INVALID_CODE for a wrong code (it counts toward the lockout); TOO_MANY_ATTEMPTS while
+        the account is locked out.
+    """
+    account = Account.objects.get(pk=account_id)
+    _check_not_locked(account)
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().filter(user_id=account_id, confirmed=False).first()
+        if device is None:
+            raise ConflictError(_("There is no device waiting for confirmation. Start again."))
+        verified = device.verify_token(_normalise(code))
+        if verified:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            StaticDevice.objects.filter(user_id=account_id).delete()
+            backup = StaticDevice.objects.create(user=account, name=_BACKUP_NAME, confirmed=True)
+            codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
+            StaticToken.objects.bulk_create(StaticToken(device=backup, token=token) for token in codes)
+            publish(
+                AUTH_MFA_ENABLED,
+                subject=account_id,
+                data=MfaEnabled(account_id=account_id, timestamp=timezone.now().isoformat()),
+            )
+    if not verified:
+        lockout.record_failure(username=account.username, ip=None)
+        raise _invalid_code()
+    return codes
+
+
+def mfa_disable(*, account_id: int, code: str) -> None:
+    """Turn two-step sign-in off: with a current TOTP code or a backup code, delete every device of the account.
+
+    :raises ConflictError: if two-step sign-in is not on.
+    :raises AppError: MFA_INVALID_CODE for a wrong code (it counts toward the lockout); TOO_MANY_ATTEMPTS while
+        the account is locked out.
+    """
+    account = Account.objects.get(pk=account_id)
+    if not mfa_required(account_id=account_id):
+        raise ConflictError(_("Two-step sign-in is not on."))
+    _check_not_locked(account)
+    with transaction.atomic():
+        verified = _verified_device(account_id=account_id, code=code) is not None
+        if verified:
+            TOTPDevice.objects.filter(user_id=account_id).delete()
+            StaticDevice.objects.filter(user_id=account_id).delete()
+    if not verified:
+        lockout.record_failure(username=account.username, ip=None)
+        raise _invalid_code()
+
+
+def _normalise(code: str) -> str:
+    return "".join(code.split()).lower()
+
+
+def _verified_device(*, account_id: int, code: str) -> Device | None:
+    """The confirmed device that accepts ``code`` (and spends it), or None. Call inside a transaction."""
+    code = _normalise(code)
+    if not code:
+        return None
+    # The row lock makes two requests with one code take turns: the second sees the first one's last_t.
+    totp = TOTPDevice.objects.select_for_update().filter(user_id=account_id, confirmed=True).first()
+    if totp is not None and code.isdigit() and len(code) == totp.digits:
+        return totp if totp.verify_token(code) else None
+    backup = StaticDevice.objects.select_for_update().filter(user_id=account_id, confirmed=True).first()
+    if backup is not None and backup.verify_token(code):
+        return backup
+    return None
+
+
+def mfa_check(*, account_id: int, code: str) -> bool:
+    """Check a TOTP code (each works once within its time step) or a backup code (consumed); True if accepted."""
+    with transaction.atomic():
+        return _verified_device(account_id=account_id, code=code) is not None
+
+
+def mfa_device_for_code(*, account_id: int, code: str) -> Device | None:
+    """The device that accepts ``code``, spending it (for django-otp's admin session), or None."""
+    with transaction.atomic():
+        return _verified_device(account_id=account_id, code=code)
+
+
+# --- sign-in challenge -------------------------------------------------------------------------------------
+
+
+def mfa_challenge_issue(*, account: Account, username: str, ip: str | None, device: str) -> MfaChallenge:
+    """Sign a short-lived challenge for an account whose password was right and that has a second factor."""
+    payload = {"a": account.pk, "u": username, "ip": ip, "d": device[:300], "n": secrets.token_urlsafe(16)}
+    return MfaChallenge(
+        challenge=signing.dumps(payload, salt=_CHALLENGE_SALT), expires_in=settings.MFA_CHALLENGE_SECONDS
+    )
+
+
+def _used_key(nonce: str) -> str:
+    return f"mfa:challenge-used:{nonce}"
+
+
+def _challenge_invalid() -> AppError:
+    return AppError("MFA_CHALLENGE_INVALID", _("This sign-in has expired or was already completed. Sign in again."))
+
+
+def _challenge_payload(challenge: str) -> dict:
+    invalid = _challenge_invalid()
+    try:
+        payload = signing.loads(challenge, salt=_CHALLENGE_SALT, max_age=settings.MFA_CHALLENGE_SECONDS)
+    except signing.BadSignature:  # SignatureExpired included
+        raise invalid from None
+    if not isinstance(payload, dict) or not payload.get("n") or cache.get(_used_key(payload["n"])):
+        raise invalid
+    return payload
+
+
+def _record(*, username: str, ip: str | None, reason: str, account_id: int) -> None:
+    LoginAttempt.objects.create(
+        account_id=account_id,
+        username=username[:150],
+        ip=ip,
+        method=METHOD,
+        success=reason == LoginAttempt.Reason.OK,
+        reason=reason,
+    )
+
+
+def login_with_mfa(*, challenge: str, code: str, ip: str | None) -> IssuedTokens:
+    """Complete a sign-in with the challenge from the password step and a TOTP or backup code; open a session.
+
+    :raises AppError: MFA_CHALLENGE_INVALID for a tampered, expired or already used challenge; TOO_MANY_ATTEMPTS
+        while the username or address is locked out; MFA_INVALID_CODE for a wrong code (it counts toward the
+        lockout and is recorded as ``bad_otp``); ACCOUNT_BLOCKED.
+    """
+    from ukbot.auth.services import session_open  # services imports this module for the password step
+
+    payload = _challenge_payload(challenge)
+    account_id, username = payload["a"], payload["u"]
+    wait = lockout.locked_for(username=username, ip=ip)
+    if wait:
+        _record(username=username, ip=ip, reason=LoginAttempt.Reason.LOCKED, account_id=account_id)
+        raise _too_many(wait)
+    if not mfa_check(account_id=account_id, code=code):
+        lockout.record_failure(username=username, ip=ip)
+        _record(username=username, ip=ip, reason=LoginAttempt.Reason.BAD_OTP, account_id=account_id)
+        raise _invalid_code()
+    # Spend the challenge: of two requests with it (and two good codes), only the first gets a session.
+    if not cache.add(_used_key(payload["n"]), 1, timeout=settings.MFA_CHALLENGE_SECONDS + 60):
+        raise _challenge_invalid()
+    account = Account.objects.get(pk=account_id)
+    try:
+        tokens = session_open(account=account, ip=ip, device=payload.get("d") or "", method=METHOD)
+    except AppError:
+        _record(username=username, ip=ip, reason=LoginAttempt.Reason.BLOCKED, account_id=account_id)
+        raise
+    lockout.record_success(username=username)
+    _record(username=username, ip=ip, reason=LoginAttempt.Reason.OK, account_id=account_id)
+    return tokens
