@@ -17,16 +17,19 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ukbot.core.errors import AppError
-from ukbot.users import services
+from ukbot.users import invitations, services, verification
 from ukbot.users.models import (
     Apartment,
     ApartmentLink,
     ApartmentLinkStatus,
     Building,
     Entrance,
+    Invitation,
     Profile,
     RoleGrant,
     Specialization,
+    VerificationApplication,
+    VerificationStatus,
     Yard,
 )
 from ukbot.users.roles import Role, ranked
@@ -401,5 +404,130 @@ class ApartmentLinkAdmin(admin.ModelAdmin):
                 "links": queryset,
                 "form": form,
                 "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
+
+
+# --- invitations and executor verification ---------------------------------------------------------------------
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are made through the API or the bot (the code is shown once there); here they are watched."""
+
+    list_display = ("id", "role", "specialization", "level", "created_by", "created_at", "expires_at", "used_by")
+    list_filter = ("role", "specialization")
+    search_fields = ("=created_by", "=used_by", "note")
+    readonly_fields = (
+        "role",
+        "specialization",
+        "level",
+        "note",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "used_by",
+        "used_at",
+        "revoked_at",
+    )
+    exclude = ("code_hash",)
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Withdraw selected invitations"))
+    def revoke(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        done = 0
+        for invitation in queryset.filter(used_at__isnull=True, revoked_at__isnull=True):
+            invitations.invitation_revoke(invitation_id=invitation.pk)
+            done += 1
+        self.message_user(
+            request,
+            ngettext("Withdrew %(count)d invitation.", "Withdrew %(count)d invitations.", done) % {"count": done},
+            messages.SUCCESS,
+        )
+
+
+class VerificationReviewForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea, required=True, max_length=2000)
+
+
+@admin.register(VerificationApplication)
+class VerificationApplicationAdmin(admin.ModelAdmin):
+    """The verification queue: pending first, documents listed, approve or reject (with a reason)."""
+
+    list_display = ("id", "account_id", "specialization", "document_count", "status", "submitted_at", "reviewed_by")
+    list_filter = ("status", "specialization")
+    search_fields = ("=account_id",)
+    ordering = ("status", "submitted_at")
+    readonly_fields = (
+        "account_id",
+        "specialization",
+        "documents_list",
+        "comment",
+        "status",
+        "reason",
+        "submitted_at",
+        "reviewed_by",
+        "reviewed_at",
+    )
+    exclude = ("documents",)
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description=_("documents"))
+    def document_count(self, obj: VerificationApplication) -> int:
+        return len(obj.documents)
+
+    @admin.display(description=_("documents"))
+    def documents_list(self, obj: VerificationApplication) -> str:
+        # Media downloads come with the media app; until then the ids identify the files.
+        return "\n".join(obj.documents) or "—"
+
+    @admin.action(description=_("Approve selected applications (grants the executor role)"))
+    def approve(self, request: HttpRequest, queryset: QuerySet[VerificationApplication]) -> None:
+        done = 0
+        for application in queryset.filter(status=VerificationStatus.PENDING):
+            verification.verification_review(application_id=application.pk, reviewer_id=request.user.pk, approve=True)
+            done += 1
+        self.message_user(
+            request,
+            ngettext("Approved %(count)d application.", "Approved %(count)d applications.", done) % {"count": done},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Reject selected applications…"))
+    def reject(self, request: HttpRequest, queryset: QuerySet[VerificationApplication]):
+        pending = list(queryset.filter(status=VerificationStatus.PENDING))
+        form = VerificationReviewForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            for application in pending:
+                verification.verification_review(
+                    application_id=application.pk,
+                    reviewer_id=request.user.pk,
+                    approve=False,
+                    reason=form.cleaned_data["reason"],
+                )
+            count = len(pending)
+            self.message_user(
+                request,
+                ngettext("Rejected %(count)d application.", "Rejected %(count)d applications.", count)
+                % {"count": count},
+                messages.SUCCESS,
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/users/verificationapplication/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Reject applications"),
+                "form": form,
+                "applications": pending,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
             },
         )
