@@ -13,7 +13,7 @@ from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
-from ukbot.auth import mfa
+from ukbot.auth import lockout, mfa
 
 
 class OtpAdminAuthenticationForm(AdminAuthenticationForm):
@@ -36,8 +36,17 @@ class OtpAdminAuthenticationForm(AdminAuthenticationForm):
                 raise forms.ValidationError(
                     _("Enter the one-time code from your authenticator app."), code="otp_required"
                 )
+            # django-otp's own throttle is off (settings): wrong codes here count toward the sign-in lockout too.
+            ip = self.request.META.get("REMOTE_ADDR") if self.request is not None else None
+            wait = lockout.locked_for(username=user.get_username(), ip=ip)
+            if wait:
+                raise forms.ValidationError(
+                    _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": wait},
+                    code="otp_locked",
+                )
             device = mfa.mfa_device_for_code(account_id=user.pk, code=code)
             if device is None:
+                lockout.record_failure(username=user.get_username(), ip=ip)
                 raise forms.ValidationError(_("The code is wrong, expired or already used."), code="otp_invalid")
             user.otp_device = device  # django_otp stores it in the session on login (its user_logged_in handler)
         return cleaned

@@ -315,3 +315,18 @@ def test_staff_with_a_device_signed_in_without_a_code_are_not_let_in(api):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_wrong_codes_at_the_admin_login_count_toward_the_lockout(api, settings):
+    staff = _staff()
+    codes, _backup = _enable(api, staff)
+    settings.LOGIN_MAX_FAILURES = 2
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="192.0.2.10")
+    for wrong in ("000000", "111111"):
+        _admin_login(client, staff.username, otp_token=wrong)
+
+    locked = _admin_login(client, staff.username, otp_token=codes.next())
+
+    assert b"Too many failed attempts." in locked.content
+    assert client.get("/admin/").status_code == 302
+    assert _login(api, staff.username).status_code == 429  # and the API sign-in of that username
