@@ -195,9 +195,19 @@ def mfa_device_for_code(*, account_id: int, code: str) -> Device | None:
 # --- sign-in challenge -------------------------------------------------------------------------------------
 
 
-def mfa_challenge_issue(*, account: Account, username: str, ip: str | None, device: str) -> MfaChallenge:
-    """Sign a short-lived challenge for an account whose password was right and that has a second factor."""
-    payload = {"a": account.pk, "u": username, "ip": ip, "d": device[:300], "n": secrets.token_urlsafe(16)}
+def mfa_challenge_issue(
+    *, account: Account, username: str, ip: str | None, device: str, first_factor: str = "password"
+) -> MfaChallenge:
+    """Sign a short-lived challenge for an account that passed its first factor (password or Telegram) and has
+    a second one."""
+    payload = {
+        "a": account.pk,
+        "u": username,
+        "ip": ip,
+        "d": device[:300],
+        "f": first_factor,
+        "n": secrets.token_urlsafe(16),
+    }
     return MfaChallenge(
         challenge=signing.dumps(payload, salt=_CHALLENGE_SALT), expires_in=settings.MFA_CHALLENGE_SECONDS
     )
@@ -257,7 +267,8 @@ def login_with_mfa(*, challenge: str, code: str, ip: str | None) -> IssuedTokens
         raise _challenge_invalid()
     account = Account.objects.get(pk=account_id)
     try:
-        tokens = session_open(account=account, ip=ip, device=payload.get("d") or "", method=METHOD)
+        method = f"{payload['f']}+totp" if payload.get("f") else METHOD
+        tokens = session_open(account=account, ip=ip, device=payload.get("d") or "", method=method)
     except AppError:
         _record(username=username, ip=ip, reason=LoginAttempt.Reason.BLOCKED, account_id=account_id)
         raise

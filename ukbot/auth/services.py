@@ -248,8 +248,10 @@ def _telegram_account(user) -> Account:
 
 def login_with_telegram(
     *, widget: dict | None = None, init_data: str | None = None, ip: str | None, device: str = ""
-) -> IssuedTokens:
+) -> IssuedTokens | mfa.MfaChallenge:
     """Exchange Telegram Login Widget data or Mini App ``initData`` for tokens; unknown users become applicants.
+
+    An account with a second factor gets an :class:`~ukbot.auth.mfa.MfaChallenge` instead, as at password login.
 
     :raises AppError: SERVICE_UNAVAILABLE without a bot token; TOO_MANY_ATTEMPTS while the address is locked out;
         TELEGRAM_AUTH_INVALID for data not signed by our bot; TELEGRAM_AUTH_EXPIRED for stale data;
@@ -281,6 +283,11 @@ def login_with_telegram(
         raise AppError("TELEGRAM_AUTH_INVALID", _("This Telegram sign-in could not be verified.")) from None
     account = _telegram_account(user)
     username = f"telegram:{user.id}"
+    if mfa.mfa_required(account_id=account.pk):
+        # Telegram stands for the first factor only: an account with TOTP still gives its code.
+        return mfa.mfa_challenge_issue(
+            account=account, username=username, ip=ip, device=device, first_factor="telegram"
+        )
     try:
         tokens = session_open(account=account, ip=ip, device=device, method="telegram")
     except AppError:

@@ -191,9 +191,16 @@ class AuthTelegramApi(Api):
     OutputSerializer = TokensOutput
 
     @extend_schema(
-        summary="Sign in with Telegram (Login Widget or Mini App); a new Telegram user becomes an applicant",
+        summary="Sign in with Telegram (Login Widget or Mini App); a new Telegram user becomes an applicant; "
+        "accounts with two-step sign-in get a challenge",
         request=InputSerializer,
-        responses={200: OutputSerializer},
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="TelegramLoginResult",
+                serializers=[TokensOutput, MfaChallengeOutput],
+                resource_type_field_name=None,
+            )
+        },
         examples=[
             OpenApiExample(
                 "Login Widget",
@@ -213,10 +220,12 @@ class AuthTelegramApi(Api):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        tokens = services.login_with_telegram(
+        result = services.login_with_telegram(
             widget=data.validated_data.get("widget"),
             init_data=data.validated_data.get("init_data"),
             ip=client_ip(request),
             device=request.headers.get("User-Agent", ""),
         )
-        return Response(self.OutputSerializer(tokens).data)
+        if isinstance(result, MfaChallenge):
+            return Response(MfaChallengeOutput(result).data)
+        return Response(self.OutputSerializer(result).data)

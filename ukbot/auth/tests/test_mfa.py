@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from ukbot.auth.models import LoginAttempt, Session
+from ukbot.auth.telegram import sign_login_widget
 from ukbot.core.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
@@ -330,3 +331,29 @@ def test_wrong_codes_at_the_admin_login_count_toward_the_lockout(api, settings):
     assert b"Too many failed attempts." in locked.content
     assert client.get("/admin/").status_code == 302
     assert _login(api, staff.username).status_code == 429  # and the API sign-in of that username
+
+
+def test_telegram_sign_in_of_an_account_with_a_second_factor_needs_the_code(api, account, settings):
+    settings.TELEGRAM_BOT_TOKEN = "123456:TEST-token-for-signatures"
+    tg_id = uuid.uuid4().int % 10**9
+    get_user_model().objects.filter(pk=account.pk).update(telegram_id=tg_id)
+    codes, _ = _enable(api, account)
+    widget = sign_login_widget(
+        {"id": str(tg_id), "first_name": "Aziz", "auth_date": str(int(time.time()))},
+        bot_token=settings.TELEGRAM_BOT_TOKEN,
+    )
+
+    started = APIClient(REMOTE_ADDR=api.defaults["REMOTE_ADDR"]).post(
+        "/api/v1/auth/telegram", {"widget": widget}, format="json"
+    )
+    assert started.status_code == 200
+    assert started.json()["data"]["mfa_required"] is True
+    assert "access" not in started.json()["data"]
+
+    done = APIClient().post(
+        "/api/v1/auth/mfa/verify",
+        {"challenge": started.json()["data"]["challenge"], "code": codes.next()},
+        format="json",
+    )
+    assert done.status_code == 200, done.content
+    assert Session.objects.get(pk=done.json()["data"]["session_id"]).method == "telegram+totp"
