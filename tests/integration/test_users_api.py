@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from ukbot.core.models import OutboxEvent
-from ukbot.users import roles
+from ukbot.users import roles, verification
 from ukbot.users import services as users
 
 pytestmark = pytest.mark.django_db
@@ -207,3 +207,22 @@ def test_building_detail_lists_entrances_and_apartments(building_id):
         }
     ]
     assert client.get("/api/v1/buildings/999999").status_code == 404
+
+
+def test_lists_filter_by_verification_state_and_building(building_id):
+    admin = _client(_person("admin"))
+    waiting = _person("applicant")
+    verification.verification_apply(account_id=waiting, specialization="plumber", documents=[])
+    resident = _person("applicant")
+    apartment_id = admin.get(f"/api/v1/buildings/{building_id}").json()["data"]["entrances"][0]["apartments"][0]["id"]
+    link = users.apartment_link_request(account_id=resident, apartment_id=apartment_id, relation="owner")
+    users.apartment_link_approve(link_id=link.pk, reviewer_id=1)
+
+    by_verification = admin.get("/api/v1/users", {"verification": "pending"}).json()["data"]
+    by_building = admin.get("/api/v1/users", {"building": building_id}).json()["data"]
+    bad = admin.get("/api/v1/users", {"verification": "maybe"})
+
+    assert [u["id"] for u in by_verification] == [waiting]
+    assert [u["id"] for u in by_building] == [resident]
+    assert bad.status_code == 400
+    assert bad.json()["error"]["details"][0]["field"] == "verification"

@@ -37,13 +37,32 @@ def profile_specializations(*, account_id: int) -> dict[str, int]:
     return dict(Specialization.objects.filter(profile_id=account_id).values_list("key", "level"))
 
 
-def profile_list(*, role: str | None = None, status: str | None = None, search: str = "") -> QuerySet[Profile]:
-    """Return profiles, optionally only those holding ``role``, in ``status``, or matching ``search`` (name/phone)."""
+def profile_list(
+    *,
+    role: str | None = None,
+    status: str | None = None,
+    search: str = "",
+    specialization: str | None = None,
+    verification: str | None = None,
+    building_id: int | None = None,
+) -> QuerySet[Profile]:
+    """Return profiles, optionally only those holding ``role``, in ``status``, of a ``specialization``, with a
+    verification application in state ``verification``, living (approved link) in ``building_id``, or matching
+    ``search`` (name/phone)."""
     profiles = Profile.objects.all()
     if role:
         profiles = profiles.filter(role_grants__role=role)
     if status:
         profiles = profiles.filter(status=status)
+    if specialization:
+        profiles = profiles.filter(specializations__key=specialization)
+    if verification:
+        applicants = VerificationApplication.objects.filter(status=verification).values("account_id")
+        profiles = profiles.filter(account_id__in=applicants)
+    if building_id is not None:
+        profiles = profiles.filter(
+            apartment_links__status="approved", apartment_links__apartment__entrance__building_id=building_id
+        )
     for word in search.split():
         profiles = profiles.filter(
             Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(phone__contains=word)

@@ -14,7 +14,8 @@ from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api, ListApi
 from ukbot.core.errors import NotFoundError, PermissionDeniedError
 from ukbot.users import roles, selectors, services
-from ukbot.users.models import Language, Profile, ProfileStatus
+from ukbot.users.models import Language, Profile, ProfileStatus, VerificationStatus
+from ukbot.users.specializations import SpecializationKey
 
 
 class UserOutput(serializers.Serializer):
@@ -120,20 +121,26 @@ class UserListApi(ListApi):
         role = serializers.ChoiceField(choices=roles.Role.choices, default=roles.Role.APPLICANT)
 
     def get_queryset(self):
-        params = self.request.query_params
-        profiles = selectors.profile_list(
-            role=params.get("role") or None, status=params.get("status") or None, search=params.get("search", "")
-        )
-        if params.get("specialization"):
-            profiles = profiles.filter(specializations__key=params["specialization"])
-        return profiles.prefetch_related("role_grants", "specializations")
+        filters = self.FilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.profile_list(**filters.validated_data).prefetch_related("role_grants", "specializations")
+
+    class FilterSerializer(serializers.Serializer):
+        role = serializers.ChoiceField(choices=roles.Role.choices, required=False)
+        status = serializers.ChoiceField(choices=ProfileStatus.choices, required=False)
+        specialization = serializers.ChoiceField(choices=SpecializationKey.choices, required=False)
+        verification = serializers.ChoiceField(choices=VerificationStatus.choices, required=False)
+        building = serializers.IntegerField(source="building_id", min_value=1, required=False)
+        search = serializers.CharField(max_length=100, required=False, default="")
 
     @extend_schema(
-        summary="People: filter by role, status, specialization; search by name or phone",
+        summary="People: filter by role, status, specialization, verification state, building; search by name or phone",
         parameters=[
             OpenApiParameter("role", enum=roles.Role.values),
             OpenApiParameter("status", enum=ProfileStatus.values),
-            OpenApiParameter("specialization", str),
+            OpenApiParameter("specialization", enum=SpecializationKey.values),
+            OpenApiParameter("verification", enum=VerificationStatus.values, description="State of an application"),
+            OpenApiParameter("building", int, description="Lives in this building (approved apartment link)"),
             OpenApiParameter("search", str, description="Words matched against names and phone"),
         ],
     )
