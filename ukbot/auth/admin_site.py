@@ -14,6 +14,8 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.auth import lockout, mfa
+from ukbot.auth.attempts import login_attempt_record
+from ukbot.auth.models import LoginAttempt
 
 
 class OtpAdminAuthenticationForm(AdminAuthenticationForm):
@@ -27,8 +29,29 @@ class OtpAdminAuthenticationForm(AdminAuthenticationForm):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
+    def _ip(self) -> str | None:
+        return self.request.META.get("REMOTE_ADDR") if self.request is not None else None
+
+    def _record(self, reason: str, *, account_id: int | None = None) -> None:
+        username = self.cleaned_data.get("username") or ""
+        login_attempt_record(username=username, ip=self._ip(), reason=reason, method="admin", account_id=account_id)
+
     def clean(self):
-        cleaned = super().clean()
+        # The same lockout as the API's sign-in: password guesses here count, and a locked name stays locked.
+        username, ip = self.cleaned_data.get("username") or "", self._ip()
+        wait = lockout.locked_for(username=username, ip=ip)
+        if wait:
+            self._record(LoginAttempt.Reason.LOCKED)
+            raise forms.ValidationError(
+                _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": wait},
+                code="locked",
+            )
+        try:
+            cleaned = super().clean()
+        except forms.ValidationError:
+            lockout.record_failure(username=username, ip=ip)
+            self._record(LoginAttempt.Reason.BAD_CREDENTIALS)
+            raise
         user = self.get_user()
         if user is not None and mfa.mfa_required(account_id=user.pk):
             code = cleaned.get("otp_token") or ""
@@ -36,19 +59,15 @@ class OtpAdminAuthenticationForm(AdminAuthenticationForm):
                 raise forms.ValidationError(
                     _("Enter the one-time code from your authenticator app."), code="otp_required"
                 )
-            # django-otp's own throttle is off (settings): wrong codes here count toward the sign-in lockout too.
-            ip = self.request.META.get("REMOTE_ADDR") if self.request is not None else None
-            wait = lockout.locked_for(username=user.get_username(), ip=ip)
-            if wait:
-                raise forms.ValidationError(
-                    _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": wait},
-                    code="otp_locked",
-                )
             device = mfa.mfa_device_for_code(account_id=user.pk, code=code)
             if device is None:
-                lockout.record_failure(username=user.get_username(), ip=ip)
+                # django-otp's own throttle is off (settings): wrong codes count toward the sign-in lockout.
+                lockout.record_failure(username=username, ip=ip)
+                self._record(LoginAttempt.Reason.BAD_OTP, account_id=user.pk)
                 raise forms.ValidationError(_("The code is wrong, expired or already used."), code="otp_invalid")
             user.otp_device = device  # django_otp stores it in the session on login (its user_logged_in handler)
+        lockout.record_success(username=username)
+        self._record(LoginAttempt.Reason.OK, account_id=user.pk if user else None)
         return cleaned
 
 

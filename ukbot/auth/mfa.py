@@ -30,6 +30,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ukbot.auth import lockout
+from ukbot.auth.attempts import login_attempt_record
 from ukbot.auth.events import AUTH_MFA_ENABLED, MfaEnabled
 from ukbot.auth.models import Account, LoginAttempt
 from ukbot.core.errors import AppError, ConflictError
@@ -233,14 +234,7 @@ def _challenge_payload(challenge: str) -> dict:
 
 
 def _record(*, username: str, ip: str | None, reason: str, account_id: int) -> None:
-    LoginAttempt.objects.create(
-        account_id=account_id,
-        username=username[:150],
-        ip=ip,
-        method=METHOD,
-        success=reason == LoginAttempt.Reason.OK,
-        reason=reason,
-    )
+    login_attempt_record(username=username, ip=ip, reason=reason, method=METHOD, account_id=account_id)
 
 
 def login_with_mfa(*, challenge: str, code: str, ip: str | None) -> IssuedTokens:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.auth import lockout, mfa, telegram
+from ukbot.auth.attempts import login_attempt_record
 from ukbot.auth.events import AUTH_LOGIN, AUTH_LOGOUT, AUTH_TOKEN_EXPIRED, LoggedIn, LoggedOut, TokenExpired
 from ukbot.auth.models import Account, LoginAttempt, RefreshToken, Session
 from ukbot.auth.tokens import access_token_for, new_refresh_token, refresh_token_hash
@@ -35,14 +36,7 @@ def _bad_credentials() -> AppError:
 
 
 def _record(*, username: str, ip: str | None, reason: str, account_id: int | None = None, method: str = "password"):
-    LoginAttempt.objects.create(
-        account_id=account_id,
-        username=username[:150],
-        ip=ip,
-        method=method,
-        success=reason == LoginAttempt.Reason.OK,
-        reason=reason,
-    )
+    login_attempt_record(username=username, ip=ip, reason=reason, method=method, account_id=account_id)
 
 
 def _issue(*, session: Session, profile) -> IssuedTokens:

@@ -357,3 +357,24 @@ def test_telegram_sign_in_of_an_account_with_a_second_factor_needs_the_code(api,
     )
     assert done.status_code == 200, done.content
     assert Session.objects.get(pk=done.json()["data"]["session_id"]).method == "telegram+totp"
+
+
+def test_admin_logins_are_recorded_and_password_guesses_there_lock_out(settings):
+    settings.LOGIN_MAX_FAILURES = 3
+    staff = _staff()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.200.1.2")
+
+    assert _admin_login(client, staff.username).status_code == 302
+    for _ in range(3):
+        assert _admin_login(client, staff.username, password="wrong").status_code == 200
+    locked = _admin_login(Client(HTTP_ACCEPT_LANGUAGE="en"), staff.username)  # the right password, locked out
+
+    assert locked.status_code == 200
+    assert "Too many failed attempts" in locked.content.decode()
+    reasons = list(
+        LoginAttempt.objects.filter(username=staff.username, method="admin")
+        .order_by("pk")
+        .values_list("reason", flat=True)
+    )
+    assert reasons == ["ok", "bad_credentials", "bad_credentials", "bad_credentials", "locked"]
+    assert LoginAttempt.objects.filter(username=staff.username, reason="ok").get().ip == "10.200.1.2"
