@@ -73,7 +73,10 @@ class AuthRefreshApi(Api):
 
     OutputSerializer = TokensOutput
 
-    @extend_schema(summary="Trade a refresh token for a new pair (each refresh token works once)")
+    @extend_schema(
+        summary="Trade a refresh token for a new pair (each refresh token works once)",
+        examples=[OpenApiExample("refresh", value={"refresh": "<the refresh token from the last sign-in or refresh>"})],
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

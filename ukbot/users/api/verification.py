@@ -86,7 +86,10 @@ class VerificationDocumentsApi(Api):
     class InputSerializer(StrictSerializer):
         documents = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=10)
 
-    @extend_schema(summary="Add documents to one's own application while it waits for review")
+    @extend_schema(
+        summary="Add documents to one's own application while it waits for review",
+        examples=[OpenApiExample("documents", value={"documents": ["3f1c2b9e-8d4a-4c5e-9b7a-2a1d0e6f4c3b"]})],
+    )
     def post(self, request, application_id: int):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -101,7 +101,10 @@ class UserActiveRoleApi(Api):
 
     OutputSerializer = UserOutput
 
-    @extend_schema(summary="Switch the caller's active role (takes effect in the next access token)")
+    @extend_schema(
+        summary="Switch the caller's active role (takes effect in the next access token)",
+        examples=[OpenApiExample("executor", value={"role": "executor"})],
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -151,6 +154,12 @@ class UserListApi(ListApi):
         summary="Register a person (for example a resident who phoned in); roles other than applicant need admin:users",
         request=InputSerializer,
         responses={201: UserOutput},
+        examples=[
+            OpenApiExample(
+                "resident by phone",
+                value={"username": "malika-s", "first_name": "Malika", "phone": "+998901234567", "language": "uz"},
+            )
+        ],
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
@@ -194,11 +203,24 @@ class UserDetailApi(Api):
         services.profile_update(account_id=account_id, **data.validated_data)
         return Response(self.OutputSerializer(_profile(account_id)).data)
 
-    @extend_schema(summary="Edit some fields of a profile (own, or anyone's with write:users)", request=ProfileInput)
+    @extend_schema(
+        summary="Edit some fields of a profile (own, or anyone's with write:users)",
+        request=ProfileInput,
+        examples=[OpenApiExample("phone", value={"phone": "+998901234567"})],
+    )
     def patch(self, request, account_id: int):
         return self._update(request, account_id, partial=True)
 
-    @extend_schema(summary="Replace the editable fields of a profile (own, or anyone's with write:users)")
+    @extend_schema(
+        summary="Replace the editable fields of a profile (own, or anyone's with write:users)",
+        request=ProfileInput,
+        examples=[
+            OpenApiExample(
+                "profile",
+                value={"first_name": "Bobur", "last_name": "Toshmatov", "phone": "+998905556677", "language": "uz"},
+            )
+        ],
+    )
     def put(self, request, account_id: int):
         return self._update(request, account_id, partial=False)
 
