@@ -11,30 +11,13 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from tests.factories import ROLES, person, signed_in
 from ukbot.core.models import OutboxEvent
 from ukbot.users import public, roles, selectors
 from ukbot.users import services as users
 from ukbot.users.models import ApartmentLink
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery staple"
-ROLES = ["admin", "manager", "executor", "inspector", "applicant"]
-
-
-def _person(role: str | None) -> int:
-    account = get_user_model().objects.create_user(username=f"{role}-{uuid.uuid4().hex[:8]}", password=PASSWORD)
-    users.profile_create(account_id=account.pk)
-    if role:
-        users.role_grant(account_id=account.pk, role=role, granted_by=None)
-    return account.pk
-
-
-def _client(account_id: int) -> APIClient:
-    username = get_user_model().objects.get(pk=account_id).username
-    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-    tokens = client.post("/api/v1/auth/login", {"username": username, "password": PASSWORD}, format="json")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.json()['data']['access']}")
-    return client
 
 
 def _apartment(*, yard: str | None = None, address: str = "ул. Навои, 7", number: str = "12") -> int:
@@ -50,12 +33,12 @@ def _request(client: APIClient, apartment_id: int, relation: str = "owner", **ex
 
 
 def test_a_resident_asks_a_manager_approves_and_the_public_doors_follow():
-    resident, neighbour, manager = _person("applicant"), _person("applicant"), _client(_person("manager"))
+    resident, neighbour, manager = person("applicant"), person("applicant"), signed_in(person("manager"))
     flat = _apartment()
     document = str(uuid.uuid4())
 
-    asked = _request(_client(resident), flat, "tenant", document_media_id=document)
-    neighbour_link = _request(_client(neighbour), flat, "owner").json()["data"]["id"]
+    asked = _request(signed_in(resident), flat, "tenant", document_media_id=document)
+    neighbour_link = _request(signed_in(neighbour), flat, "owner").json()["data"]["id"]
 
     assert asked.status_code == 201, asked.content
     link = asked.json()["data"]
@@ -79,14 +62,14 @@ def test_a_resident_asks_a_manager_approves_and_the_public_doors_follow():
         (flat, "tenant", True)
     ]
     assert public.co_residents(apartment_id=flat) == tuple(sorted((resident, neighbour)))
-    mine = _client(resident).get("/api/v1/users/me/apartments").json()
+    mine = signed_in(resident).get("/api/v1/users/me/apartments").json()
     assert [(row["id"], row["status"]) for row in mine["data"]] == [(link["id"], "approved")]
     assert OutboxEvent.objects.filter(type="user.profile_updated", subject=str(resident)).count() == 2
 
 
 def test_rejecting_needs_a_reason_and_the_resident_sees_it():
-    resident, manager = _person("applicant"), _client(_person("manager"))
-    link = _request(_client(resident), _apartment()).json()["data"]["id"]
+    resident, manager = person("applicant"), signed_in(person("manager"))
+    link = _request(signed_in(resident), _apartment()).json()["data"]["id"]
     url = f"/api/v1/apartment-links/{link}/reject"
 
     for body in ({}, {"reason": ""}, {"reason": "x" * 2001}, {"reason": "a\x00b"}, {"reason": "ok", "extra": 1}):
@@ -100,14 +83,14 @@ def test_rejecting_needs_a_reason_and_the_resident_sees_it():
     late_approval = manager.post(f"/api/v1/apartment-links/{link}/approve", format="json")
 
     assert rejected.status_code == 200
-    seen = _client(resident).get("/api/v1/users/me/apartments").json()["data"][0]
+    seen = signed_in(resident).get("/api/v1/users/me/apartments").json()["data"][0]
     assert (seen["status"], seen["reason"], seen["is_primary"]) == ("rejected", "The lease names someone else.", False)
     assert (again.status_code, again.json()["error"]["code"]) == (409, "CONFLICT")
     assert (late_approval.status_code, late_approval.json()["error"]["code"]) == (409, "CONFLICT")
 
 
 def test_a_duplicate_request_is_a_conflict_and_bad_requests_are_refused():
-    client = _client(_person("applicant"))
+    client = signed_in(person("applicant"))
     flat = _apartment()
     assert _request(client, flat).status_code == 201
 
@@ -130,8 +113,8 @@ def test_a_duplicate_request_is_a_conflict_and_bad_requests_are_refused():
 
 
 def test_residents_remove_their_own_links_and_choose_the_primary_one():
-    resident, stranger = _person("applicant"), _client(_person("applicant"))
-    client = _client(resident)
+    resident, stranger = person("applicant"), signed_in(person("applicant"))
+    client = signed_in(resident)
     first = _request(client, _apartment()).json()["data"]["id"]
     second = _request(client, _apartment()).json()["data"]["id"]
 
@@ -149,9 +132,9 @@ def test_residents_remove_their_own_links_and_choose_the_primary_one():
 
 @pytest.mark.parametrize("role", ROLES)
 def test_only_holders_of_write_users_moderate(role):
-    resident = _client(_person("applicant"))
+    resident = signed_in(person("applicant"))
     link = _request(resident, _apartment()).json()["data"]["id"]
-    caller = _client(_person(role))
+    caller = signed_in(person(role))
     allowed = write_users = role in ("admin", "manager")
     assert write_users == (roles.WRITE_USERS in roles.ROLE_SCOPES[role])
 
@@ -188,12 +171,12 @@ def test_anonymous_callers_get_401(method, path):
 
 
 def test_the_moderation_queue_filters_by_status_building_and_yard():
-    manager = _client(_person("manager"))
+    manager = signed_in(person("manager"))
     here, there = _apartment(yard="Olmazor"), _apartment(yard="Chilonzor", address="Bunyodkor, 1")
     here_building = ApartmentLink._meta.get_field("apartment").related_model.objects.get(pk=here).entrance.building
-    first = _request(_client(_person("applicant")), here).json()["data"]["id"]
-    second = _request(_client(_person("applicant")), there).json()["data"]["id"]
-    third = _request(_client(_person("applicant")), here).json()["data"]["id"]
+    first = _request(signed_in(person("applicant")), here).json()["data"]["id"]
+    second = _request(signed_in(person("applicant")), there).json()["data"]["id"]
+    third = _request(signed_in(person("applicant")), here).json()["data"]["id"]
     manager.post(f"/api/v1/apartment-links/{third}/approve", format="json")
 
     def ids(**params) -> list[int]:
@@ -216,7 +199,7 @@ def test_the_moderation_queue_filters_by_status_building_and_yard():
 
 
 def test_the_admin_queue_shows_pending_links_by_default_and_approves_through_the_service(admin_client):
-    resident, other = _person(None), _person("applicant")
+    resident, other = person(None), person("applicant")
     pending = users.apartment_link_request(account_id=resident, apartment_id=_apartment(), relation="owner")
     reviewed = users.apartment_link_request(account_id=other, apartment_id=_apartment(), relation="tenant")
     users.apartment_link_reject(link_id=reviewed.pk, reviewer_id=other, reason="No.")
@@ -238,7 +221,7 @@ def test_the_admin_queue_shows_pending_links_by_default_and_approves_through_the
 
 
 def test_the_admin_rejects_after_asking_for_a_reason(admin_client):
-    link = users.apartment_link_request(account_id=_person("applicant"), apartment_id=_apartment(), relation="owner")
+    link = users.apartment_link_request(account_id=person("applicant"), apartment_id=_apartment(), relation="owner")
     url = reverse("admin:users_apartmentlink_changelist")
     selected = {"action": "reject", "_selected_action": [link.pk]}
 
@@ -255,11 +238,11 @@ def test_the_admin_rejects_after_asking_for_a_reason(admin_client):
 
 
 def test_a_persons_export_lists_their_links_and_forgetting_removes_them():
-    resident = _person("applicant")
+    resident = person("applicant")
     document = str(uuid.uuid4())
     flat = _apartment()
     users.apartment_link_request(account_id=resident, apartment_id=flat, relation="owner", document_media_id=document)
-    admin = _client(_person("admin"))
+    admin = signed_in(person("admin"))
 
     exported = admin.get(f"/api/v1/users/{resident}/export")
     forgotten = admin.post(f"/api/v1/users/{resident}/forget", format="json")
@@ -287,7 +270,7 @@ def test_demo_residents_live_in_approved_apartments(settings):
 
 
 def test_a_resident_attaches_a_document_while_the_link_waits():
-    client = _client(_person("applicant"))
+    client = signed_in(person("applicant"))
     link = _request(client, _apartment()).json()["data"]["id"]
     document = str(uuid.uuid4())
 

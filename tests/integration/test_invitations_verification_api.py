@@ -6,34 +6,15 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
-from rest_framework.test import APIClient
 
+from tests.factories import person, signed_in
 from ukbot.core.models import OutboxEvent
 from ukbot.users import invitations
 from ukbot.users import public as users_public
-from ukbot.users import services as users
 from ukbot.users.models import Invitation, VerificationApplication
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery staple"
-
-
-def _account(role: str | None = None) -> int:
-    account = get_user_model().objects.create_user(username=f"u-{uuid.uuid4().hex[:10]}", password=PASSWORD)
-    if role:
-        users.profile_create(account_id=account.pk)
-        users.role_grant(account_id=account.pk, role=role, granted_by=None)
-    return account.pk
-
-
-def _client(account_id: int) -> APIClient:
-    username = get_user_model().objects.get(pk=account_id).username
-    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-    tokens = client.post("/api/v1/auth/login", {"username": username, "password": PASSWORD}, format="json")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.json()['data']['access']}")
-    return client
 
 
 def _invite(client, **body):
@@ -42,15 +23,15 @@ def _invite(client, **body):
 
 @pytest.mark.parametrize("role", ["admin", "manager", "executor", "inspector", "applicant"])
 def test_an_invitation_grants_its_role_once(role):
-    admin = _client(_account("admin"))
+    admin = signed_in(person("admin"))
     body = {"role": role, **({"specialization": "plumber", "level": 3} if role == "executor" else {})}
     created = _invite(admin, **body)
     assert created.status_code == 201, created.content
     code = created.json()["data"]["code"]
     assert created.json()["data"]["start_parameter"] == f"inv_{code}"
-    newcomer = _account()  # a fresh account without a profile, as after a Telegram sign-in
+    newcomer = person(profile=False)  # a fresh account without a profile, as after a Telegram sign-in
 
-    accepted = _client(newcomer).post("/api/v1/invitations/accept", {"code": code}, format="json")
+    accepted = signed_in(newcomer).post("/api/v1/invitations/accept", {"code": code}, format="json")
 
     assert accepted.status_code == 200, accepted.content
     assert role in accepted.json()["data"]["roles"]
@@ -60,7 +41,7 @@ def test_an_invitation_grants_its_role_once(role):
     listed = admin.get("/api/v1/invitations").json()["data"][0]
     assert (listed["state"], listed["used_by"]) == ("used", newcomer)
     assert "code" not in listed
-    again = _client(_account()).post("/api/v1/invitations/accept", {"code": code}, format="json")
+    again = signed_in(person(profile=False)).post("/api/v1/invitations/accept", {"code": code}, format="json")
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "INVITATION_USED"
 
@@ -69,11 +50,13 @@ def test_codes_are_accepted_as_deep_links_and_as_typed():
     issued = invitations.invitation_create(created_by=1, role="inspector", expires_in="1h")
     typed = " " + "-".join([issued.code[:4], issued.code[4:8], issued.code[8:]]).lower() + " "
 
-    response = _client(_account()).post("/api/v1/invitations/accept", {"code": typed}, format="json")
+    response = signed_in(person(profile=False)).post("/api/v1/invitations/accept", {"code": typed}, format="json")
     assert response.status_code == 200
 
     other = invitations.invitation_create(created_by=1, role="inspector", expires_in="1h")
-    response = _client(_account()).post("/api/v1/invitations/accept", {"code": other.start_parameter}, format="json")
+    response = signed_in(person(profile=False)).post(
+        "/api/v1/invitations/accept", {"code": other.start_parameter}, format="json"
+    )
     assert response.status_code == 200
 
 
@@ -92,9 +75,9 @@ def test_bad_codes_are_refused_and_grant_nothing(case):
         invitations.invitation_revoke(invitation_id=issued.invitation.pk)
     elif case == "short":
         code = code[:8]
-    newcomer = _account()
+    newcomer = person(profile=False)
 
-    response = _client(newcomer).post("/api/v1/invitations/accept", {"code": code}, format="json")
+    response = signed_in(newcomer).post("/api/v1/invitations/accept", {"code": code}, format="json")
 
     expected = {
         "expired": (410, "INVITATION_EXPIRED"),
@@ -105,8 +88,8 @@ def test_bad_codes_are_refused_and_grant_nothing(case):
 
 
 def test_who_may_invite_whom():
-    manager = _client(_account("manager"))
-    applicant = _client(_account("applicant"))
+    manager = signed_in(person("manager"))
+    applicant = signed_in(person("applicant"))
 
     assert _invite(manager, role="executor", specialization="electrician").status_code == 201
     assert _invite(manager, role="manager").status_code == 403
@@ -126,7 +109,7 @@ def test_who_may_invite_whom():
     ],
 )
 def test_bad_invitations_are_validation_errors(body, field):
-    admin = _client(_account("admin"))
+    admin = signed_in(person("admin"))
     response = _invite(admin, **body)
     assert response.status_code == 400, response.content
     assert field in [d["field"] for d in response.json()["error"]["details"]]
@@ -134,8 +117,8 @@ def test_bad_invitations_are_validation_errors(body, field):
 
 
 def test_an_executor_applies_and_a_manager_approves():
-    applicant_id = _account("applicant")
-    applicant = _client(applicant_id)
+    applicant_id = person("applicant")
+    applicant = signed_in(applicant_id)
     documents = [str(uuid.uuid4()), str(uuid.uuid4())]
 
     applied = applicant.post(
@@ -150,9 +133,9 @@ def test_an_executor_applies_and_a_manager_approves():
     )
     assert added.json()["data"]["documents"] == documents
     assert applicant.get(f"/api/v1/verification/{application_id}/status").json()["data"]["status"] == "pending"
-    assert _client(_account("applicant")).get(f"/api/v1/verification/{application_id}/status").status_code == 403
+    assert signed_in(person("applicant")).get(f"/api/v1/verification/{application_id}/status").status_code == 403
 
-    manager = _client(_account("manager"))
+    manager = signed_in(person("manager"))
     assert [a["id"] for a in manager.get("/api/v1/verification", {"status": "pending"}).json()["data"]] == [
         application_id
     ]
@@ -169,9 +152,9 @@ def test_an_executor_applies_and_a_manager_approves():
 
 
 def test_a_rejection_needs_a_reason_and_grants_nothing():
-    applicant_id = _account("applicant")
-    _client(applicant_id).post("/api/v1/verification", {"specialization": "plumber"}, format="json")
-    manager = _client(_account("manager"))
+    applicant_id = person("applicant")
+    signed_in(applicant_id).post("/api/v1/verification", {"specialization": "plumber"}, format="json")
+    manager = signed_in(person("manager"))
 
     silent = manager.post(f"/api/v1/users/{applicant_id}/verify", {"decision": "reject"}, format="json")
     assert silent.status_code == 400
@@ -187,15 +170,15 @@ def test_a_rejection_needs_a_reason_and_grants_nothing():
 
 
 def test_only_reviewers_may_verify_and_documents_must_be_media_ids():
-    applicant_id = _account("applicant")
-    applicant = _client(applicant_id)
+    applicant_id = person("applicant")
+    applicant = signed_in(applicant_id)
     bad = applicant.post(
         "/api/v1/verification", {"specialization": "plumber", "documents": ["passport.jpg"]}, format="json"
     )
     assert bad.status_code == 400
     applicant.post("/api/v1/verification", {"specialization": "plumber"}, format="json")
 
-    response = _client(_account("executor")).post(
+    response = signed_in(person("executor")).post(
         f"/api/v1/users/{applicant_id}/verify", {"decision": "approve"}, format="json"
     )
     assert response.status_code == 403

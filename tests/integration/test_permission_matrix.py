@@ -9,30 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from tests.factories import ROLES, person, signed_in
 from ukbot.users import invitations, roles, verification
 from ukbot.users import services as users
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery staple"
-ROLES = ["admin", "manager", "executor", "inspector", "applicant"]
-
-
-def _person(role: str) -> int:
-    account = get_user_model().objects.create_user(username=f"{role}-{uuid.uuid4().hex[:8]}", password=PASSWORD)
-    users.profile_create(account_id=account.pk)
-    users.role_grant(account_id=account.pk, role=role, granted_by=None)
-    return account.pk
-
-
-def _client(account_id: int) -> APIClient:
-    username = get_user_model().objects.get(pk=account_id).username
-    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-    tokens = client.post("/api/v1/auth/login", {"username": username, "password": PASSWORD}, format="json")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.json()['data']['access']}")
-    return client
 
 
 @dataclass
@@ -56,7 +39,7 @@ def world(request) -> World:
     )
     entrance = users.entrance_create(building_id=building.pk, number=1)
     apartments = [users.apartment_create(entrance_id=entrance.pk, number=str(n)).pk for n in (1, 2, 3)]
-    caller, other = _person(role), _person("applicant")
+    caller, other = person(role), person("applicant")
     link = users.apartment_link_request(account_id=other, apartment_id=apartments[0], relation="tenant")
     own_app = verification.verification_apply(account_id=caller, specialization="repair", documents=[])
     other_app = verification.verification_apply(account_id=other, specialization="heating", documents=[])
@@ -96,7 +79,7 @@ def test_permission_matrix(role, method, path, body, scopes, world):
     url = path.format(**vars(world))
     payload = body(world) if callable(body) else body
 
-    response = getattr(_client(world.caller), method)(url, payload, format="json")
+    response = getattr(signed_in(world.caller), method)(url, payload, format="json")
 
     allowed = all(scope in roles.ROLE_SCOPES[role] for scope in scopes)
     if allowed:

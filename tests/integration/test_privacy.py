@@ -8,34 +8,25 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from tests.factories import person, signed_in
 from ukbot.auth.handlers import forget_account
 from ukbot.auth.models import LoginAttempt, Session
 from ukbot.core.events import Event
 from ukbot.core.events.relay import drain
 from ukbot.core.models import OutboxEvent
-from ukbot.users import services as users
 from ukbot.users import verification
 
 pytestmark = pytest.mark.django_db(transaction=True)
-PASSWORD = "correct horse battery staple"
 
 
 def _person(role: str = "applicant", **profile) -> tuple[int, str]:
     username = f"p-{uuid.uuid4().hex[:10]}"
-    account = get_user_model().objects.create_user(
-        username=username, password=PASSWORD, email=f"{username}@example.org", telegram_id=uuid.uuid4().int % 10**9
-    )
-    users.profile_create(account_id=account.pk, **profile)
-    users.role_grant(account_id=account.pk, role=role, granted_by=None)
-    return account.pk, username
+    fields = {"email": f"{username}@example.org", "telegram_id": uuid.uuid4().int % 10**9}
+    return person(role, username=username, account_fields=fields, **profile), username
 
 
 def _client(username: str, **extra) -> APIClient:
-    client = APIClient(HTTP_ACCEPT_LANGUAGE="en", **extra)
-    tokens = client.post("/api/v1/auth/login", {"username": username, "password": PASSWORD}, format="json")
-    assert tokens.status_code == 200, tokens.content
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.json()['data']['access']}")
-    return client
+    return signed_in(get_user_model().objects.get(username=username).pk, **extra)
 
 
 def test_export_gathers_the_persons_data_from_every_app():

@@ -9,29 +9,12 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from tests.factories import ROLES, person, signed_in
 from ukbot.core.models import OutboxEvent
 from ukbot.users import roles, verification
 from ukbot.users import services as users
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery staple"
-ROLES = ["admin", "manager", "executor", "inspector", "applicant"]
-
-
-def _person(role: str | None, **profile) -> int:
-    account = get_user_model().objects.create_user(username=f"{role}-{uuid.uuid4().hex[:8]}", password=PASSWORD)
-    users.profile_create(account_id=account.pk, **profile)
-    if role:
-        users.role_grant(account_id=account.pk, role=role, granted_by=None)
-    return account.pk
-
-
-def _client(account_id: int) -> APIClient:
-    username = get_user_model().objects.get(pk=account_id).username
-    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
-    tokens = client.post("/api/v1/auth/login", {"username": username, "password": PASSWORD}, format="json")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.json()['data']['access']}")
-    return client
 
 
 @pytest.fixture
@@ -70,12 +53,12 @@ ENDPOINTS = [
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "path", "body", "scopes"), ENDPOINTS)
 def test_permission_matrix(role, method, path, body, scopes, building_id):
-    caller = _person(role)
-    other = _person("applicant")
+    caller = person(role)
+    other = person("applicant")
     url = path.format(own=caller, other=other, building=building_id)
     payload = {k: v.format(n=uuid.uuid4().hex[:8]) if isinstance(v, str) else v for k, v in (body or {}).items()}
 
-    response = getattr(_client(caller), method)(url, payload or None, format="json")
+    response = getattr(signed_in(caller), method)(url, payload or None, format="json")
 
     allowed = _can(role, *scopes)
     expected = ({"post": 201}.get(method, 200)) if allowed else 403
@@ -101,7 +84,7 @@ def test_the_matrix_says_what_the_product_needs():
 
 
 def test_a_manager_registers_a_resident_found_by_phone():
-    manager = _client(_person("manager"))
+    manager = signed_in(person("manager"))
 
     response = manager.post(
         "/api/v1/users",
@@ -121,10 +104,10 @@ def test_a_manager_registers_a_resident_found_by_phone():
 
 
 def test_lists_filter_and_search():
-    admin = _client(_person("admin"))
-    executor = _person("executor", first_name="Farrux", phone="+998901110000")
+    admin = signed_in(person("admin"))
+    executor = person("executor", first_name="Farrux", phone="+998901110000")
     users.specialization_set(account_id=executor, key="plumber", level=4)
-    _person("applicant", first_name="Farida")
+    person("applicant", first_name="Farida")
 
     by_role = admin.get("/api/v1/users", {"role": "executor", "specialization": "plumber"}).json()
     by_search = admin.get("/api/v1/users", {"search": "Farrux"}).json()
@@ -136,9 +119,9 @@ def test_lists_filter_and_search():
 
 
 def test_switching_the_active_role():
-    caller = _person("executor")
+    caller = person("executor")
     users.role_grant(account_id=caller, role="applicant", granted_by=None)
-    client = _client(caller)
+    client = signed_in(caller)
 
     assert client.post("/api/v1/users/me/role", {"role": "applicant"}, format="json").json()["data"]["active_role"] == (
         "applicant"
@@ -160,8 +143,8 @@ def test_switching_the_active_role():
     ],
 )
 def test_bad_profile_input_is_refused_and_nothing_changes(body, status, code, field):
-    caller = _person("applicant", first_name="Before")
-    client = _client(caller)
+    caller = person("applicant", first_name="Before")
+    client = signed_in(caller)
 
     response = client.patch("/api/v1/users/me", body, format="json")
 
@@ -173,8 +156,8 @@ def test_bad_profile_input_is_refused_and_nothing_changes(body, status, code, fi
 
 
 def test_a_phone_that_belongs_to_somebody_else_is_a_conflict():
-    _person("applicant", phone="+998901234567")
-    client = _client(_person("applicant"))
+    person("applicant", phone="+998901234567")
+    client = signed_in(person("applicant"))
 
     response = client.patch("/api/v1/users/me", {"phone": "+998901234567"}, format="json")
 
@@ -183,7 +166,7 @@ def test_a_phone_that_belongs_to_somebody_else_is_a_conflict():
 
 
 def test_a_taken_username_is_a_conflict_and_creates_nothing():
-    admin = _client(_person("admin"))
+    admin = signed_in(person("admin"))
     first = admin.post("/api/v1/users", {"username": "twice"}, format="json")
     count = get_user_model().objects.count()
 
@@ -195,7 +178,7 @@ def test_a_taken_username_is_a_conflict_and_creates_nothing():
 
 
 def test_building_detail_lists_entrances_and_apartments(building_id):
-    client = _client(_person("applicant"))
+    client = signed_in(person("applicant"))
     data = client.get(f"/api/v1/buildings/{building_id}").json()["data"]
     assert data["address"] == "ул. Шахрисабз, 5"
     assert data["latitude"] == "41.299500"
@@ -210,10 +193,10 @@ def test_building_detail_lists_entrances_and_apartments(building_id):
 
 
 def test_lists_filter_by_verification_state_and_building(building_id):
-    admin = _client(_person("admin"))
-    waiting = _person("applicant")
+    admin = signed_in(person("admin"))
+    waiting = person("applicant")
     verification.verification_apply(account_id=waiting, specialization="plumber", documents=[])
-    resident = _person("applicant")
+    resident = person("applicant")
     apartment_id = admin.get(f"/api/v1/buildings/{building_id}").json()["data"]["entrances"][0]["apartments"][0]["id"]
     link = users.apartment_link_request(account_id=resident, apartment_id=apartment_id, relation="owner")
     users.apartment_link_approve(link_id=link.pk, reviewer_id=1)

@@ -18,34 +18,15 @@ from rest_framework.test import APIClient
 
 from ukbot.auth.models import LoginAttempt, Session
 from ukbot.auth.telegram import sign_login_widget
+from ukbot.auth.tests.conftest import PASSWORD, login
 from ukbot.core.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def ip():
-    return f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
-
-
-@pytest.fixture
-def api(ip):
-    return APIClient(REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE="en")
-
-
-@pytest.fixture
-def account():
-    return get_user_model().objects.create_user(username=f"mfa-{uuid.uuid4().hex[:8]}", password=PASSWORD)
-
-
-def _login(api, username, password=PASSWORD):
-    return api.post("/api/v1/auth/login", {"username": username, "password": password}, format="json")
 
 
 def _signed_in(api, account) -> APIClient:
     """A client holding an access token of ``account`` (signed in with the password only)."""
-    data = _login(APIClient(REMOTE_ADDR=api.defaults["REMOTE_ADDR"]), account.username).json()["data"]
+    data = login(APIClient(REMOTE_ADDR=api.defaults["REMOTE_ADDR"]), account.username).json()["data"]
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {data['access']}")
     return api
 
@@ -80,7 +61,7 @@ def _enable(api, account) -> tuple[Codes, list[str]]:
 
 
 def _challenge(api, account) -> str:
-    response = _login(api, account.username)
+    response = login(api, account.username)
     assert response.status_code == 200
     return response.json()["data"]["challenge"]
 
@@ -104,7 +85,7 @@ def test_enable_shows_a_secret_and_qr_code_but_the_device_counts_only_once_confi
     assert base64.b64decode(data["qr_png_base64"]).startswith(b"\x89PNG\r\n\x1a\n")
     assert (device.user_id, device.confirmed) == (account.pk, False)
     # not confirmed yet: the password alone still signs in
-    assert "access" in _login(api, account.username).json()["data"]
+    assert "access" in login(api, account.username).json()["data"]
 
     again = client.post("/api/v1/auth/mfa/enable").json()["data"]
     assert list(TOTPDevice.objects.filter(user_id=account.pk).values_list("pk", flat=True)) == [again["device_id"]]
@@ -138,10 +119,10 @@ def test_login_with_a_device_gives_a_challenge_that_a_code_completes(api, accoun
     codes, _backup = _enable(api, account)
     sessions_before = Session.objects.count()
 
-    login = _login(api, account.username)
+    started = login(api, account.username)
 
-    assert login.status_code == 200
-    data = login.json()["data"]
+    assert started.status_code == 200
+    data = started.json()["data"]
     assert (data["mfa_required"], data["expires_in"]) == (True, 300)
     assert "access" not in data
     assert Session.objects.count() == sessions_before  # no tokens yet
@@ -192,7 +173,7 @@ def test_wrong_codes_lock_the_username_even_for_the_right_code(api, account, set
     assert locked.status_code == 429
     assert _error(locked)["code"] == "TOO_MANY_ATTEMPTS"
     assert int(locked["Retry-After"]) > 0
-    assert _login(api, account.username).status_code == 429  # the password step is locked too
+    assert login(api, account.username).status_code == 429  # the password step is locked too
     reasons = list(LoginAttempt.objects.filter(account_id=account.pk, method="password+totp").values_list("reason"))
     assert sorted(r for (r,) in reasons) == ["bad_otp", "bad_otp", "bad_otp", "locked"]
     assert not Session.objects.filter(account_id=account.pk, method="password+totp").exists()
@@ -251,7 +232,7 @@ def test_disable_needs_a_valid_code_and_then_the_password_alone_signs_in(api, ac
     assert done.json()["data"] == {"mfa_enabled": False}
     assert not TOTPDevice.objects.filter(user_id=account.pk).exists()
     assert not StaticDevice.objects.filter(user_id=account.pk).exists()
-    assert "access" in _login(api, account.username).json()["data"]
+    assert "access" in login(api, account.username).json()["data"]
     assert _error(client.post("/api/v1/auth/mfa/disable", {"code": "123456"}, format="json"))["code"] == "CONFLICT"
 
 
@@ -271,7 +252,7 @@ def _staff(**extra):
     )
 
 
-def _admin_login(client, username, **extra):
+def _adminlogin(client, username, **extra):
     return client.post(
         "/admin/login/", {"username": username, "password": PASSWORD, "next": "/admin/", **extra}, follow=False
     )
@@ -282,7 +263,7 @@ def test_admin_login_without_a_device_needs_no_code():
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
 
     assert b"otp_token" in client.get("/admin/login/").content
-    response = _admin_login(client, staff.username)
+    response = _adminlogin(client, staff.username)
 
     assert response.status_code == 302 and response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
@@ -293,14 +274,14 @@ def test_admin_login_of_staff_with_a_device_needs_its_code(api):
     codes, _backup = _enable(api, staff)
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
 
-    no_code = _admin_login(client, staff.username)
+    no_code = _adminlogin(client, staff.username)
     assert no_code.status_code == 200  # the form again, with the error
     assert b"Enter the one-time code" in no_code.content
-    wrong = _admin_login(client, staff.username, otp_token="000000")
+    wrong = _adminlogin(client, staff.username, otp_token="000000")
     assert b"The code is wrong, expired or already used." in wrong.content
     assert client.get("/admin/").status_code == 302  # still not in
 
-    response = _admin_login(client, staff.username, otp_token=codes.next())
+    response = _adminlogin(client, staff.username, otp_token=codes.next())
 
     assert response.status_code == 302 and response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
@@ -324,13 +305,13 @@ def test_wrong_codes_at_the_admin_login_count_toward_the_lockout(api, settings):
     settings.LOGIN_MAX_FAILURES = 2
     client = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="192.0.2.10")
     for wrong in ("000000", "111111"):
-        _admin_login(client, staff.username, otp_token=wrong)
+        _adminlogin(client, staff.username, otp_token=wrong)
 
-    locked = _admin_login(client, staff.username, otp_token=codes.next())
+    locked = _adminlogin(client, staff.username, otp_token=codes.next())
 
     assert b"Too many failed attempts." in locked.content
     assert client.get("/admin/").status_code == 302
-    assert _login(api, staff.username).status_code == 429  # and the API sign-in of that username
+    assert login(api, staff.username).status_code == 429  # and the API sign-in of that username
 
 
 def test_telegram_sign_in_of_an_account_with_a_second_factor_needs_the_code(api, account, settings):
@@ -364,10 +345,10 @@ def test_admin_logins_are_recorded_and_password_guesses_there_lock_out(settings)
     staff = _staff()
     client = Client(HTTP_ACCEPT_LANGUAGE="en", REMOTE_ADDR="10.200.1.2")
 
-    assert _admin_login(client, staff.username).status_code == 302
+    assert _adminlogin(client, staff.username).status_code == 302
     for _ in range(3):
-        assert _admin_login(client, staff.username, password="wrong").status_code == 200
-    locked = _admin_login(Client(HTTP_ACCEPT_LANGUAGE="en"), staff.username)  # the right password, locked out
+        assert _adminlogin(client, staff.username, password="wrong").status_code == 200
+    locked = _adminlogin(Client(HTTP_ACCEPT_LANGUAGE="en"), staff.username)  # the right password, locked out
 
     assert locked.status_code == 200
     assert "Too many failed attempts" in locked.content.decode()

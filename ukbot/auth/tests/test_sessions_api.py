@@ -13,29 +13,10 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from ukbot.auth.models import LoginAttempt, RefreshToken, Session
+from ukbot.auth.tests.conftest import PASSWORD, login
 from ukbot.core.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def ip():
-    return f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
-
-
-@pytest.fixture
-def api(ip):
-    return APIClient(REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE="en")
-
-
-@pytest.fixture
-def account():
-    return get_user_model().objects.create_user(username=f"user-{uuid.uuid4().hex[:8]}", password=PASSWORD)
-
-
-def _login(api, username, password=PASSWORD, **extra):
-    return api.post("/api/v1/auth/login", {"username": username, "password": password}, format="json", **extra)
 
 
 def _error(response) -> dict:
@@ -47,8 +28,8 @@ def _bearer(api, access) -> APIClient:
     return api
 
 
-def test_login_returns_tokens_records_the_attempt_and_publishes_login(api, account, ip):
-    response = _login(api, account.username, HTTP_USER_AGENT="Pixel 8")
+def test_login_returns_tokens_records_the_attempt_and_publisheslogin(api, account, ip):
+    response = login(api, account.username, HTTP_USER_AGENT="Pixel 8")
 
     assert response.status_code == 200
     data = response.json()["data"]
@@ -80,7 +61,7 @@ def test_wrong_credentials_get_one_answer_and_no_session(api, account, who):
     ghost = f"ghost-{uuid.uuid4().hex[:8]}"  # unique: failure counts live in Redis across runs
     username, password = (account.username, "nope") if who == "wrong password" else (ghost, PASSWORD)
 
-    response = _login(api, username, password)
+    response = login(api, username, password)
 
     assert response.status_code == 401
     assert _error(response)["code"] == "AUTHENTICATION_FAILED"
@@ -94,9 +75,9 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(api, acc
     settings.LOGIN_MAX_FAILURES = 3
     settings.LOGIN_LOCKOUT_SECONDS = 1
     for _ in range(3):
-        assert _login(api, account.username, "wrong").status_code == 401
+        assert login(api, account.username, "wrong").status_code == 401
 
-    locked = _login(api, account.username)  # the right password, during the lockout
+    locked = login(api, account.username)  # the right password, during the lockout
 
     assert locked.status_code == 429
     assert _error(locked)["code"] == "TOO_MANY_ATTEMPTS"
@@ -106,11 +87,11 @@ def test_repeated_failures_lock_the_account_even_for_the_right_password(api, acc
     assert LoginAttempt.objects.filter(username=account.username, reason="locked").count() == 1
 
     time.sleep(1.1)
-    assert _login(api, account.username).status_code == 200  # the lock has passed
+    assert login(api, account.username).status_code == 200  # the lock has passed
 
     for _ in range(3):
-        _login(api, account.username, "wrong")
-    again = _login(api, account.username)
+        login(api, account.username, "wrong")
+    again = login(api, account.username)
     assert again.status_code == 429
     assert again["Retry-After"] == "2"  # the second lockout of the day lasts twice as long
 
@@ -121,14 +102,14 @@ def test_many_failures_from_one_address_lock_that_address_only(ip, settings):
     victim = model.objects.create_user(username=f"victim-{uuid.uuid4().hex[:6]}", password=PASSWORD)
     attacker = APIClient(REMOTE_ADDR=ip)
     for n in range(3):
-        _login(attacker, f"guess-{n}-{uuid.uuid4().hex[:8]}", "x")
+        login(attacker, f"guess-{n}-{uuid.uuid4().hex[:8]}", "x")
 
-    assert _login(attacker, victim.username).status_code == 429
-    assert _login(APIClient(REMOTE_ADDR="192.0.2.77"), victim.username).status_code == 200
+    assert login(attacker, victim.username).status_code == 429
+    assert login(APIClient(REMOTE_ADDR="192.0.2.77"), victim.username).status_code == 200
 
 
 def test_refresh_rotates_and_a_reused_token_revokes_the_whole_session(api, account):
-    first = _login(api, account.username).json()["data"]
+    first = login(api, account.username).json()["data"]
 
     second = api.post("/api/v1/auth/refresh", {"refresh": first["refresh"]}, format="json")
     assert second.status_code == 200
@@ -149,7 +130,7 @@ def test_refresh_rotates_and_a_reused_token_revokes_the_whole_session(api, accou
 
 
 def test_an_expired_refresh_token_is_refused_and_reported(api, account):
-    tokens = _login(api, account.username).json()["data"]
+    tokens = login(api, account.username).json()["data"]
     RefreshToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
 
     response = api.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
@@ -168,7 +149,7 @@ def test_an_unknown_or_malformed_refresh_token_is_refused(api, refresh):
 
 
 def test_logout_ends_the_session_and_its_tokens(api, account):
-    tokens = _login(api, account.username).json()["data"]
+    tokens = login(api, account.username).json()["data"]
     client = _bearer(api, tokens["access"])
 
     response = client.post("/api/v1/auth/logout")
@@ -182,10 +163,10 @@ def test_logout_ends_the_session_and_its_tokens(api, account):
 
 
 def test_sessions_are_listed_and_one_can_be_revoked_but_not_somebody_elses(api, account):
-    phone = _login(api, account.username, HTTP_USER_AGENT="phone").json()["data"]
-    laptop = _login(APIClient(), account.username, HTTP_USER_AGENT="laptop").json()["data"]
+    phone = login(api, account.username, HTTP_USER_AGENT="phone").json()["data"]
+    laptop = login(APIClient(), account.username, HTTP_USER_AGENT="laptop").json()["data"]
     stranger = get_user_model().objects.create_user(username=f"other-{uuid.uuid4().hex[:6]}", password=PASSWORD)
-    theirs = _login(APIClient(), stranger.username).json()["data"]
+    theirs = login(APIClient(), stranger.username).json()["data"]
     client = _bearer(api, phone["access"])
 
     listed = client.get("/api/v1/auth/sessions").json()["data"]
@@ -199,10 +180,10 @@ def test_sessions_are_listed_and_one_can_be_revoked_but_not_somebody_elses(api, 
 
 
 def test_a_disabled_account_cannot_sign_in_or_refresh(api, account):
-    tokens = _login(api, account.username).json()["data"]
+    tokens = login(api, account.username).json()["data"]
     get_user_model().objects.filter(pk=account.pk).update(is_active=False)
 
-    assert _error(_login(api, account.username))["code"] == "AUTHENTICATION_FAILED"
+    assert _error(login(api, account.username))["code"] == "AUTHENTICATION_FAILED"
     refresh = api.post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
     assert refresh.status_code == 403
     assert _error(refresh)["code"] == "ACCOUNT_BLOCKED"
@@ -228,7 +209,7 @@ def test_bad_login_input_is_a_validation_error_naming_the_field(api, body, field
 
 @pytest.mark.parametrize("kind", ["malformed", "foreign key", "expired", "no session claim"])
 def test_bad_access_tokens_are_refused(api, account, settings, kind):
-    good = _login(api, account.username).json()["data"]["access"]
+    good = login(api, account.username).json()["data"]["access"]
     claims = jwt.decode(good, options={"verify_signature": False})
     key = settings.SIMPLE_JWT["SIGNING_KEY"]
     token = {
