@@ -41,10 +41,15 @@ ENDPOINTS = [
     ("post", "/api/v1/users", {"username": "staff-{n}", "role": "executor"}, (roles.WRITE_USERS, roles.ADMIN_USERS)),
     ("get", "/api/v1/users/{own}", None, ()),
     ("patch", "/api/v1/users/{own}", {"bio": "own"}, ()),
-    ("put", "/api/v1/users/{own}", {"first_name": "Own", "last_name": "Name"}, ()),
+    ("put", "/api/v1/users/{own}", {"first_name": "Own", "last_name": "Name", "phone": "", "language": "uz"}, ()),
     ("get", "/api/v1/users/{other}", None, (roles.READ_USERS,)),
     ("patch", "/api/v1/users/{other}", {"bio": "theirs"}, (roles.WRITE_USERS,)),
-    ("put", "/api/v1/users/{other}", {"first_name": "Their", "last_name": "Name"}, (roles.WRITE_USERS,)),
+    (
+        "put",
+        "/api/v1/users/{other}",
+        {"first_name": "Their", "last_name": "Name", "phone": "", "language": "ru"},
+        (roles.WRITE_USERS,),
+    ),
     ("get", "/api/v1/buildings", None, (roles.READ_PLACES,)),
     ("get", "/api/v1/buildings/{building}", None, (roles.READ_PLACES,)),
 ]
@@ -209,3 +214,18 @@ def test_lists_filter_by_verification_state_and_building(building_id):
     assert [u["id"] for u in by_building] == [resident]
     assert bad.status_code == 400
     assert bad.json()["error"]["details"][0]["field"] == "verification"
+
+
+def test_put_replaces_the_profile_and_requires_the_core_fields():
+    caller = person("applicant", first_name="Old", phone="+998901230000")
+    client = signed_in(caller)
+    client.patch("/api/v1/users/me", {"bio": "about me"}, format="json")
+
+    partial = client.put(f"/api/v1/users/{caller}", {"first_name": "New"}, format="json")
+    assert partial.status_code == 400
+    assert {d["field"] for d in partial.json()["error"]["details"]} == {"last_name", "phone", "language"}
+
+    replaced = client.put(
+        f"/api/v1/users/{caller}", {"first_name": "New", "last_name": "", "phone": "", "language": "en"}, format="json"
+    ).json()["data"]
+    assert (replaced["first_name"], replaced["phone"], replaced["language"], replaced["bio"]) == ("New", "", "en", "")

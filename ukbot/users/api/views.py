@@ -51,6 +51,19 @@ class ProfileInput(StrictSerializer):
     settings = serializers.DictField(required=False)
 
 
+class ProfileReplaceInput(ProfileInput):
+    """PUT replaces the whole editable profile: the person's names, phone and language must all be given, and what
+    is left out of the rest (bio, avatar, settings) is cleared."""
+
+    first_name = serializers.CharField(max_length=150, allow_blank=True)
+    last_name = serializers.CharField(max_length=150, allow_blank=True)
+    phone = serializers.CharField(max_length=32, allow_blank=True)
+    language = serializers.ChoiceField(choices=Language.choices)
+    bio = serializers.CharField(max_length=2000, allow_blank=True, default="")
+    avatar_media_id = serializers.UUIDField(allow_null=True, default=None)
+    settings = serializers.DictField(default=dict)
+
+
 def _profile(account_id: int) -> Profile:
     profile = (
         selectors.profile_list()
@@ -197,7 +210,7 @@ class UserDetailApi(Api):
     def _update(self, request, account_id: int, *, partial: bool):
         if not _may_write(request, account_id):
             raise PermissionDeniedError()
-        data = self.InputSerializer(data=request.data, partial=partial)
+        data = (self.InputSerializer if partial else ProfileReplaceInput)(data=request.data)
         data.is_valid(raise_exception=True)
         _profile(account_id)  # 404 before any write
         services.profile_update(account_id=account_id, **data.validated_data)
@@ -212,8 +225,9 @@ class UserDetailApi(Api):
         return self._update(request, account_id, partial=True)
 
     @extend_schema(
-        summary="Replace the editable fields of a profile (own, or anyone's with write:users)",
-        request=ProfileInput,
+        summary="Replace the editable fields of a profile (own, or anyone's with write:users); names, phone and "
+        "language are required, bio, avatar and settings left out are cleared",
+        request=ProfileReplaceInput,
         examples=[
             OpenApiExample(
                 "profile",
