@@ -1,4 +1,6 @@
-"""Events published by `requests` (its public contract). Payload dataclasses come with the services."""
+"""Events published by `requests` (its public contract): names and payload types; the subject is the number."""
+
+from dataclasses import dataclass
 
 from ukbot.core.events import EventCatalogue
 
@@ -11,3 +13,39 @@ REQUEST_COMPLETED = catalogue.define("request.completed")
 REQUEST_COMMENT_ADDED = catalogue.define("request.comment_added")
 REQUEST_MATERIALS_REQUESTED = catalogue.define("request.materials_requested")
 REQUEST_SLA_BREACHED = catalogue.define("request.sla_breached")
+
+
+@dataclass(frozen=True)
+class RequestCreated:
+    number: str
+    applicant_id: int
+    category: str
+    urgency: str
+    source: str
+    building_id: int | None
+    apartment_id: int | None
+
+
+@dataclass(frozen=True)
+class RequestStatusChanged:
+    number: str
+    old_status: str
+    new_status: str
+    actor_id: int | None
+    actor_kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RequestAssigned:
+    number: str
+    executor_id: int
+    previous_executor_id: int | None
+    assignment_type: str
+
+
+@dataclass(frozen=True)
+class RequestCompleted:
+    number: str
+    executor_id: int | None
+    completion_time: str

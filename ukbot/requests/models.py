@@ -1,0 +1,99 @@
+"""Requests (заявки): numbered ``YYMMDD-NNN`` per day in the company's time zone, with their status history."""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ukbot.requests.statuses import Category, Source, Status, Urgency
+
+
+class DayCounter(models.Model):
+    """The last request number given out on a day; its row lock serialises the day's creators."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = 'requests"."day_counter'
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"
+
+
+class Request(models.Model):
+    number = models.CharField(_("number"), max_length=16, primary_key=True)
+    day = models.DateField(_("day"), editable=False)
+    seq = models.PositiveIntegerField(_("number in the day"), editable=False)
+    applicant_id = models.BigIntegerField(_("applicant"), db_index=True)
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices, default=Source.API)
+    created_by = models.BigIntegerField(_("created by"), null=True, blank=True)
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.MEDIUM)
+    # the address as it was when the request was made (ids from `users`, plus the text people read)
+    building_id = models.BigIntegerField(_("building"), null=True, blank=True, db_index=True)
+    yard_id = models.BigIntegerField(_("yard"), null=True, blank=True, db_index=True)
+    apartment_id = models.BigIntegerField(_("apartment"), null=True, blank=True, db_index=True)
+    entrance = models.CharField(_("entrance"), max_length=10, blank=True, default="")
+    floor = models.SmallIntegerField(_("floor"), null=True, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True, default="")
+    description = models.TextField(_("description"), max_length=4000)
+    contact_phone = models.CharField(_("contact phone"), max_length=16, blank=True, default="")
+    visit_from = models.DateTimeField(_("visit from"), null=True, blank=True)
+    visit_to = models.DateTimeField(_("visit to"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)
+    status_before_clarification = models.CharField(max_length=20, choices=Status.choices, blank=True, default="")
+    executor_id = models.BigIntegerField(_("executor"), null=True, blank=True, db_index=True)
+    reaction_deadline = models.DateTimeField(_("reaction deadline"), null=True, blank=True)
+    resolution_deadline = models.DateTimeField(_("resolution deadline"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    feedback = models.TextField(_("feedback"), max_length=2000, blank=True, default="")
+    version = models.PositiveIntegerField(default=1, help_text=_("Grows with every change (optimistic locking)."))
+
+    class Meta:
+        db_table = 'requests"."request'
+        verbose_name = _("request")
+        verbose_name_plural = _("requests")
+        ordering = ("-day", "-seq")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "seq"], name="request_day_seq_uniq"),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name="request_status_valid"),
+            models.CheckConstraint(condition=Q(category__in=Category.values), name="request_category_valid"),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="request_rating_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class StatusChange(models.Model):
+    """One move of a request: who, when, from, to, why."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="history", verbose_name=_("request"))
+    actor_id = models.BigIntegerField(_("who"), null=True, blank=True)
+    actor_kind = models.CharField(_("as"), max_length=10)
+    from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True, default="")
+    to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
+    reason = models.TextField(_("reason"), max_length=2000, blank=True, default="")
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        db_table = 'requests"."status_change'
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ("at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.from_status or '—'} → {self.to_status}"
