@@ -113,3 +113,8 @@ def apartments_of(*, account_id: int) -> tuple[ApartmentRef, ...]:
 def co_residents(*, apartment_id: int) -> tuple[int, ...]:
     """Return the account ids with an approved link to ``apartment_id`` (who may see its requests), ascending."""
     return tuple(selectors.apartment_co_resident_ids(apartment_id=apartment_id))
+
+
+def specializations_of(*, account_id: int) -> dict[str, int]:
+    """Return the person's specializations and their levels (1–5), e.g. ``{"plumber": 4}``."""
+    return dict(selectors.profile_specializations(account_id=account_id))
