@@ -27,9 +27,11 @@ def _apartment() -> int:
     return users.apartment_create(entrance_id=entrance.pk, number="12").pk
 
 
-def _executor(trade: str) -> int:
+def _executor(trade: str, *, on_shift: bool = True) -> int:
     account = person("executor")
     users.specialization_set(account_id=account, key=trade, level=3)
+    if on_shift:
+        assert signed_in(account).post("/api/v1/shifts/start", {}, format="json").status_code == 201
     return account
 
 
@@ -103,6 +105,13 @@ def test_executors_claim_only_requests_of_their_trade():
     assert electrician.status_code == 403
     assert plumber.status_code == 200
     assert OutboxEvent.objects.get(type="request.assigned").data["assignment_type"] == "claim"
+
+
+def test_only_executors_on_shift_claim_from_the_pool():
+    number = _file(signed_in(person("applicant"))).json()["data"]["number"]
+    off_duty = _move(signed_in(_executor("plumber", on_shift=False)), number, status="assigned")
+    assert off_duty.status_code == 403
+    assert off_duty.json()["error"]["message"] == "Start your shift to take requests from the pool."
 
 
 def test_residents_cannot_file_for_somebody_else():

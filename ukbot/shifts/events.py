@@ -1,4 +1,6 @@
-"""Events published by `shifts` (its public contract). Payload dataclasses come with the services."""
+"""Events published by `shifts` (its public contract): names and payload types; the subject is the shift id."""
+
+from dataclasses import dataclass
 
 from ukbot.core.events import EventCatalogue
 
@@ -9,3 +11,21 @@ SHIFT_STARTED = catalogue.define("shift.started")
 SHIFT_COMPLETED = catalogue.define("shift.completed")
 SHIFT_TRANSFERRED = catalogue.define("shift.transferred")
 EXECUTOR_LOCATION_UPDATED = catalogue.define("executor.location_updated")
+
+
+@dataclass(frozen=True)
+class ShiftStarted:
+    shift_id: int
+    executor_id: int
+    specialization: str
+    actual_start_time: str
+    location: dict | None
+
+
+@dataclass(frozen=True)
+class ShiftCompleted:
+    shift_id: int
+    executor_id: int
+    specialization: str
+    duration_seconds: int
+    location: dict | None

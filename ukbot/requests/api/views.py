@@ -14,6 +14,7 @@ from ukbot.core.api.views import Api, ListApi
 from ukbot.core.errors import NotFoundError, PermissionDeniedError
 from ukbot.requests import selectors, services
 from ukbot.requests.statuses import Actor, Category, Source, Status, Urgency
+from ukbot.shifts import public as shifts_public
 from ukbot.users import public as users_public
 
 READ, WRITE, ADMIN = "read:requests", "write:requests", "admin:requests"
@@ -117,7 +118,7 @@ def _visible(request, number: str):
 
 
 def _check_claim(request, number: str) -> None:
-    """An executor may claim a new request of a category they work in (until shifts: on shift, too)."""
+    """An executor on shift may claim a new request of a category they work in."""
     item = selectors.requests_visible_to(account_id=request.user.pk, actor_kind=Actor.MANAGER).filter(pk=number).first()
     if item is None:
         raise NotFoundError()
@@ -125,6 +126,8 @@ def _check_claim(request, number: str) -> None:
     needed = users_public.category_specialization(category=item.category)
     if needed not in trades and "universal" not in trades:
         raise PermissionDeniedError(_("This request needs another specialization."))
+    if not shifts_public.is_on_shift(executor_id=request.user.pk, specialization=needed):
+        raise PermissionDeniedError(_("Start your shift to take requests from the pool."))
 
 
 class RequestDetailApi(Api):

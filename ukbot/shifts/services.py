@@ -1,0 +1,108 @@
+"""Write use-cases of `shifts` (the first piece): start and end a shift, planned or started on the spot."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ukbot.core.errors import ConflictError, NotFoundError, ValidationFailedError
+from ukbot.core.events import publish
+from ukbot.shifts.events import SHIFT_COMPLETED, SHIFT_STARTED, ShiftCompleted, ShiftStarted
+from ukbot.shifts.models import Shift, ShiftStatus
+from ukbot.users import public as users_public
+
+
+def _location(latitude, longitude) -> tuple[Decimal | None, Decimal | None]:
+    if (latitude is None) != (longitude is None):
+        raise ValidationFailedError(details={"location": _("Give both latitude and longitude, or neither.")})
+    if latitude is None:
+        return None, None
+    lat, lon = Decimal(str(latitude)), Decimal(str(longitude))
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValidationFailedError(details={"location": _("The coordinates are out of range.")})
+    return lat.quantize(Decimal("0.000001")), lon.quantize(Decimal("0.000001"))
+
+
+def shift_start(
+    *,
+    executor_id: int,
+    shift_id: int | None = None,
+    specialization: str | None = None,
+    latitude=None,
+    longitude=None,
+) -> Shift:
+    """Start one's planned shift, or (without ``shift_id``) a shift now in one of one's specializations.
+
+    Publishes ``shift.started``.
+
+    :raises NotFoundError: no such planned shift of this executor.
+    :raises ValidationFailedError: a specialization the executor does not have (or none named while they have
+        several); half or out-of-range coordinates.
+    :raises ConflictError: the executor is already on shift, or the shift was already started.
+    """
+    lat, lon = _location(latitude, longitude)
+    trades = users_public.specializations_of(account_id=executor_id)
+    try:
+        with transaction.atomic():
+            if shift_id is not None:
+                shift = Shift.objects.select_for_update().filter(pk=shift_id, executor_id=executor_id).first()
+                if shift is None:
+                    raise NotFoundError(_("No such shift."))
+                if shift.status != ShiftStatus.PLANNED:
+                    raise ConflictError(_("This shift was already started."))
+            else:
+                if specialization is None and len(trades) == 1:
+                    specialization = next(iter(trades))
+                if specialization not in trades:
+                    raise ValidationFailedError(details={"specialization": _("Name one of your specializations.")})
+                shift = Shift(executor_id=executor_id, specialization=specialization)
+            shift.status, shift.actual_start = ShiftStatus.ACTIVE, timezone.now()
+            shift.start_latitude, shift.start_longitude = lat, lon
+            shift.save()
+            publish(
+                SHIFT_STARTED,
+                subject=shift.pk,
+                data=ShiftStarted(
+                    shift_id=shift.pk,
+                    executor_id=executor_id,
+                    specialization=shift.specialization,
+                    actual_start_time=shift.actual_start.isoformat(),
+                    location={"latitude": str(lat), "longitude": str(lon)} if lat is not None else None,
+                ),
+            )
+            return shift
+    except IntegrityError:
+        raise ConflictError(_("You are already on shift. End it first.")) from None
+
+
+@transaction.atomic
+def shift_end(*, executor_id: int, shift_id: int, latitude=None, longitude=None) -> Shift:
+    """End one's active shift; publishes ``shift.completed`` with its duration.
+
+    :raises NotFoundError: no such shift of this executor.
+    :raises ConflictError: the shift is not active.
+    """
+    lat, lon = _location(latitude, longitude)
+    shift = Shift.objects.select_for_update().filter(pk=shift_id, executor_id=executor_id).first()
+    if shift is None:
+        raise NotFoundError(_("No such shift."))
+    if shift.status != ShiftStatus.ACTIVE:
+        raise ConflictError(_("This shift is not in progress."))
+    shift.status, shift.actual_end = ShiftStatus.COMPLETED, timezone.now()
+    shift.end_latitude, shift.end_longitude = lat, lon
+    shift.save()
+    publish(
+        SHIFT_COMPLETED,
+        subject=shift.pk,
+        data=ShiftCompleted(
+            shift_id=shift.pk,
+            executor_id=executor_id,
+            specialization=shift.specialization,
+            duration_seconds=int((shift.actual_end - shift.actual_start).total_seconds()),
+            location={"latitude": str(lat), "longitude": str(lon)} if lat is not None else None,
+        ),
+    )
+    return shift
