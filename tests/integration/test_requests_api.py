@@ -137,3 +137,41 @@ def test_bad_requests_are_validation_errors_and_file_nothing(body, field):
     assert response.status_code == 400, response.content
     assert field in [d["field"] for d in response.json()["error"]["details"]]
     assert resident.get("/api/v1/requests").json()["meta"]["total"] == 0
+
+
+def test_internal_comments_never_reach_the_applicant():
+    resident_id = person("applicant")
+    resident, manager = signed_in(resident_id), signed_in(person("manager"))
+    number = _file(resident).json()["data"]["number"]
+
+    public = manager.post(f"/api/v1/requests/{number}/comments", {"text": "We are on it"}, format="json")
+    internal = manager.post(
+        f"/api/v1/requests/{number}/comments", {"text": "Tenant is difficult", "internal": True}, format="json"
+    )
+    assert (public.status_code, internal.status_code) == (201, 201)
+
+    seen_by_resident = [c["text"] for c in resident.get(f"/api/v1/requests/{number}/comments").json()["data"]]
+    seen_by_manager = [c["text"] for c in manager.get(f"/api/v1/requests/{number}/comments").json()["data"]]
+    assert seen_by_resident == ["We are on it"]
+    assert seen_by_manager == ["We are on it", "Tenant is difficult"]
+    types = sorted(
+        OutboxEvent.objects.filter(type="request.comment_added").values_list("data__comment_type", flat=True)
+    )
+    assert types == ["internal", "public"]
+
+
+def test_comment_rules_for_residents_and_cancelled_requests():
+    resident = signed_in(person("applicant"))
+    number = _file(resident).json()["data"]["number"]
+    stranger = signed_in(person("applicant"))
+
+    assert (
+        resident.post(f"/api/v1/requests/{number}/comments", {"text": "x", "internal": True}, format="json").status_code
+        == 400
+    )
+    assert resident.post(f"/api/v1/requests/{number}/comments", {"text": ""}, format="json").status_code == 400
+    assert stranger.post(f"/api/v1/requests/{number}/comments", {"text": "hi"}, format="json").status_code == 404
+    assert _move(resident, number, status="cancelled").status_code == 200
+    late = resident.post(f"/api/v1/requests/{number}/comments", {"text": "one more thing"}, format="json")
+    assert late.status_code == 409
+    assert not OutboxEvent.objects.filter(type="request.comment_added").exists()

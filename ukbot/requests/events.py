@@ -49,3 +49,12 @@ class RequestCompleted:
     number: str
     executor_id: int | None
     completion_time: str
+
+
+@dataclass(frozen=True)
+class CommentAdded:
+    number: str
+    comment_id: int
+    author_id: int
+    author_kind: str
+    comment_type: str  # "public" or "internal"

@@ -97,3 +97,23 @@ class StatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.from_status or '—'} → {self.to_status}"
+
+
+class Comment(models.Model):
+    """A comment on a request: public (the applicant sees it) or internal (staff only)."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="comments", verbose_name=_("request"))
+    author_id = models.BigIntegerField(_("author"))
+    author_kind = models.CharField(_("as"), max_length=10)
+    text = models.TextField(_("text"), max_length=4000)
+    internal = models.BooleanField(_("internal"), default=False, help_text=_("Staff only; never shown to applicants."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        db_table = 'requests"."comment'
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ("created_at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.request_id} #{self.pk}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from ukbot.requests.models import Request
+from ukbot.requests.models import Comment, Request
 from ukbot.requests.statuses import Actor
 from ukbot.users import public as users_public
 
@@ -29,3 +29,14 @@ def request_history(*, number: str):
 def requests_none() -> QuerySet[Request]:
     """An empty queryset of requests (for schema generation)."""
     return Request.objects.none()
+
+
+def comments_for(*, number: str, actor_kind: str) -> QuerySet[Comment]:
+    """The comments of a request, oldest first; applicants never see internal ones."""
+    comments = Comment.objects.filter(request_id=number)
+    return comments.filter(internal=False) if actor_kind == Actor.APPLICANT else comments
+
+
+def comments_none() -> QuerySet[Comment]:
+    """An empty queryset of comments (for schema generation)."""
+    return Comment.objects.none()

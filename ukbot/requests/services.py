@@ -24,15 +24,17 @@ from ukbot.core.errors import (
 from ukbot.core.events import publish
 from ukbot.requests.events import (
     REQUEST_ASSIGNED,
+    REQUEST_COMMENT_ADDED,
     REQUEST_COMPLETED,
     REQUEST_CREATED,
     REQUEST_STATUS_CHANGED,
+    CommentAdded,
     RequestAssigned,
     RequestCompleted,
     RequestCreated,
     RequestStatusChanged,
 )
-from ukbot.requests.models import Request, StatusChange
+from ukbot.requests.models import Comment, Request, StatusChange
 from ukbot.requests.statuses import (
     MOVES,
     NEEDS_REASON,
@@ -281,3 +283,39 @@ def request_move(
                 data=RequestCompleted(number=number, executor_id=request.executor_id, completion_time=now.isoformat()),
             )
     return request
+
+
+def comment_add(*, number: str, author_id: int, actor_kind: str, text: str, internal: bool = False) -> Comment:
+    """Comment on a request; staff may mark it internal (never shown to applicants). Publishes
+    ``request.comment_added``.
+
+    :raises NotFoundError: no such request.
+    :raises ValidationFailedError: empty, overlong or NUL-containing text; an applicant's internal comment.
+    :raises ConflictError: the request was cancelled.
+    """
+    text = (text or "").strip()
+    if not text or len(text) > MAX_DESCRIPTION or "\x00" in text:
+        raise ValidationFailedError(details={"text": _("A comment is 1 to 4000 characters of text.")})
+    if internal and actor_kind == Actor.APPLICANT:
+        raise ValidationFailedError(details={"internal": _("Only staff write internal comments.")})
+    with transaction.atomic():
+        request = Request.objects.select_for_update().filter(pk=number).first()
+        if request is None:
+            raise NotFoundError(_("No such request."))
+        if request.status == Status.CANCELLED:
+            raise ConflictError(_("The request was cancelled; it takes no more comments."))
+        comment = Comment.objects.create(
+            request=request, author_id=author_id, author_kind=actor_kind, text=text, internal=internal
+        )
+        publish(
+            REQUEST_COMMENT_ADDED,
+            subject=number,
+            data=CommentAdded(
+                number=number,
+                comment_id=comment.pk,
+                author_id=author_id,
+                author_kind=actor_kind,
+                comment_type="internal" if internal else "public",
+            ),
+        )
+    return comment

@@ -177,3 +177,47 @@ class RequestStatusApi(Api):
             expected_version=data.validated_data["version"],
         )
         return Response(self.OutputSerializer(moved).data)
+
+
+class CommentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    author_id = serializers.IntegerField()
+    author_kind = serializers.CharField()
+    text = serializers.CharField()
+    internal = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class RequestCommentsApi(ListApi):
+    permission_classes = (IsAuthenticated,)
+    OutputSerializer = CommentOutput
+    ordering = ("created_at",)
+
+    class InputSerializer(StrictSerializer):
+        text = serializers.CharField(max_length=4000)
+        internal = serializers.BooleanField(default=False)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.comments_none()
+        _visible(self.request, self.kwargs["number"])
+        return selectors.comments_for(number=self.kwargs["number"], actor_kind=actor_kind_of(self.request))
+
+    @extend_schema(summary="Comments of a request (applicants see only public ones)")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Comment on a request; staff may mark it internal",
+        request=InputSerializer,
+        responses={201: CommentOutput},
+        examples=[OpenApiExample("note", value={"text": "The plumber will come after 14:00.", "internal": False})],
+    )
+    def post(self, request, number: str):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        _visible(request, number)
+        comment = services.comment_add(
+            number=number, author_id=request.user.pk, actor_kind=actor_kind_of(request), **data.validated_data
+        )
+        return Response(CommentOutput(comment).data, status=201)
