@@ -11,6 +11,9 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
+
+from ukbot.core.errors import AppError
 
 _DAY = 86400
 
@@ -59,3 +62,13 @@ def record_failure(*, username: str | None, ip: str | None) -> int:
 def record_success(*, username: str) -> None:
     """A successful sign-in clears the username's failure count (not its lockout history)."""
     cache.delete(_keys("user", username.strip().lower())[0])
+
+
+def too_many_attempts(wait: int) -> AppError:
+    """The error for a locked-out sign-in: 429 TOO_MANY_ATTEMPTS with Retry-After (header and details)."""
+    return AppError(
+        "TOO_MANY_ATTEMPTS",
+        _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": wait},
+        details={"retry_after": str(wait)},
+        headers={"Retry-After": str(wait)},
+    )

@@ -66,15 +66,6 @@ def _invalid_code() -> AppError:
     return AppError("MFA_INVALID_CODE", _("The code is wrong, expired or already used."))
 
 
-def _too_many(wait: int) -> AppError:
-    return AppError(
-        "TOO_MANY_ATTEMPTS",
-        _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": wait},
-        details={"retry_after": str(wait)},
-        headers={"Retry-After": str(wait)},
-    )
-
-
 def _qr_png_base64(uri: str) -> str:
     buffer = io.BytesIO()
     segno.make(uri, error="m").save(buffer, kind="png", scale=5, border=4)
@@ -104,7 +95,7 @@ def mfa_enable_start(*, account_id: int) -> MfaEnrolment:
 def _check_not_locked(account: Account) -> None:
     wait = lockout.locked_for(username=account.username, ip=None)
     if wait:
-        raise _too_many(wait)
+        raise lockout.too_many_attempts(wait)
 
 
 def mfa_enable_confirm(*, account_id: int, code: str) -> list[str]:
@@ -251,7 +242,7 @@ def login_with_mfa(*, challenge: str, code: str, ip: str | None) -> IssuedTokens
     wait = lockout.locked_for(username=username, ip=ip)
     if wait:
         _record(username=username, ip=ip, reason=LoginAttempt.Reason.LOCKED, account_id=account_id)
-        raise _too_many(wait)
+        raise lockout.too_many_attempts(wait)
     if not mfa_check(account_id=account_id, code=code):
         lockout.record_failure(username=username, ip=ip)
         _record(username=username, ip=ip, reason=LoginAttempt.Reason.BAD_OTP, account_id=account_id)

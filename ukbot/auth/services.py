@@ -100,12 +100,7 @@ def login_with_password(
     wait = lockout.locked_for(username=username, ip=ip)
     if wait:
         _record(username=username, ip=ip, reason=LoginAttempt.Reason.LOCKED)
-        raise AppError(
-            "TOO_MANY_ATTEMPTS",
-            _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": wait},
-            details={"retry_after": str(wait)},
-            headers={"Retry-After": str(wait)},
-        )
+        raise lockout.too_many_attempts(wait)
     account = authenticate(username=username, password=password)
     if account is None:
         lockout.record_failure(username=username, ip=ip)
@@ -257,12 +252,7 @@ def login_with_telegram(
     wait = lockout.locked_for(username=None, ip=ip)
     if wait:
         _record(username="telegram", ip=ip, reason=LoginAttempt.Reason.LOCKED, method="telegram")
-        raise AppError(
-            "TOO_MANY_ATTEMPTS",
-            _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": wait},
-            details={"retry_after": str(wait)},
-            headers={"Retry-After": str(wait)},
-        )
+        raise lockout.too_many_attempts(wait)
     max_age = settings.TELEGRAM_AUTH_MAX_AGE_SECONDS
     try:
         if widget is not None:

@@ -119,7 +119,7 @@ def _visible(request, number: str):
 
 def _check_claim(request, number: str) -> None:
     """An executor on shift may claim a new request of a category they work in."""
-    item = selectors.requests_visible_to(account_id=request.user.pk, actor_kind=Actor.MANAGER).filter(pk=number).first()
+    item = selectors.request_get(number=number)
     if item is None:
         raise NotFoundError()
     trades = users_public.specializations_of(account_id=request.user.pk)
