@@ -26,6 +26,11 @@ def request_get(*, number: str) -> Request | None:
     return Request.objects.filter(pk=number).first()
 
 
+def requests_none() -> QuerySet[Request]:
+    """An empty queryset of requests (for schema generation)."""
+    return Request.objects.none()
+
+
 def comments_for(*, number: str, actor_kind: str) -> QuerySet[Comment]:
     """The comments of a request, oldest first; applicants never see internal ones."""
     comments = Comment.objects.filter(request_id=number)
