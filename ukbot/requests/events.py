@@ -58,3 +58,28 @@ class CommentAdded:
     author_id: int
     author_kind: str
     comment_type: str  # "public" or "internal"
+
+
+@dataclass(frozen=True)
+class MaterialLine:
+    material_id: int
+    item: str
+    quantity: str  # a decimal as text, e.g. "2.5"
+    unit: str
+
+
+@dataclass(frozen=True)
+class MaterialsRequested:
+    number: str
+    executor_id: int | None
+    materials_list: tuple[MaterialLine, ...]
+
+
+@dataclass(frozen=True)
+class SlaBreached:
+    number: str
+    kind: str  # "reaction" (nobody assigned in time) or "resolution" (work not reported done in time)
+    deadline: str  # ISO 8601
+    urgency: str
+    status: str
+    executor_id: int | None

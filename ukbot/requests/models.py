@@ -58,6 +58,17 @@ class Request(models.Model):
         _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     feedback = models.TextField(_("feedback"), max_length=2000, blank=True, default="")
+    reaction_breached_at = models.DateTimeField(_("reaction overdue since"), null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(_("resolution overdue since"), null=True, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("possible duplicate of"),
+        help_text=_("An open request for the same apartment and category filed shortly before this one."),
+    )
     version = models.PositiveIntegerField(default=1, help_text=_("Grows with every change (optimistic locking)."))
 
     class Meta:
@@ -78,12 +89,20 @@ class Request(models.Model):
         return self.number
 
 
+class HistoryAction(models.TextChoices):
+    CREATED = "created", _("created")
+    MOVED = "moved", _("status changed")
+    REASSIGNED = "reassigned", _("executor changed")
+    EDITED = "edited", _("details edited")
+
+
 class StatusChange(models.Model):
-    """One move of a request: who, when, from, to, why."""
+    """One entry of a request's history: who, when, what (a move: from, to), why."""
 
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="history", verbose_name=_("request"))
     actor_id = models.BigIntegerField(_("who"), null=True, blank=True)
     actor_kind = models.CharField(_("as"), max_length=10)
+    action = models.CharField(_("what"), max_length=12, choices=HistoryAction.choices, default=HistoryAction.MOVED)
     from_status = models.CharField(_("from"), max_length=20, choices=Status.choices, blank=True, default="")
     to_status = models.CharField(_("to"), max_length=20, choices=Status.choices)
     reason = models.TextField(_("reason"), max_length=2000, blank=True, default="")
@@ -117,3 +136,129 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} #{self.pk}"
+
+
+class AttachmentKind(models.TextChoices):
+    BEFORE = "before", _("photo before")
+    AFTER = "after", _("photo after")
+    DOCUMENT = "document", _("document")
+
+
+class Attachment(models.Model):
+    """A file (a media id from `media`) attached to a request: a photo before or after the work, or a document."""
+
+    request = models.ForeignKey(
+        Request, on_delete=models.CASCADE, related_name="attachments", verbose_name=_("request")
+    )
+    media_id = models.UUIDField(_("media id"))
+    kind = models.CharField(_("kind"), max_length=10, choices=AttachmentKind.choices)
+    added_by = models.BigIntegerField(_("added by"))
+    added_at = models.DateTimeField(_("added at"), auto_now_add=True)
+
+    class Meta:
+        db_table = 'requests"."attachment'
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ("added_at", "pk")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "media_id"], name="attachment_once_per_request"),
+            models.CheckConstraint(condition=Q(kind__in=AttachmentKind.values), name="attachment_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.kind} {self.media_id}"
+
+
+class MaterialStatus(models.TextChoices):
+    REQUESTED = "requested", _("requested")
+    APPROVED = "approved", _("approved")
+    ISSUED = "issued", _("issued")
+    REJECTED = "rejected", _("rejected")
+
+
+class Material(models.Model):
+    """An item the executor needs for the work: requested → approved → issued, or rejected (with a reason)."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="materials", verbose_name=_("request"))
+    item = models.CharField(_("item"), max_length=200)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=3)
+    unit = models.CharField(_("unit"), max_length=20)
+    status = models.CharField(
+        _("status"), max_length=10, choices=MaterialStatus.choices, default=MaterialStatus.REQUESTED
+    )
+    requested_by = models.BigIntegerField(_("requested by"))
+    decided_by = models.BigIntegerField(_("decided by"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        db_table = 'requests"."material'
+        verbose_name = _("material")
+        verbose_name_plural = _("materials")
+        ordering = ("created_at", "pk")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="material_quantity_positive"),
+            models.CheckConstraint(condition=Q(status__in=MaterialStatus.values), name="material_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} × {self.quantity} {self.unit}"
+
+
+class SlaPolicy(models.Model):
+    """How soon a request of an urgency must be taken (reaction) and finished (resolution); edited in admin."""
+
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, primary_key=True)
+    reaction_minutes = models.PositiveIntegerField(
+        _("reaction, minutes"), help_text=_("From creation until an executor is assigned.")
+    )
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolution, minutes"), help_text=_("From creation until the executor reports the work done.")
+    )
+
+    class Meta:
+        db_table = 'requests"."sla_policy'
+        verbose_name = _("SLA by urgency")
+        verbose_name_plural = _("SLA by urgency")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reaction_minutes__gt=0) & Q(resolution_minutes__gte=models.F("reaction_minutes")),
+                name="sla_policy_sane",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.get_urgency_display())
+
+
+class Settings(models.Model):
+    """Company-wide rules of the request lifecycle: one row (pk 1), edited in admin."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    manager_check = models.BooleanField(
+        _("managers check completed work"),
+        default=True,
+        help_text=_("When off, completed requests go straight to the applicant for acceptance."),
+    )
+    auto_accept_days = models.PositiveSmallIntegerField(
+        _("auto-accept after, days"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("Confirmed work the applicant neither accepts nor returns is accepted after this many days."),
+    )
+    duplicate_window_hours = models.PositiveSmallIntegerField(
+        _("duplicate warning window, hours"),
+        default=24,
+        validators=[MaxValueValidator(720)],
+        help_text=_("A new request for the same apartment and category as an open one this recent is flagged."),
+    )
+
+    class Meta:
+        db_table = 'requests"."settings'
+        verbose_name = _("request settings")
+        verbose_name_plural = _("request settings")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="settings_single_row")]
+
+    def __str__(self) -> str:
+        return str(_("Request settings"))

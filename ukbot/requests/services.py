@@ -34,7 +34,7 @@ from ukbot.requests.events import (
     RequestCreated,
     RequestStatusChanged,
 )
-from ukbot.requests.models import Comment, Request, StatusChange
+from ukbot.requests.models import Comment, HistoryAction, Request, StatusChange
 from ukbot.requests.statuses import (
     MOVES,
     NEEDS_REASON,
@@ -147,7 +147,11 @@ def request_create(
             visit_to=visit_to,
         )
         StatusChange.objects.create(
-            request=request, actor_id=created_by or applicant_id, actor_kind="creator", to_status=Status.NEW
+            request=request,
+            actor_id=created_by or applicant_id,
+            actor_kind="creator",
+            action=HistoryAction.CREATED,
+            to_status=Status.NEW,
         )
         publish(
             REQUEST_CREATED,
