@@ -22,6 +22,7 @@ from ukbot.core.errors import (
     ValidationFailedError,
 )
 from ukbot.core.events import publish
+from ukbot.requests import sla
 from ukbot.requests.events import (
     REQUEST_ASSIGNED,
     REQUEST_COMMENT_ADDED,
@@ -124,8 +125,10 @@ def request_create(
         visit_to=visit_to,
     )
     with transaction.atomic():
-        day = timezone.localdate()
+        now = timezone.now()
+        day = timezone.localdate(now)
         number, seq = number_allocate(day=day)
+        reaction_deadline, resolution_deadline = sla.deadlines_for(urgency=urgency, created_at=now)
         request = Request.objects.create(
             number=number,
             day=day,
@@ -145,6 +148,8 @@ def request_create(
             contact_phone=clean["contact_phone"],
             visit_from=visit_from,
             visit_to=visit_to,
+            reaction_deadline=reaction_deadline,
+            resolution_deadline=resolution_deadline,
         )
         StatusChange.objects.create(
             request=request,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db.models import Q
+
 from ukbot.requests.models import Settings, SlaPolicy
 
 # Used when a policy row is missing (the migration seeds these; an admin may have deleted one).
@@ -29,3 +31,15 @@ def settings_get() -> Settings:
     """The lifecycle settings (the single row, created with defaults if missing)."""
     settings, _created = Settings.objects.get_or_create(id=1)
     return settings
+
+
+# a deadline is pending while the request has not yet reached the stage it measures
+REACTION_PENDING = ("new",)
+RESOLUTION_PENDING = ("new", "assigned", "in_progress", "waiting_materials", "clarification", "returned")
+
+
+def overdue_q(*, now: datetime) -> Q:
+    """Requests past a deadline they have not met yet: nobody assigned in time, or the work not reported done."""
+    return Q(status__in=REACTION_PENDING, reaction_deadline__lt=now) | Q(
+        status__in=RESOLUTION_PENDING, resolution_deadline__lt=now
+    )
