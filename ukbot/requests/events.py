@@ -13,6 +13,9 @@ REQUEST_COMPLETED = catalogue.define("request.completed")
 REQUEST_COMMENT_ADDED = catalogue.define("request.comment_added")
 REQUEST_MATERIALS_REQUESTED = catalogue.define("request.materials_requested")
 REQUEST_SLA_BREACHED = catalogue.define("request.sla_breached")
+REQUEST_UPDATED = catalogue.define("request.updated")
+REQUEST_MATERIALS_DECIDED = catalogue.define("request.materials_decided")
+REQUEST_RATED = catalogue.define("request.rated")
 
 
 @dataclass(frozen=True)
@@ -83,3 +86,30 @@ class SlaBreached:
     urgency: str
     status: str
     executor_id: int | None
+
+
+@dataclass(frozen=True)
+class RequestUpdated:
+    number: str
+    changed_fields: tuple[str, ...]
+    actor_id: int | None
+    actor_kind: str
+
+
+@dataclass(frozen=True)
+class MaterialDecided:
+    number: str
+    material_id: int
+    item: str
+    status: str  # approved, issued or rejected
+    reason: str
+    executor_id: int | None
+    decided_by: int
+
+
+@dataclass(frozen=True)
+class RequestRated:
+    number: str
+    rating: int
+    executor_id: int | None
+    applicant_id: int

@@ -142,6 +142,7 @@ class AttachmentKind(models.TextChoices):
     BEFORE = "before", _("photo before")
     AFTER = "after", _("photo after")
     DOCUMENT = "document", _("document")
+    RETURN = "return", _("photo with a return")
 
 
 class Attachment(models.Model):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ukbot.users import selectors, services
 from ukbot.users import specializations as _specializations
-from ukbot.users.models import Profile
+from ukbot.users.models import Apartment, Building, Profile
 from ukbot.users.roles import scopes_for
 
 NO_PROFILE = "none"
@@ -118,3 +118,38 @@ def co_residents(*, apartment_id: int) -> tuple[int, ...]:
 def specializations_of(*, account_id: int) -> dict[str, int]:
     """Return the person's specializations and their levels (1–5), e.g. ``{"plumber": 4}``."""
     return dict(selectors.profile_specializations(account_id=account_id))
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a request is: a building (with its yard and address), and optionally an apartment in it."""
+
+    building_id: int
+    yard_id: int
+    building_address: str
+    apartment_id: int | None = None
+    apartment_number: str = ""
+    entrance_number: int | None = None
+    floor: int | None = None
+
+
+def place_of(*, apartment_id: int | None = None, building_id: int | None = None) -> Place | None:
+    """Return the place of an apartment (if given) or a building, or None when it does not exist."""
+    if apartment_id is not None:
+        apartment = Apartment.objects.select_related("entrance__building").filter(pk=apartment_id).first()
+        if apartment is None:
+            return None
+        building = apartment.entrance.building
+        return Place(
+            building_id=building.pk,
+            yard_id=building.yard_id,
+            building_address=building.address,
+            apartment_id=apartment.pk,
+            apartment_number=apartment.number,
+            entrance_number=apartment.entrance.number,
+            floor=apartment.floor,
+        )
+    building = Building.objects.filter(pk=building_id).first() if building_id is not None else None
+    if building is None:
+        return None
+    return Place(building_id=building.pk, yard_id=building.yard_id, building_address=building.address)

@@ -163,7 +163,12 @@ class Migration(migrations.Migration):
                 (
                     "kind",
                     models.CharField(
-                        choices=[("before", "photo before"), ("after", "photo after"), ("document", "document")],
+                        choices=[
+                            ("before", "photo before"),
+                            ("after", "photo after"),
+                            ("document", "document"),
+                            ("return", "photo with a return"),
+                        ],
                         max_length=10,
                         verbose_name="kind",
                     ),
@@ -188,7 +193,8 @@ class Migration(migrations.Migration):
                 "constraints": [
                     models.UniqueConstraint(fields=("request", "media_id"), name="attachment_once_per_request"),
                     models.CheckConstraint(
-                        condition=models.Q(("kind__in", ["before", "after", "document"])), name="attachment_kind_valid"
+                        condition=models.Q(("kind__in", ["before", "after", "document", "return"])),
+                        name="attachment_kind_valid",
                     ),
                 ],
             },

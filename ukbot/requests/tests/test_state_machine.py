@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.db import transaction
 
+from tests.factories import person
 from ukbot.core.errors import (
     ConflictError,
     InvalidTransitionError,
@@ -13,8 +16,9 @@ from ukbot.core.errors import (
 )
 from ukbot.core.models import OutboxEvent
 from ukbot.requests import services
-from ukbot.requests.models import Request
+from ukbot.requests.models import Attachment, Request
 from ukbot.requests.statuses import Actor, Status
+from ukbot.users import services as users
 
 pytestmark = pytest.mark.django_db
 APPLICANT, EXECUTOR, MANAGER, OTHER = 101, 202, 303, 404
@@ -43,6 +47,22 @@ for _status in OPEN:
     EXPECTED[(_status, "cancelled")] = {"manager", "applicant"} if _status in ("new", "assigned") else {"manager"}
 
 ACTOR_IDS = {"applicant": APPLICANT, "executor": EXECUTOR, "manager": MANAGER, "system": None}
+AFTER_STATUSES = {"in_progress", "completed", "confirmed", "returned", "accepted"}
+
+
+def _executor(*trades: str) -> int:
+    account = person("executor")
+    for trade in trades:
+        users.specialization_set(account_id=account, key=trade, level=3)
+    return account
+
+
+@pytest.fixture(autouse=True)
+def executor():
+    """A real executor of the trades these tests use (assignment checks the role and the trade)."""
+    global EXECUTOR
+    EXECUTOR = ACTOR_IDS["executor"] = _executor("elevator", "plumber")
+    return EXECUTOR
 
 
 def _request_in(status: str) -> Request:
@@ -52,6 +72,8 @@ def _request_in(status: str) -> Request:
         executor_id=None if status == "new" else EXECUTOR,
         status_before_clarification="in_progress" if status == "clarification" else "",
     )
+    if status in AFTER_STATUSES:  # the work was photographed, as completing requires
+        Attachment.objects.create(request=request, media_id=uuid.uuid4(), kind="after", added_by=EXECUTOR)
     return Request.objects.get(pk=request.pk)
 
 
@@ -91,6 +113,7 @@ def test_a_refused_move_names_the_allowed_ones_and_changes_nothing():
 
 def test_a_full_life_writes_history_timestamps_and_events():
     request = services.request_create(applicant_id=APPLICANT, category="plumbing", description="Leak")
+    Attachment.objects.create(request=request, media_id=uuid.uuid4(), kind="after", added_by=EXECUTOR)
     moves = [
         ("assigned", "manager", MANAGER, ""),
         ("in_progress", "executor", EXECUTOR, ""),
@@ -143,8 +166,9 @@ def test_clarification_returns_to_where_the_request_was():
 
 def test_an_executor_claims_a_new_request_from_the_pool():
     request = _request_in("new")
-    services.request_move(number=request.number, to_status="assigned", actor_kind="executor", actor_id=OTHER)
-    assert Request.objects.get(pk=request.pk).executor_id == OTHER
+    claimant = _executor("universal")
+    services.request_move(number=request.number, to_status="assigned", actor_kind="executor", actor_id=claimant)
+    assert Request.objects.get(pk=request.pk).executor_id == claimant
     assert OutboxEvent.objects.get(type="request.assigned").data["assignment_type"] == "claim"
 
 
