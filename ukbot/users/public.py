@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ukbot.users import selectors, services
 from ukbot.users import specializations as _specializations
-from ukbot.users.models import Apartment, Building, Profile
-from ukbot.users.roles import scopes_for
+from ukbot.users.models import Apartment, Building, Profile, ProfileStatus, Specialization
+from ukbot.users.roles import Role, scopes_for
 
 NO_PROFILE = "none"
 
@@ -153,3 +154,56 @@ def place_of(*, apartment_id: int | None = None, building_id: int | None = None)
     if building is None:
         return None
     return Place(building_id=building.pk, yard_id=building.yard_id, building_address=building.address)
+
+
+def person_names(*, account_ids: Iterable[int]) -> dict[int, str]:
+    """Return a display name for each of ``account_ids``: the full name, or ``#id`` without a profile or a name."""
+    wanted = {int(account_id) for account_id in account_ids}
+    names = {account_id: f"#{account_id}" for account_id in wanted}
+    for account_id, first, last in Profile.objects.filter(account_id__in=wanted).values_list(
+        "account_id", "first_name", "last_name"
+    ):
+        names[account_id] = f"{first} {last}".strip() or names[account_id]
+    return names
+
+
+def building_labels(*, building_ids: Iterable[int]) -> dict[int, str]:
+    """Return the address of each building in ``building_ids`` that exists (unknown ids are left out)."""
+    return dict(Building.objects.filter(pk__in=set(building_ids)).values_list("pk", "address"))
+
+
+@dataclass(frozen=True)
+class ExecutorRef:
+    """A verified executor who can be sent to work of a specialization, at their level in it (1–5).
+
+    ``specialization`` is the key that qualifies them: the one asked for, or ``universal``.
+    """
+
+    account_id: int
+    full_name: str
+    level: int
+    specialization: str
+
+
+def verified_executors(*, specialization: str) -> tuple[ExecutorRef, ...]:
+    """Return the approved people holding the executor role with ``specialization`` or ``universal``, by account id.
+
+    Someone with both is listed once, at their level in ``specialization``.
+    """
+    keys = {specialization, _specializations.SpecializationKey.UNIVERSAL.value}
+    rows = (
+        Specialization.objects.filter(
+            key__in=keys, profile__status=ProfileStatus.APPROVED, profile__role_grants__role=Role.EXECUTOR
+        )
+        .select_related("profile")
+        .order_by("profile_id", "key")
+    )
+    found: dict[int, ExecutorRef] = {}
+    for row in rows:
+        if row.profile_id in found and row.key != specialization:
+            continue  # the trade asked for wins over universal
+        name = f"{row.profile.first_name} {row.profile.last_name}".strip() or f"#{row.profile_id}"
+        found[row.profile_id] = ExecutorRef(
+            account_id=row.profile_id, full_name=name, level=row.level, specialization=row.key
+        )
+    return tuple(found.values())
