@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from ukbot.requests.models import Comment, Request
-from ukbot.requests.statuses import Actor
+from ukbot.requests.models import Attachment, Comment, Material, Request, StatusChange
+from ukbot.requests.statuses import Actor, Category, Status
+from ukbot.shifts import public as shifts_public
 from ukbot.users import public as users_public
 
 
@@ -40,3 +41,49 @@ def comments_for(*, number: str, actor_kind: str) -> QuerySet[Comment]:
 def comments_none() -> QuerySet[Comment]:
     """An empty queryset of comments (for schema generation)."""
     return Comment.objects.none()
+
+
+def pool_for(*, executor_id: int) -> QuerySet[Request]:
+    """New, unassigned requests an executor may claim now: of categories their trades cover, while on shift in
+    that trade (a universal trade or shift covers every category). Empty off shift."""
+    trades = set(users_public.specializations_of(account_id=executor_id))
+    on_shift = set(shifts_public.active_specializations(executor_id=executor_id))
+    categories = [
+        category
+        for category in Category.values
+        if (needed := users_public.category_specialization(category=category))
+        and (needed in trades or "universal" in trades)
+        and (needed in on_shift or "universal" in on_shift)
+    ]
+    return Request.objects.filter(status=Status.NEW, executor_id__isnull=True, category__in=categories)
+
+
+def history_of(*, number: str) -> QuerySet[StatusChange]:
+    """The history of a request, oldest first."""
+    return StatusChange.objects.filter(request_id=number)
+
+
+def materials_of(*, number: str) -> QuerySet[Material]:
+    """The material lines of a request, oldest first."""
+    return Material.objects.filter(request_id=number)
+
+
+def material_get(*, material_id: int) -> Material | None:
+    return Material.objects.filter(pk=material_id).first()
+
+
+def attachments_of(*, number: str) -> QuerySet[Attachment]:
+    """The files attached to a request, oldest first."""
+    return Attachment.objects.filter(request_id=number)
+
+
+def history_none() -> QuerySet[StatusChange]:
+    return StatusChange.objects.none()
+
+
+def materials_none() -> QuerySet[Material]:
+    return Material.objects.none()
+
+
+def attachments_none() -> QuerySet[Attachment]:
+    return Attachment.objects.none()

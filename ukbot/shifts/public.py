@@ -20,3 +20,11 @@ def is_on_shift(*, executor_id: int, specialization: str) -> bool:
     return Shift.objects.filter(
         executor_id=executor_id, status=ShiftStatus.ACTIVE, specialization__in=[specialization, "universal"]
     ).exists()
+
+
+def active_specializations(*, executor_id: int) -> tuple[str, ...]:
+    """The specializations the executor is on shift in now (``universal`` stands for every trade), sorted."""
+    trades = Shift.objects.filter(executor_id=executor_id, status=ShiftStatus.ACTIVE).values_list(
+        "specialization", flat=True
+    )
+    return tuple(sorted(set(trades)))

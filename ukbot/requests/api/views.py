@@ -1,7 +1,12 @@
-"""`/api/v1/requests…`: create, list, read and move requests. Who acts is the caller's active role in the token."""
+"""`/api/v1/requests…`: file, list, read, edit and move requests; comments and history; the executors' pool.
+
+Who acts is the caller's active role in the token (see :func:`common.actor_kind_of`).
+"""
 
 from __future__ import annotations
 
+import django_filters
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -9,51 +14,78 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from ukbot.core.api.permissions import has_scope
+from ukbot.core.api.renderers import mark_enveloped
 from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api, ListApi
 from ukbot.core.errors import NotFoundError, PermissionDeniedError
-from ukbot.requests import selectors, services
+from ukbot.requests import selectors, services, sla
+from ukbot.requests.api.common import (
+    ADMIN,
+    WRITE,
+    RequestDetailOutput,
+    RequestOutput,
+    actor_kind_of,
+    detail,
+    require,
+    visible,
+)
+from ukbot.requests.models import Request
 from ukbot.requests.statuses import Actor, Category, Source, Status, Urgency
 from ukbot.shifts import public as shifts_public
 from ukbot.users import public as users_public
 
-READ, WRITE, ADMIN = "read:requests", "write:requests", "admin:requests"
+
+class RequestFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    category = django_filters.MultipleChoiceFilter(choices=Category.choices)
+    urgency = django_filters.MultipleChoiceFilter(choices=Urgency.choices)
+    source = django_filters.ChoiceFilter(choices=Source.choices)
+    executor = django_filters.NumberFilter(field_name="executor_id")
+    applicant = django_filters.NumberFilter(field_name="applicant_id")
+    yard = django_filters.NumberFilter(field_name="yard_id")
+    building = django_filters.NumberFilter(field_name="building_id")
+    apartment = django_filters.NumberFilter(field_name="apartment_id")
+    created_from = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_to = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Past a deadline not met yet.")
+
+    class Meta:
+        model = Request
+        fields = (
+            "status",
+            "category",
+            "urgency",
+            "source",
+            "executor",
+            "applicant",
+            "yard",
+            "building",
+            "apartment",
+            "created_from",
+            "created_to",
+            "overdue",
+        )
+
+    def filter_overdue(self, queryset, name, value):
+        condition = sla.overdue_q(now=timezone.now())
+        return queryset.filter(condition) if value else queryset.exclude(condition)
 
 
-def actor_kind_of(request) -> str:
-    """How the caller acts on requests: ``admin:requests`` makes a manager; the executor role an executor."""
-    if has_scope(request, ADMIN):
-        return Actor.MANAGER
-    token = getattr(request, "auth", None)
-    role = token.get("role") if token is not None and hasattr(token, "get") else None
-    return Actor.EXECUTOR if role == "executor" else Actor.APPLICANT
-
-
-class RequestOutput(serializers.Serializer):
-    number = serializers.CharField()
-    status = serializers.CharField()
-    category = serializers.CharField()
-    urgency = serializers.CharField()
-    source = serializers.CharField()
-    applicant_id = serializers.IntegerField()
-    executor_id = serializers.IntegerField(allow_null=True)
-    building_id = serializers.IntegerField(allow_null=True)
-    apartment_id = serializers.IntegerField(allow_null=True)
-    address = serializers.CharField()
-    description = serializers.CharField()
-    contact_phone = serializers.CharField()
-    visit_from = serializers.DateTimeField(allow_null=True)
-    visit_to = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    version = serializers.IntegerField()
+# who may file with which source: residents through the bot or the API, inspectors from their rounds;
+# phoned-in requests and external alerts are filed by managers (and service accounts holding admin:requests)
+SOURCES_FOR = {
+    Actor.APPLICANT: {Source.BOT, Source.API},
+    Actor.EXECUTOR: {Source.BOT, Source.API},
+    Actor.MANAGER: set(Source.values),
+}
 
 
 class RequestListApi(ListApi):
     permission_classes = (IsAuthenticated,)
     OutputSerializer = RequestOutput
-    filterset_fields = ("status", "category", "urgency", "source", "executor_id", "applicant_id", "building_id")
+    filterset_class = RequestFilter
     search_fields = ("number", "description", "contact_phone", "address")
-    ordering_fields = ("created_at", "urgency", "status")
+    ordering_fields = ("created_at", "urgency", "status", "resolution_deadline", "number")
     ordering = ("-created_at",)
 
     class InputSerializer(StrictSerializer):
@@ -62,7 +94,15 @@ class RequestListApi(ListApi):
         description = serializers.CharField(max_length=4000)
         contact_phone = serializers.CharField(max_length=32, allow_blank=True, required=False, default="")
         building_id = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
-        apartment_id = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
+        apartment_id = serializers.IntegerField(
+            min_value=1,
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="Residents: one of their approved apartments (their primary one when omitted).",
+        )
+        entrance = serializers.CharField(max_length=10, allow_blank=True, required=False, default="")
+        floor = serializers.IntegerField(min_value=-5, max_value=200, required=False, allow_null=True, default=None)
         address = serializers.CharField(max_length=300, allow_blank=True, required=False, default="")
         visit_from = serializers.DateTimeField(required=False, allow_null=True, default=None)
         visit_to = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -85,6 +125,8 @@ class RequestListApi(ListApi):
 
     @extend_schema(
         summary="Report a problem; a manager may file it for a resident (applicant_id, source phone)",
+        description="A request for the same apartment and category as a recent open one is filed, linked to it "
+        "(`duplicate_of`), and answered with a `POSSIBLE_DUPLICATE` warning in `meta.warnings`.",
         request=InputSerializer,
         responses={201: RequestOutput},
         examples=[
@@ -99,25 +141,110 @@ class RequestListApi(ListApi):
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
         applicant_id = fields.pop("applicant_id", None)
-        if not has_scope(request, WRITE):
-            raise PermissionDeniedError()
+        require(request, WRITE)
+        kind = actor_kind_of(request)
         if applicant_id is not None and applicant_id != request.user.pk and not has_scope(request, ADMIN):
             raise PermissionDeniedError()
+        role = request.auth.get("role") if hasattr(request.auth, "get") else None
+        sources = SOURCES_FOR[kind] | ({Source.INSPECTION} if role == "inspector" else set())
+        if fields["source"] not in sources:
+            raise PermissionDeniedError(_("You cannot file a request from this source."))
         created = services.request_create(
             applicant_id=applicant_id or request.user.pk, created_by=request.user.pk, **fields
         )
-        return Response(RequestOutput(created).data, status=201)
+        body = {"data": RequestOutput(created).data}
+        if created.duplicate_of_id:
+            body["meta"] = {
+                "warnings": [
+                    {
+                        "code": "POSSIBLE_DUPLICATE",
+                        "message": str(_("Request %(number)s about the same problem is still open."))
+                        % {"number": created.duplicate_of_id},
+                        "duplicate_of": created.duplicate_of_id,
+                    }
+                ]
+            }
+        return mark_enveloped(Response(body, status=201))
 
 
-def _visible(request, number: str):
-    found = selectors.requests_visible_to(account_id=request.user.pk, actor_kind=actor_kind_of(request))
-    item = found.filter(pk=number).first()
-    if item is None:
-        raise NotFoundError()
-    return item
+class RequestPoolApi(ListApi):
+    permission_classes = (IsAuthenticated,)
+    OutputSerializer = RequestOutput
+    filterset_class = RequestFilter
+    search_fields = ("number", "description", "address")
+    ordering_fields = ("created_at", "urgency", "resolution_deadline")
+    ordering = ("resolution_deadline", "created_at")
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.requests_none()
+        if actor_kind_of(self.request) != Actor.EXECUTOR:
+            raise PermissionDeniedError(_("The pool is for executors."))
+        return selectors.pool_for(executor_id=self.request.user.pk)
+
+    @extend_schema(summary="New requests an executor on shift may claim (of their trades), soonest deadline first")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
 
 
-def _check_claim(request, number: str) -> None:
+class RequestUpdateInput(StrictSerializer):
+    category = serializers.ChoiceField(choices=Category.choices, required=False, help_text="Managers only.")
+    urgency = serializers.ChoiceField(choices=Urgency.choices, required=False, help_text="Managers only.")
+    description = serializers.CharField(max_length=4000, required=False)
+    contact_phone = serializers.CharField(max_length=32, allow_blank=True, required=False)
+    address = serializers.CharField(max_length=300, allow_blank=True, required=False, help_text="Managers only.")
+    entrance = serializers.CharField(max_length=10, allow_blank=True, required=False)
+    floor = serializers.IntegerField(min_value=-5, max_value=200, required=False, allow_null=True)
+    visit_from = serializers.DateTimeField(required=False, allow_null=True)
+    visit_to = serializers.DateTimeField(required=False, allow_null=True)
+    version = serializers.IntegerField(
+        min_value=1, required=False, allow_null=True, help_text="The version read; a stale one is refused."
+    )
+
+
+class RequestDetailApi(Api):
+    permission_classes = (IsAuthenticated,)
+    OutputSerializer = RequestDetailOutput
+    InputSerializer = RequestUpdateInput
+
+    @extend_schema(summary="One request, if the caller may see it, with the moves the caller may make")
+    def get(self, request, number: str):
+        return Response(detail(request, visible(request, number)))
+
+    def _update(self, request, number: str, *, partial: bool):
+        data = self.InputSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        require(request, WRITE)
+        visible(request, number)
+        changes = dict(data.validated_data)
+        version = changes.pop("version", None)
+        updated = services.request_update(
+            number=number,
+            actor_kind=actor_kind_of(request),
+            actor_id=request.user.pk,
+            changes=changes,
+            expected_version=version,
+        )
+        return Response(detail(request, updated))
+
+    @extend_schema(
+        summary="Edit details: managers while open, the applicant while new (urgency recomputes deadlines)",
+        request=RequestUpdateInput,
+        examples=[OpenApiExample("urgent", value={"urgency": "critical", "version": 3})],
+    )
+    def patch(self, request, number: str):
+        return self._update(request, number, partial=True)
+
+    @extend_schema(
+        summary="Edit details (same as PATCH; only the fields sent change)",
+        request=RequestUpdateInput,
+        examples=[OpenApiExample("describe", value={"description": "The leak is in the bathroom", "version": 1})],
+    )
+    def put(self, request, number: str):
+        return self._update(request, number, partial=True)
+
+
+def check_claim(request, number: str) -> None:
     """An executor on shift may claim a new request of a category they work in."""
     item = selectors.request_get(number=number)
     if item is None:
@@ -130,18 +257,9 @@ def _check_claim(request, number: str) -> None:
         raise PermissionDeniedError(_("Start your shift to take requests from the pool."))
 
 
-class RequestDetailApi(Api):
-    permission_classes = (IsAuthenticated,)
-    OutputSerializer = RequestOutput
-
-    @extend_schema(summary="One request, if the caller may see it")
-    def get(self, request, number: str):
-        return Response(self.OutputSerializer(_visible(request, number)).data)
-
-
 class RequestStatusApi(Api):
     permission_classes = (IsAuthenticated,)
-    OutputSerializer = RequestOutput
+    OutputSerializer = RequestDetailOutput
 
     class InputSerializer(StrictSerializer):
         status = serializers.ChoiceField(choices=Status.choices)
@@ -162,11 +280,12 @@ class RequestStatusApi(Api):
     def put(self, request, number: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        require(request, WRITE)
         kind = actor_kind_of(request)
         if kind == Actor.EXECUTOR and data.validated_data["status"] == Status.ASSIGNED:
-            _check_claim(request, number)  # the pool is not "theirs" yet, so visibility does not apply
+            check_claim(request, number)  # the pool is not "theirs" yet, so visibility does not apply
         else:
-            _visible(request, number)
+            visible(request, number)
         moved = services.request_move(
             number=number,
             to_status=data.validated_data["status"],
@@ -176,7 +295,7 @@ class RequestStatusApi(Api):
             executor_id=data.validated_data["executor_id"],
             expected_version=data.validated_data["version"],
         )
-        return Response(self.OutputSerializer(moved).data)
+        return Response(detail(request, moved))
 
 
 class CommentOutput(serializers.Serializer):
@@ -200,7 +319,7 @@ class RequestCommentsApi(ListApi):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return selectors.comments_none()
-        _visible(self.request, self.kwargs["number"])
+        visible(self.request, self.kwargs["number"])
         return selectors.comments_for(number=self.kwargs["number"], actor_kind=actor_kind_of(self.request))
 
     @extend_schema(summary="Comments of a request (applicants see only public ones)")
@@ -216,8 +335,36 @@ class RequestCommentsApi(ListApi):
     def post(self, request, number: str):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        _visible(request, number)
+        require(request, WRITE)
+        visible(request, number)
         comment = services.comment_add(
             number=number, author_id=request.user.pk, actor_kind=actor_kind_of(request), **data.validated_data
         )
         return Response(CommentOutput(comment).data, status=201)
+
+
+class HistoryOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor_id = serializers.IntegerField(allow_null=True)
+    actor_kind = serializers.CharField()
+    action = serializers.CharField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class RequestHistoryApi(ListApi):
+    permission_classes = (IsAuthenticated,)
+    OutputSerializer = HistoryOutput
+    ordering = ("at", "id")
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return selectors.history_none()
+        visible(self.request, self.kwargs["number"])
+        return selectors.history_of(number=self.kwargs["number"])
+
+    @extend_schema(summary="The history of a request: who did what, when, from which status to which, and why")
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
