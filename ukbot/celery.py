@@ -36,6 +36,8 @@ def _beat_schedule(sender: Celery, **kwargs) -> None:
         "events-sweep": {"task": "ukbot.core.sweep_events", "schedule": float(settings.EVENTS_SWEEP_SECONDS)},
         "idempotency-expiry": {"task": "ukbot.core.expire_idempotency_keys", "schedule": 3600.0},
         "events-retention": {"task": "ukbot.core.purge_delivered_events", "schedule": 86400.0},
+        "requests-sla-sweep": {"task": "ukbot.requests.sla_sweep", "schedule": 60.0},
+        "requests-auto-accept": {"task": "ukbot.requests.auto_accept", "schedule": 15 * 60.0},
         **settings.CELERY_BEAT_SCHEDULE,
     }
 
