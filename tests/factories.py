@@ -40,3 +40,12 @@ def signed_in(account_id: int, **client_kwargs) -> APIClient:
     assert tokens.status_code == 200, tokens.content
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.json()['data']['access']}")
     return client
+
+
+def executor(*trades: str, level: int = 3) -> int:
+    """A verified executor (the executor role, approved) of ``trades``; return the account id."""
+    account_id = person("executor")
+    users.profile_approve(account_id=account_id)
+    for trade in trades:
+        users.specialization_set(account_id=account_id, key=trade, level=level)
+    return account_id

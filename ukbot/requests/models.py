@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.requests.statuses import Category, Source, Status, Urgency
@@ -48,7 +49,7 @@ class Request(models.Model):
     executor_id = models.BigIntegerField(_("executor"), null=True, blank=True, db_index=True)
     reaction_deadline = models.DateTimeField(_("reaction deadline"), null=True, blank=True)
     resolution_deadline = models.DateTimeField(_("resolution deadline"), null=True, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False, db_index=True)
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)

@@ -186,6 +186,7 @@ def request_create(
             contact_phone=clean["contact_phone"],
             visit_from=visit_from,
             visit_to=visit_to,
+            created_at=now,
             reaction_deadline=reaction_deadline,
             resolution_deadline=resolution_deadline,
             duplicate_of=_duplicate_of(apartment_id=apartment_id, category=category, now=now),

@@ -77,12 +77,7 @@ class RequestOutput(serializers.Serializer):
     version = serializers.IntegerField()
 
     def get_overdue(self, item) -> bool:
-        now = timezone.now()
-        reaction = item.status in sla.REACTION_PENDING and item.reaction_deadline and item.reaction_deadline < now
-        resolution = (
-            item.status in sla.RESOLUTION_PENDING and item.resolution_deadline and item.resolution_deadline < now
-        )
-        return bool(reaction or resolution)
+        return sla.is_overdue(request=item, now=timezone.now())
 
 
 class RequestDetailOutput(RequestOutput):

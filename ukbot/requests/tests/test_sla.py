@@ -11,13 +11,13 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from tests.factories import executor
 from ukbot.celery import app
 from ukbot.celery_worker import start_worker, stop_worker
 from ukbot.core.models import OutboxEvent
 from ukbot.core.tests.conftest import subprocess_env
 from ukbot.requests import services, sla, tasks
 from ukbot.requests.models import Attachment, Request, Settings, SlaPolicy, StatusChange
-from ukbot.users import public as users_public
 
 pytestmark = pytest.mark.django_db
 APPLICANT, EXECUTOR, MANAGER = 101, 202, 303
@@ -51,28 +51,10 @@ def _policies(db):
 
 
 @pytest.fixture(autouse=True)
-def _executor(monkeypatch):
-    # Assignment asks `users` (through its public door) whether EXECUTOR is a verified elevator executor; these tests
-    # are about the clocks, so that door answers yes for EXECUTOR (tests of assignment use real people).
-    real_access, real_trades = users_public.access_profile, users_public.specializations_of
-
-    def access_profile(*, account_id: int) -> users_public.AccessProfile:
-        if account_id != EXECUTOR:
-            return real_access(account_id=account_id)
-        return users_public.AccessProfile(
-            account_id=EXECUTOR,
-            roles=("executor",),
-            active_role="executor",
-            scopes=(),
-            status="approved",
-            language="ru",
-        )
-
-    def specializations_of(*, account_id: int) -> dict[str, int]:
-        return {"elevator": 3} if account_id == EXECUTOR else real_trades(account_id=account_id)
-
-    monkeypatch.setattr(users_public, "access_profile", access_profile)
-    monkeypatch.setattr(users_public, "specializations_of", specializations_of)
+def _executor(_policies):
+    """A real verified elevator executor (assignment checks the role and the trade through `users`)."""
+    global EXECUTOR
+    EXECUTOR = ACTOR_IDS["executor"] = executor("elevator")
 
 
 def _new(urgency: str = "critical") -> Request:

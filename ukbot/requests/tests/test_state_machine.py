@@ -7,7 +7,7 @@ import uuid
 import pytest
 from django.db import transaction
 
-from tests.factories import person
+from tests.factories import executor
 from ukbot.core.errors import (
     ConflictError,
     InvalidTransitionError,
@@ -18,7 +18,6 @@ from ukbot.core.models import OutboxEvent
 from ukbot.requests import services
 from ukbot.requests.models import Attachment, Request
 from ukbot.requests.statuses import Actor, Status
-from ukbot.users import services as users
 
 pytestmark = pytest.mark.django_db
 APPLICANT, EXECUTOR, MANAGER, OTHER = 101, 202, 303, 404
@@ -50,18 +49,11 @@ ACTOR_IDS = {"applicant": APPLICANT, "executor": EXECUTOR, "manager": MANAGER, "
 AFTER_STATUSES = {"in_progress", "completed", "confirmed", "returned", "accepted"}
 
 
-def _executor(*trades: str) -> int:
-    account = person("executor")
-    for trade in trades:
-        users.specialization_set(account_id=account, key=trade, level=3)
-    return account
-
-
 @pytest.fixture(autouse=True)
-def executor():
+def _executor():
     """A real executor of the trades these tests use (assignment checks the role and the trade)."""
     global EXECUTOR
-    EXECUTOR = ACTOR_IDS["executor"] = _executor("elevator", "plumber")
+    EXECUTOR = ACTOR_IDS["executor"] = executor("elevator", "plumber")
     return EXECUTOR
 
 
@@ -166,7 +158,7 @@ def test_clarification_returns_to_where_the_request_was():
 
 def test_an_executor_claims_a_new_request_from_the_pool():
     request = _request_in("new")
-    claimant = _executor("universal")
+    claimant = executor("universal")
     services.request_move(number=request.number, to_status="assigned", actor_kind="executor", actor_id=claimant)
     assert Request.objects.get(pk=request.pk).executor_id == claimant
     assert OutboxEvent.objects.get(type="request.assigned").data["assignment_type"] == "claim"
@@ -224,7 +216,7 @@ def test_a_stale_update_is_a_conflict():
         )
 
 
-def test_a_manager_assigning_must_name_the_executor():
+def test_a_manager_assigning_must_name_theexecutor():
     request = _request_in("new")
     with pytest.raises(ValidationFailedError):
         services.request_move(number=request.number, to_status="assigned", actor_kind="manager", actor_id=MANAGER)
