@@ -562,3 +562,32 @@ def test_the_settings_list_opens_the_single_row(manager):
     assert page.status_code == 200
     assert client.get(reverse("admin:requests_settings_add")).status_code == 403
     assert client.get(reverse("admin:requests_settings_delete", args=[1])).status_code == 403
+
+
+def test_a_closed_requests_page_is_read_only_and_its_attachments_show_their_media_ids(manager):
+    manager_id, client = manager
+    number = _request(manager_id)
+    media_id = "7d3c1a52-9c1e-4a53-8f0e-2b1f4b6b1a10"
+    services.attachments_add(
+        number=number, media_ids=[media_id], kind="document", actor_id=manager_id, actor_kind="manager"
+    )
+    services.request_move(number=number, to_status="cancelled", actor_kind="manager", actor_id=manager_id)
+    url = reverse("admin:requests_request_change", args=[number])
+    page = client.get(url)
+
+    refused = client.post(url, _change_data(page, comment_text="Too late"))
+
+    assert page.status_code == 200
+    assert media_id in page.content.decode()
+    assert "description" not in page.context["adminform"].form.fields
+    assert refused.status_code == 200
+    assert "cancelled" in str(refused.context["adminform"].form.non_field_errors())
+    assert Comment.objects.filter(request_id=number).count() == 0
+
+
+@pytest.mark.parametrize("model", ["request", "material", "slapolicy"])
+def test_every_changelist_and_the_index_render_for_a_superuser(admin_client, model):
+    _request(person("manager"))
+
+    assert admin_client.get(reverse(f"admin:requests_{model}_changelist")).status_code == 200
+    assert admin_client.get(reverse("admin:index")).status_code == 200
