@@ -36,6 +36,7 @@ def test_an_invitation_grants_its_role_once(role):
     assert accepted.status_code == 200, accepted.content
     assert role in accepted.json()["data"]["roles"]
     assert role in users_public.access_profile(account_id=newcomer).roles
+    assert users_public.access_profile(account_id=newcomer).status == "approved"  # the inviter vouches
     if role == "executor":
         assert admin.get(f"/api/v1/users/{newcomer}").json()["data"]["specializations"] == {"plumber": 3}
     listed = admin.get("/api/v1/invitations").json()["data"][0]
@@ -144,6 +145,7 @@ def test_an_executor_applies_and_a_manager_approves():
     assert approved.status_code == 200, approved.content
     assert approved.json()["data"]["status"] == "approved"
     assert "executor" in users_public.access_profile(account_id=applicant_id).roles
+    assert users_public.access_profile(account_id=applicant_id).status == "approved"  # now a verified executor
     assert manager.get(f"/api/v1/users/{applicant_id}").json()["data"]["specializations"] == {"electrician": 2}
     event = OutboxEvent.objects.get(type="user.verified")
     assert (event.data["account_id"], event.data["specialization"]) == (applicant_id, "electrician")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import person, signed_in
+from tests.factories import executor, person, signed_in
 from ukbot.core.models import OutboxEvent
 from ukbot.users import services as users
 
@@ -28,8 +28,7 @@ def _apartment() -> int:
 
 
 def _executor(trade: str, *, on_shift: bool = True) -> int:
-    account = person("executor")
-    users.specialization_set(account_id=account, key=trade, level=3)
+    account = executor(trade)
     if on_shift:
         assert signed_in(account).post("/api/v1/shifts/start", {}, format="json").status_code == 201
     return account

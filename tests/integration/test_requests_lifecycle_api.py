@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.factories import person, signed_in
+from tests.factories import executor, person, signed_in
 from ukbot.core.models import OutboxEvent
 from ukbot.requests.models import Request, Settings
 from ukbot.users import services as users
@@ -32,9 +32,8 @@ def _resident(apartment: int | None = None) -> tuple[int, object]:
     return account, signed_in(account)
 
 
-def _executor(trade: str = "plumber", *, on_shift: bool = True):
-    account = person("executor")
-    users.specialization_set(account_id=account, key=trade, level=3)
+def _executor(trade: str = "plumber", *, on_shift: bool = True) -> tuple[int, object]:
+    account = executor(trade)
     client = signed_in(account)
     if on_shift:
         assert client.post("/api/v1/shifts/start", {}, format="json").status_code == 201
@@ -276,8 +275,8 @@ def test_assigning_checks_the_executor():
     number = _ok(resident.post("/api/v1/requests", {"category": "plumbing", "description": "Leak"}), 201)["number"]
     electrician_id, _ = _executor("electrician")
     stranger = person("applicant")
-    for executor in (electrician_id, stranger):
-        _error(_post(manager, number, "assign", executor_id=executor), 400, "VALIDATION_ERROR")
+    for account in (electrician_id, stranger):
+        _error(_post(manager, number, "assign", executor_id=account), 400, "VALIDATION_ERROR")
     plumber_id, _ = _executor("plumber")
     other_id, _ = _executor("universal")
     _error(_post(resident, number, "assign", executor_id=plumber_id), 403, "PERMISSION_DENIED")
@@ -356,3 +355,31 @@ def test_cancel_rules_and_comments_after():
     assert _ok(_post(manager, number, "cancel", reason="Duplicate"))["status"] == "cancelled"
     _error(resident.post(f"/api/v1/requests/{number}/comments", {"text": "Hi"}, format="json"), 409, "CONFLICT")
     _error(_post(plumber, number, "attachments", media_ids=[str(uuid.uuid4())], kind="after"), 409, "CONFLICT")
+
+
+def test_only_verified_executors_take_requests():
+    _, resident = _resident()
+    manager = signed_in(person("manager"))
+    number = _ok(resident.post("/api/v1/requests", {"category": "plumbing", "description": "Leak"}), 201)["number"]
+    unchecked = person("executor")  # holds the role but nobody approved the profile
+    users.specialization_set(account_id=unchecked, key="plumber", level=3)
+    blocked = executor("plumber")
+    users.profile_block(account_id=blocked)
+    for account in (unchecked, blocked):
+        _error(_post(manager, number, "assign", executor_id=account), 400, "VALIDATION_ERROR")
+    unchecked_client = signed_in(unchecked)
+    assert unchecked_client.post("/api/v1/shifts/start", {}, format="json").status_code == 201
+    _error(_post(unchecked_client, number, "claim"), 400, "VALIDATION_ERROR")
+    assert Request.objects.get(pk=number).executor_id is None
+
+
+def test_back_from_clarification_keeps_the_executor():
+    _, resident = _resident()
+    manager = signed_in(person("manager"))
+    plumber_id, _ = _executor("plumber")
+    number = _ok(resident.post("/api/v1/requests", {"category": "plumbing", "description": "Leak"}), 201)["number"]
+    _ok(_post(manager, number, "assign", executor_id=plumber_id))
+    _ok(_post(manager, number, "clarification", question="Is the water hot or cold?"))
+    back = _ok(_post(resident, number, "clarification/answer", answer="Cold"))
+    assert (back["status"], back["executor_id"]) == ("assigned", plumber_id)
+    assert len(_events("request.assigned", number)) == 1

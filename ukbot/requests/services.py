@@ -273,10 +273,10 @@ def _check_actor(request: Request, *, actor_kind: str, actor_id: int | None, to_
 
 
 def _check_executor(executor_id: int, *, category: str) -> None:
-    """The executor must hold the executor role (granted on verification or a manager's invitation), not be
-    blocked, and have the trade the category needs (or be universal)."""
+    """The executor must be verified (the executor role and an approved profile: verification or a manager's
+    invitation approves it) and have the trade the category needs (or be universal)."""
     person = users_public.access_profile(account_id=executor_id)
-    if "executor" not in person.roles or person.status == "blocked":
+    if "executor" not in person.roles or person.status != "approved":
         raise ValidationFailedError(details={"executor_id": _("This person is not a verified executor.")})
     trades = users_public.specializations_of(account_id=executor_id)
     if users_public.category_specialization(category=category) not in trades and "universal" not in trades:
@@ -342,7 +342,7 @@ def _move(
     now = timezone.now()
     fields = {"status", "version"}
     previous_executor = request.executor_id
-    if to_status == Status.ASSIGNED:
+    if to_status == Status.ASSIGNED and not back_from_clarification:
         executor = actor_id if actor_kind == Actor.EXECUTOR else executor_id
         if executor is None:
             raise ValidationFailedError(details={"executor_id": _("Name the executor.")})
@@ -381,7 +381,7 @@ def _move(
             reason=reason,
         ),
     )
-    if to_status == Status.ASSIGNED:
+    if to_status == Status.ASSIGNED and not back_from_clarification:
         kind = {Actor.EXECUTOR: "claim", Actor.SYSTEM: "auto"}.get(actor_kind, "manual")
         _assigned_event(request, previous=previous_executor, kind=kind)
     if to_status == Status.COMPLETED:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.errors import AppError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from ukbot.users import selectors, services
-from ukbot.users.models import Invitation, Profile
+from ukbot.users.models import Invitation, Profile, ProfileStatus
 from ukbot.users.roles import Role
 from ukbot.users.specializations import MAX_LEVEL, MIN_LEVEL, SpecializationKey
 
@@ -126,6 +126,9 @@ def invitation_accept(*, code: str, account_id: int) -> Invitation:
             services.specialization_set(
                 account_id=account_id, key=invitation.specialization, level=invitation.level or MIN_LEVEL
             )
+        # the manager who invited vouches for the person (a blocked person stays blocked)
+        if Profile.objects.filter(account_id=account_id, status=ProfileStatus.PENDING).exists():
+            services.profile_approve(account_id=account_id)
         invitation.used_by, invitation.used_at = account_id, timezone.now()
         invitation.save(update_fields=["used_by", "used_at"])
     return invitation

@@ -15,7 +15,7 @@ from ukbot.core.errors import ConflictError, NotFoundError, ValidationFailedErro
 from ukbot.core.events import publish
 from ukbot.users import selectors, services
 from ukbot.users.events import USER_VERIFIED, UserVerified
-from ukbot.users.models import Profile, VerificationApplication, VerificationStatus
+from ukbot.users.models import Profile, ProfileStatus, VerificationApplication, VerificationStatus
 from ukbot.users.roles import Role
 from ukbot.users.specializations import MIN_LEVEL, SpecializationKey
 
@@ -101,6 +101,9 @@ def verification_review(
         services.specialization_set(
             account_id=application.account_id, key=application.specialization, level=level or MIN_LEVEL
         )
+        # the reviewer checked the person's documents: a pending profile becomes approved (blocked stays blocked)
+        if Profile.objects.filter(account_id=application.account_id, status=ProfileStatus.PENDING).exists():
+            services.profile_approve(account_id=application.account_id)
         publish(
             USER_VERIFIED,
             subject=application.account_id,
