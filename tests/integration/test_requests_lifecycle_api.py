@@ -92,9 +92,9 @@ def test_the_whole_life_through_the_api():
         assert _ok(decided)["status"] == status
     _error(
         manager.put(f"/api/v1/requests/{number}/materials/{material}", {"status": "rejected"}, format="json"),
-        400,
-        "VALIDATION_ERROR",
-    )  # rejecting needs a reason
+        409,
+        "INVALID_TRANSITION",
+    )  # issued is final
     _ok(plumber.put(f"/api/v1/requests/{number}/status", {"status": "in_progress"}, format="json"))
 
     # completing needs a photo of the finished work
@@ -310,6 +310,8 @@ def test_materials_bad_input_and_rules():
         403,
         "PERMISSION_DENIED",
     )
+    no_reason = manager.put(f"/api/v1/requests/{number}/materials/{material}", {"status": "rejected"}, format="json")
+    _error(no_reason, 400, "VALIDATION_ERROR")
     rejected = manager.put(
         f"/api/v1/requests/{number}/materials/{material}", {"status": "rejected", "reason": "In stock"}, format="json"
     )
