@@ -305,7 +305,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "ukbot.core.api.pagination.PagePagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "ukbot.core.api.filters.FilterBackend",  # django-filter, its FilterSet built once per view
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
