@@ -138,3 +138,130 @@ class ChannelSetting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.channel}: {'on' if self.enabled else 'off'}"
+
+
+# --- what to say to whom (decision 0010): templates, preferences, bulk sends ----------------------------------
+
+
+class Language(models.TextChoices):
+    RU = "ru", _("Russian")
+    UZ = "uz", _("Uzbek")
+    EN = "en", _("English")
+
+
+class Template(models.Model):
+    """The text of one kind of message (``event_type``) for one channel and language, with ``{variables}``.
+
+    Checked on save by :func:`ukbot.notifications.templates.validate` (the admin form and the API call it); a
+    missing row falls back to the text shipped in :mod:`ukbot.notifications.defaults`.
+    """
+
+    event_type = models.CharField(_("kind of message"), max_length=64)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    title = models.CharField(
+        _("title"), max_length=200, blank=True, default="", help_text=_("The e-mail subject; may use variables.")
+    )
+    body = models.TextField(_("text"), help_text=_("Telegram: HTML with <b>, <i>, <a>; variables as {number}."))
+    # Rows of inline buttons, as Notification.buttons; their strings may use variables too.
+    buttons = models.JSONField(_("buttons"), default=list, blank=True)
+    updated_by = models.BigIntegerField(_("updated by"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        db_table = 'notifications"."template'
+        verbose_name = _("template")
+        verbose_name_plural = _("templates")
+        ordering = ("event_type", "channel", "language")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_type", "channel", "language"], name="template_event_channel_language_uniq"
+            ),
+            models.CheckConstraint(condition=Q(language__in=Language.values), name="template_language_valid"),
+            models.CheckConstraint(condition=Q(channel__in=Channel.values), name="template_channel_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} · {self.channel} · {self.language}"
+
+
+def _company_time_zone() -> str:
+    from django.conf import settings
+
+    return settings.TIME_ZONE
+
+
+class Preference(models.Model):
+    """How a person wants to be told: their time zone, quiet hours, and whether to follow every change.
+
+    Quiet hours ``quiet_from``–``quiet_to`` are wall-clock times in ``time_zone`` and may span midnight (22:00–07:00);
+    messages about emergencies (critical requests) ignore them. Channels on and off are ``ChannelSetting`` rows.
+    """
+
+    account_id = models.BigIntegerField(_("account id"), unique=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default=_company_time_zone)
+    quiet_from = models.TimeField(_("quiet from"), null=True, blank=True)
+    quiet_to = models.TimeField(_("quiet until"), null=True, blank=True)
+    follow_all = models.BooleanField(
+        _("follow every change"),
+        default=False,
+        help_text=_("Also tell the applicant when their request gets another executor."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        db_table = 'notifications"."preference'
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(quiet_from__isnull=True, quiet_to__isnull=True)
+                | Q(quiet_from__isnull=False, quiet_to__isnull=False),
+                name="preference_quiet_hours_both_or_neither",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.account_id}"
+
+
+class BulkJob(models.Model):
+    """One bulk send: who asked, to whom (a role, a building or a list), what, and how far it got."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    created_by = models.BigIntegerField(_("created by"))
+    # {"role": "executor"} | {"building_id": 7} | {"account_ids": [1, 2]}
+    audience = models.JSONField(_("audience"))
+    audience_label = models.CharField(_("audience"), max_length=200, blank=True, default="")
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    # {"text": …, "title": …} or {"template": kind, "variables": {…}}
+    message = models.JSONField(_("message"))
+    urgent = models.BooleanField(_("urgent"), default=False)
+    total = models.PositiveIntegerField(_("recipients"), default=0)
+    queued = models.PositiveIntegerField(_("queued"), default=0)
+    skipped = models.PositiveIntegerField(
+        _("skipped"), default=0, help_text=_("Recipients with the channel off, or queued before (a re-run).")
+    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(_("error"), blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        db_table = 'notifications"."bulk_job'
+        verbose_name = _("bulk send")
+        verbose_name_plural = _("bulk sends")
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]), name="bulk_job_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.audience_label} ({self.status})"

@@ -17,6 +17,10 @@ USER_VERIFIED = catalogue.define("user.verified")
 USER_ROLE_CHANGED = catalogue.define("user.role_changed")
 USER_PROFILE_UPDATED = catalogue.define("user.profile_updated")
 USER_FORGOTTEN = catalogue.define("user.forgotten")
+USER_VERIFICATION_SUBMITTED = catalogue.define("user.verification_submitted")
+USER_VERIFICATION_REJECTED = catalogue.define("user.verification_rejected")
+USER_APARTMENT_LINK_REQUESTED = catalogue.define("user.apartment_link_requested")
+USER_APARTMENT_LINK_DECIDED = catalogue.define("user.apartment_link_decided")
 
 
 @dataclass(frozen=True)
@@ -73,3 +77,49 @@ class UserForgotten:
     account_id: int
     requested_by: int | None
     timestamp: str
+
+
+@dataclass(frozen=True)
+class VerificationSubmitted:
+    """A person applied to be verified as an executor (``user.verification_submitted``): managers review it."""
+
+    account_id: int
+    application_id: int
+    specialization: str
+
+
+@dataclass(frozen=True)
+class VerificationRejected:
+    """A verification application was rejected (``user.verification_rejected``).
+
+    The reason is not in the payload (it is about the person): ask ``users.public.verification_brief``.
+    """
+
+    account_id: int
+    application_id: int
+    specialization: str
+    reviewed_by: int | None
+
+
+@dataclass(frozen=True)
+class ApartmentLinkRequested:
+    """A resident asked to be linked to an apartment (``user.apartment_link_requested``): managers moderate it."""
+
+    account_id: int
+    link_id: int
+    apartment_id: int
+    relation: str
+
+
+@dataclass(frozen=True)
+class ApartmentLinkDecided:
+    """A manager approved or rejected an apartment link (``user.apartment_link_decided``); ``status`` is the one after.
+
+    The reason of a rejection is not in the payload: ask ``users.public.apartment_link_brief``.
+    """
+
+    account_id: int
+    link_id: int
+    apartment_id: int
+    status: str
+    reviewed_by: int

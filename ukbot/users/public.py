@@ -5,12 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils import translation
+
 from ukbot.users import selectors, services
 from ukbot.users import specializations as _specializations
-from ukbot.users.models import Apartment, Building, Profile, ProfileStatus, Specialization
+from ukbot.users.models import (
+    Apartment,
+    ApartmentLink,
+    ApartmentLinkStatus,
+    ApartmentRelation,
+    Building,
+    Profile,
+    ProfileStatus,
+    RoleGrant,
+    Specialization,
+    VerificationApplication,
+)
 from ukbot.users.roles import Role, scopes_for
 
 NO_PROFILE = "none"
+ROLES: tuple[str, ...] = tuple(Role.values)  # every role name, most privileged first
 
 
 @dataclass(frozen=True)
@@ -207,3 +222,110 @@ def verified_executors(*, specialization: str) -> tuple[ExecutorRef, ...]:
             account_id=row.profile_id, full_name=name, level=row.level, specialization=row.key
         )
     return tuple(found.values())
+
+
+# --- for notifications -------------------------------------------------------------------------------------------
+
+
+def profile_language(*, account_id: int) -> str:
+    """Return the language the person reads (``ru``, ``uz`` or ``en``); the company's language without a profile."""
+    language = Profile.objects.filter(account_id=account_id).values_list("language", flat=True).first()
+    return language or settings.LANGUAGE_CODE
+
+
+def people_with_role(*, role: str) -> tuple[int, ...]:
+    """Return the account ids holding ``role`` (whether or not it is their active one), not blocked, ascending."""
+    return tuple(
+        RoleGrant.objects.filter(role=role)
+        .exclude(profile__status=ProfileStatus.BLOCKED)
+        .order_by("profile_id")
+        .values_list("profile_id", flat=True)
+    )
+
+
+def managers() -> tuple[int, ...]:
+    """Return the account ids of the managers (dispatchers) who are not blocked, ascending."""
+    return people_with_role(role=Role.MANAGER)
+
+
+def residents_of_building(*, building_id: int) -> tuple[int, ...]:
+    """Return the account ids with an approved link to an apartment of ``building_id``, not blocked, ascending."""
+    return tuple(
+        ApartmentLink.objects.filter(status=ApartmentLinkStatus.APPROVED, apartment__entrance__building_id=building_id)
+        .exclude(profile__status=ProfileStatus.BLOCKED)
+        .order_by("profile_id")
+        .values_list("profile_id", flat=True)
+        .distinct()
+    )
+
+
+@dataclass(frozen=True)
+class VerificationBrief:
+    """A verification application as a notification tells of it: whose, which trade, its status and reason."""
+
+    application_id: int
+    account_id: int
+    specialization: str
+    status: str
+    reason: str
+
+
+def verification_brief(*, application_id: int) -> VerificationBrief | None:
+    """Return the application ``application_id``, or None when there is no such application."""
+    row = VerificationApplication.objects.filter(pk=application_id).first()
+    if row is None:
+        return None
+    return VerificationBrief(
+        application_id=row.pk,
+        account_id=row.account_id,
+        specialization=row.specialization,
+        status=row.status,
+        reason=row.reason,
+    )
+
+
+@dataclass(frozen=True)
+class ApartmentLinkBrief:
+    """An apartment link as a notification tells of it: whose, which apartment (address text), status, reason."""
+
+    link_id: int
+    account_id: int
+    apartment_id: int
+    apartment_number: str
+    building_address: str
+    relation: str
+    status: str
+    reason: str
+
+
+def apartment_link_brief(*, link_id: int) -> ApartmentLinkBrief | None:
+    """Return the apartment link ``link_id``, or None when there is no such link."""
+    link = ApartmentLink.objects.select_related("apartment__entrance__building").filter(pk=link_id).first()
+    if link is None:
+        return None
+    return ApartmentLinkBrief(
+        link_id=link.pk,
+        account_id=link.profile_id,
+        apartment_id=link.apartment_id,
+        apartment_number=link.apartment.number,
+        building_address=link.apartment.entrance.building.address,
+        relation=link.relation,
+        status=link.status,
+        reason=link.reason,
+    )
+
+
+def label(*, field: str, value: str, language: str) -> str:
+    """Return how ``value`` of ``field`` (specialization, relation, role) reads in ``language``.
+
+    An unknown field or value comes back as it is.
+    """
+    choices = {
+        "specialization": _specializations.SpecializationKey,
+        "relation": ApartmentRelation,
+        "role": Role,
+    }.get(field)
+    if choices is None or value not in choices.values:
+        return value
+    with translation.override(language):
+        return str(choices(value).label)

@@ -95,6 +95,8 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             ADMIN_SHIFTS,
             READ_PLACES,
             WRITE_MEDIA,
+            # dispatchers keep residents informed: sends, bulk sends, templates and delivery history
+            ADMIN_NOTIFICATIONS,
             READ_ANALYTICS,
         }
     ),

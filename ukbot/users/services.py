@@ -22,9 +22,13 @@ from django.utils.translation import gettext_lazy as _
 from ukbot.core.errors import ConflictError, ErrorDetail, NotFoundError, ValidationFailedError
 from ukbot.core.events import publish
 from ukbot.users.events import (
+    USER_APARTMENT_LINK_DECIDED,
+    USER_APARTMENT_LINK_REQUESTED,
     USER_CREATED,
     USER_PROFILE_UPDATED,
     USER_ROLE_CHANGED,
+    ApartmentLinkDecided,
+    ApartmentLinkRequested,
     UserCreated,
     UserProfileUpdated,
     UserRoleChanged,
@@ -611,7 +615,7 @@ def apartment_link_request(
 
     The person's first live link becomes primary, as does one requested with ``primary`` (the previous primary
     link stops being it). ``document_media_id`` is an optional identity document for the reviewing manager.
-    Publishes ``user.profile_updated`` (``apartments``).
+    Publishes ``user.profile_updated`` (``apartments``) and ``user.apartment_link_requested``.
 
     :raises ValidationFailedError: for a bad account id, apartment id, relation or document id.
     :raises NotFoundError: if the account has no profile or the apartment does not exist.
@@ -648,14 +652,36 @@ def apartment_link_request(
     except IntegrityError:  # a concurrent writer won the partial unique index (the profile lock makes this rare)
         raise _link_conflict() from None
     _publish_profile_updated(profile, ["apartments"])
+    publish(
+        USER_APARTMENT_LINK_REQUESTED,
+        subject=profile.account_id,
+        data=ApartmentLinkRequested(
+            account_id=profile.account_id, link_id=link.pk, apartment_id=apartment.pk, relation=relation
+        ),
+    )
     return link
+
+
+def _publish_link_decided(link: ApartmentLink, reviewer_id: int) -> None:
+    publish(
+        USER_APARTMENT_LINK_DECIDED,
+        subject=link.profile_id,
+        data=ApartmentLinkDecided(
+            account_id=link.profile_id,
+            link_id=link.pk,
+            apartment_id=link.apartment_id,
+            status=link.status,
+            reviewed_by=reviewer_id,
+        ),
+    )
 
 
 @transaction.atomic
 def apartment_link_approve(*, link_id: int, reviewer_id: int) -> ApartmentLink:
     """Approve a pending apartment link; a person without any role becomes an applicant.
 
-    Publishes ``user.profile_updated`` (``apartments``), and ``user.role_changed`` when the role is granted.
+    Publishes ``user.profile_updated`` (``apartments``), ``user.apartment_link_decided``, and
+    ``user.role_changed`` when the role is granted.
 
     :raises ValidationFailedError: for a bad link or reviewer id.
     :raises NotFoundError: if the link does not exist.
@@ -670,6 +696,7 @@ def apartment_link_approve(*, link_id: int, reviewer_id: int) -> ApartmentLink:
     if not profile.role_grants.exists():
         _role_grant(profile, Role.APPLICANT, granted_by=reviewer_id)
     _publish_profile_updated(profile, ["apartments"])
+    _publish_link_decided(link, reviewer_id)
     return link
 
 
@@ -677,7 +704,7 @@ def apartment_link_approve(*, link_id: int, reviewer_id: int) -> ApartmentLink:
 def apartment_link_reject(*, link_id: int, reviewer_id: int, reason: str) -> ApartmentLink:
     """Reject a pending apartment link, saying why; if it was primary, the person's next live link becomes so.
 
-    Publishes ``user.profile_updated`` (``apartments``).
+    Publishes ``user.profile_updated`` (``apartments``) and ``user.apartment_link_decided``.
 
     :raises ValidationFailedError: for a bad link or reviewer id, or a missing, overlong or NUL-bearing reason.
     :raises NotFoundError: if the link does not exist.
@@ -695,6 +722,7 @@ def apartment_link_reject(*, link_id: int, reviewer_id: int, reason: str) -> Apa
     link.save(update_fields=["status", "reason", "is_primary", "reviewed_by", "reviewed_at"])
     _primary_fallback(profile)
     _publish_profile_updated(profile, ["apartments"])
+    _publish_link_decided(link, reviewer_id)
     return link
 
 

@@ -13,8 +13,16 @@ from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from ukbot.core.events import publish
+from ukbot.media import public as media_public
 from ukbot.users import selectors, services
-from ukbot.users.events import USER_VERIFIED, UserVerified
+from ukbot.users.events import (
+    USER_VERIFICATION_REJECTED,
+    USER_VERIFICATION_SUBMITTED,
+    USER_VERIFIED,
+    UserVerified,
+    VerificationRejected,
+    VerificationSubmitted,
+)
 from ukbot.users.models import Profile, ProfileStatus, VerificationApplication, VerificationStatus
 from ukbot.users.roles import Role
 from ukbot.users.specializations import MIN_LEVEL, SpecializationKey
@@ -35,21 +43,33 @@ def _documents(documents) -> list[str]:
 def verification_apply(
     *, account_id: int, specialization: str, documents: list, comment: str = ""
 ) -> VerificationApplication:
-    """Apply to be verified as an executor of ``specialization``, with document media ids.
+    """Apply to be verified as an executor of ``specialization``, with document media ids; publish
+    ``user.verification_submitted``.
 
-    :raises ValidationFailedError: unknown specialization, bad document ids.
+    :raises ValidationFailedError: unknown specialization, bad document ids, documents the person did not upload
+        (or unknown), infected or attached to something else.
     :raises ConflictError: if the person already has an application waiting for review.
     """
     if specialization not in SpecializationKey.values:
         raise ValidationFailedError(details={"specialization": _("Unknown specialization.")})
     ids = _documents(documents)
+    media_public.files_require_usable(media_ids=ids, account_id=account_id, field="documents")
     try:
         with transaction.atomic():
             if not Profile.objects.filter(account_id=account_id).exists():
                 services.profile_create(account_id=account_id)
-            return VerificationApplication.objects.create(
+            application = VerificationApplication.objects.create(
                 account_id=account_id, specialization=specialization, documents=ids, comment=comment
             )
+            media_public.attach(media_ids=ids, kind="verification", object_id=str(application.pk))
+            publish(
+                USER_VERIFICATION_SUBMITTED,
+                subject=account_id,
+                data=VerificationSubmitted(
+                    account_id=account_id, application_id=application.pk, specialization=specialization
+                ),
+            )
+            return application
     except IntegrityError:
         raise ConflictError(_("An application is already waiting for review.")) from None
 
@@ -60,6 +80,7 @@ def verification_add_documents(*, application_id: int, account_id: int, document
 
     :raises NotFoundError: no such application of this person.
     :raises ConflictError: the application was already reviewed.
+    :raises ValidationFailedError: bad document ids, or documents that are not usable (as for applying).
     """
     application = (
         VerificationApplication.objects.select_for_update().filter(pk=application_id, account_id=account_id).first()
@@ -68,9 +89,14 @@ def verification_add_documents(*, application_id: int, account_id: int, document
         raise NotFoundError(_("No such application."))
     if application.status != VerificationStatus.PENDING:
         raise ConflictError(_("This application was already reviewed."))
-    merged = list(dict.fromkeys([*application.documents, *_documents(documents)]))
+    added = _documents(documents)
+    media_public.files_require_usable(
+        media_ids=added, account_id=account_id, field="documents", kind="verification", object_id=str(application.pk)
+    )
+    merged = list(dict.fromkeys([*application.documents, *added]))
     application.documents = _documents(merged)
     application.save(update_fields=["documents"])
+    media_public.attach(media_ids=added, kind="verification", object_id=str(application.pk))
     return application
 
 
@@ -78,7 +104,8 @@ def verification_add_documents(*, application_id: int, account_id: int, document
 def verification_review(
     *, application_id: int, reviewer_id: int, approve: bool, reason: str = "", level: int | None = None
 ) -> VerificationApplication:
-    """Approve (grant executor and the specialization; publish ``user.verified``) or reject with a reason.
+    """Approve (grant executor and the specialization; publish ``user.verified``) or reject with a reason
+    (publish ``user.verification_rejected``).
 
     :raises NotFoundError: no such application.
     :raises ConflictError: it was already reviewed.
@@ -112,6 +139,17 @@ def verification_review(
                 application_id=application.pk,
                 specialization=application.specialization,
                 verification_type="executor",
+                reviewed_by=reviewer_id,
+            ),
+        )
+    else:
+        publish(
+            USER_VERIFICATION_REJECTED,
+            subject=application.account_id,
+            data=VerificationRejected(
+                account_id=application.account_id,
+                application_id=application.pk,
+                specialization=application.specialization,
                 reviewed_by=reviewer_id,
             ),
         )

@@ -21,6 +21,7 @@ def test_each_role_carries_its_documented_scopes():
     assert {role: scopes_for(role) for role in Role.values} == {
         "admin": tuple(sorted(ALL_SCOPES)),
         "manager": (
+            "admin:notifications",
             "admin:requests",
             "admin:shifts",
             "read:analytics",

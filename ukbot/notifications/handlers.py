@@ -1,0 +1,425 @@
+"""Who hears of what: `notifications`' subscriptions to other apps' events (decision 0010).
+
+- The applicant hears of their request's moves and of public comments; never of an internal comment.
+- The executor hears of assignments (and of losing one), returns, cancellations and materials decisions.
+- Managers hear of SLA breaches, failed assignments, materials requests, new verification applications and
+  apartment link requests.
+- Nobody hears of their own action. On re-assignment the removed and the new executor are told; the applicant is
+  not told again unless they follow every change (``Preference.follow_all``).
+
+Each handler runs at least once; the dedupe key (event id, person, channel) makes a second run queue nothing.
+Messages about a critical request are urgent: they skip quiet hours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ukbot.assignment.events import ASSIGNMENT_FAILED
+from ukbot.core.events import Event, subscribe
+from ukbot.notifications import defaults, services
+from ukbot.notifications.models import Preference
+from ukbot.requests import public as requests_public
+from ukbot.requests.events import (
+    REQUEST_ASSIGNED,
+    REQUEST_COMMENT_ADDED,
+    REQUEST_COMPLETED,
+    REQUEST_CREATED,
+    REQUEST_MATERIALS_DECIDED,
+    REQUEST_MATERIALS_REQUESTED,
+    REQUEST_SLA_BREACHED,
+    REQUEST_STATUS_CHANGED,
+)
+from ukbot.shifts.events import SHIFT_CREATED, SHIFT_TRANSFERRED
+from ukbot.users import public as users_public
+from ukbot.users.events import (
+    USER_APARTMENT_LINK_DECIDED,
+    USER_APARTMENT_LINK_REQUESTED,
+    USER_VERIFICATION_REJECTED,
+    USER_VERIFICATION_SUBMITTED,
+    USER_VERIFIED,
+)
+
+CRITICAL = "critical"
+
+
+def _name(account_id: int | None) -> str:
+    if account_id is None:
+        return ""
+    return users_public.person_names(account_ids=[account_id])[account_id]
+
+
+def _request_variables(brief: requests_public.RequestBrief, language: str, **extra) -> dict:
+    return {
+        "number": brief.number,
+        "category": requests_public.label(field="category", value=brief.category, language=language),
+        "urgency": requests_public.label(field="urgency", value=brief.urgency, language=language),
+        "status": requests_public.label(field="status", value=brief.status, language=language),
+        "address": brief.address,
+        "description": brief.description,
+        **extra,
+    }
+
+
+def _tell(
+    recipients: Iterable[int | None],
+    *,
+    kind: str,
+    event: Event,
+    variables,
+    actor_id: int | None = None,
+    urgent: bool = False,
+) -> None:
+    """Queue ``kind`` to each recipient once, leaving out nobody-ids and whoever caused the event."""
+    for account_id in dict.fromkeys(recipients):
+        if account_id is None or account_id == actor_id:
+            continue
+        services.notify(
+            account_id=account_id,
+            kind=kind,
+            variables=(lambda language, _id=account_id: variables(language, _id)) if callable(variables) else variables,
+            dedupe=str(event.id),
+            subject=event.subject,
+            urgent=urgent,
+        )
+
+
+def _follows_all(account_id: int) -> bool:
+    return Preference.objects.filter(account_id=account_id, follow_all=True).exists()
+
+
+# --- requests ----------------------------------------------------------------------------------------------------
+
+
+@subscribe(REQUEST_CREATED)
+def request_created(event: Event) -> None:
+    """Tell the applicant their request was filed, when somebody else (a manager on the phone) filed it."""
+    brief = requests_public.request_brief(number=event.data["number"])
+    if brief is None:
+        return
+    actor = brief.created_by or brief.applicant_id
+    _tell(
+        [brief.applicant_id],
+        kind="request.created",
+        event=event,
+        variables=lambda language, _id: _request_variables(brief, language),
+        actor_id=actor,
+        urgent=brief.urgency == CRITICAL,
+    )
+
+
+@subscribe(REQUEST_STATUS_CHANGED)
+def request_status_changed(event: Event) -> None:
+    """Tell the applicant of the move (confirmed work with Accept/Return buttons); the executor of a return or a
+    cancellation. Completion is told by ``request.completed``."""
+    data = event.data
+    brief = requests_public.request_brief(number=data["number"])
+    if brief is None:
+        return
+    old, new, actor, reason = data["old_status"], data["new_status"], data.get("actor_id"), data.get("reason", "")
+    urgent = brief.urgency == CRITICAL
+
+    def variables(language: str, _id: int) -> dict:
+        return _request_variables(
+            brief,
+            language,
+            status=requests_public.label(field="status", value=new, language=language),
+            old_status=requests_public.label(field="status", value=old, language=language),
+            reason=reason,
+            executor=_name(brief.executor_id),
+        )
+
+    if new != "completed":
+        kind = "request.confirmed" if new == "confirmed" else "request.status_changed"
+        _tell([brief.applicant_id], kind=kind, event=event, variables=variables, actor_id=actor, urgent=urgent)
+    executor_kind = {
+        ("confirmed", "returned"): "request.returned",
+        ("completed", "in_progress"): "request.returned",
+    }.get((old, new), "request.cancelled" if new == "cancelled" else None)
+    if executor_kind and brief.executor_id is not None:
+        _tell([brief.executor_id], kind=executor_kind, event=event, variables=variables, actor_id=actor, urgent=urgent)
+
+
+@subscribe(REQUEST_ASSIGNED)
+def request_assigned(event: Event) -> None:
+    """Tell the new executor (unless they claimed it), the removed one, and a following applicant of a change."""
+    data = event.data
+    brief = requests_public.request_brief(number=data["number"])
+    if brief is None:
+        return
+    executor_id, previous_id, kind = data["executor_id"], data.get("previous_executor_id"), data["assignment_type"]
+    urgent = brief.urgency == CRITICAL
+
+    def variables(language: str, _id: int) -> dict:
+        return _request_variables(brief, language, executor=_name(executor_id))
+
+    if kind != "claim":  # an executor who claimed from the pool did it themselves
+        _tell([executor_id], kind="request.assigned", event=event, variables=variables, urgent=urgent)
+    if previous_id is not None and previous_id != executor_id:
+        _tell([previous_id], kind="request.unassigned", event=event, variables=variables, urgent=urgent)
+        if _follows_all(brief.applicant_id):
+            _tell([brief.applicant_id], kind="request.reassigned", event=event, variables=variables, urgent=urgent)
+
+
+@subscribe(REQUEST_COMPLETED)
+def request_completed(event: Event) -> None:
+    """Tell the applicant the executor reports the work done (unless it was confirmed meanwhile: that is told)."""
+    brief = requests_public.request_brief(number=event.data["number"])
+    if brief is None or brief.status != "completed":
+        return
+    executor_id = event.data.get("executor_id")
+    _tell(
+        [brief.applicant_id],
+        kind="request.completed",
+        event=event,
+        variables=lambda language, _id: _request_variables(brief, language, executor=_name(executor_id)),
+        actor_id=executor_id,
+        urgent=brief.urgency == CRITICAL,
+    )
+
+
+@subscribe(REQUEST_COMMENT_ADDED)
+def request_comment_added(event: Event) -> None:
+    """Tell the applicant of a public comment by somebody else; an internal comment reaches no applicant."""
+    data = event.data
+    if data.get("comment_type") != "public":
+        return
+    comment = requests_public.comment_brief(comment_id=data["comment_id"])
+    brief = requests_public.request_brief(number=data["number"])
+    if comment is None or comment.internal or brief is None:
+        return
+    _tell(
+        [brief.applicant_id],
+        kind="request.comment_added",
+        event=event,
+        variables=lambda language, _id: _request_variables(
+            brief, language, author=_name(comment.author_id), comment=comment.text
+        ),
+        actor_id=comment.author_id,
+    )
+
+
+@subscribe(REQUEST_MATERIALS_REQUESTED)
+def request_materials_requested(event: Event) -> None:
+    """Tell the managers what the executor needs (not the manager who asked on their behalf)."""
+    data = event.data
+    brief = requests_public.request_brief(number=data["number"])
+    lines = data.get("materials_list") or []
+    if brief is None or not lines:
+        return
+    first = requests_public.material_brief(material_id=lines[0]["material_id"])
+    actor = first.requested_by if first else data.get("executor_id")
+    materials = "\n".join(f"• {line['item']} × {line['quantity']} {line['unit']}" for line in lines)
+    _tell(
+        users_public.managers(),
+        kind="request.materials_requested",
+        event=event,
+        variables=lambda language, _id: _request_variables(brief, language, executor=_name(actor), materials=materials),
+        actor_id=actor,
+        urgent=brief.urgency == CRITICAL,
+    )
+
+
+@subscribe(REQUEST_MATERIALS_DECIDED)
+def request_materials_decided(event: Event) -> None:
+    """Tell the executor a manager approved, issued or rejected a line of materials."""
+    data = event.data
+    brief = requests_public.request_brief(number=data["number"])
+    if brief is None:
+        return
+    _tell(
+        [data.get("executor_id")],
+        kind="request.materials_decided",
+        event=event,
+        variables=lambda language, _id: _request_variables(
+            brief,
+            language,
+            item=data["item"],
+            decision=requests_public.label(field="material_status", value=data["status"], language=language),
+            reason=data.get("reason", ""),
+        ),
+        actor_id=data.get("decided_by"),
+    )
+
+
+@subscribe(REQUEST_SLA_BREACHED)
+def request_sla_breached(event: Event) -> None:
+    """Tell the managers a request missed its reaction or resolution deadline."""
+    data = event.data
+    brief = requests_public.request_brief(number=data["number"])
+    if brief is None:
+        return
+    _tell(
+        users_public.managers(),
+        kind="request.sla_breached",
+        event=event,
+        variables=lambda language, account_id: _request_variables(
+            brief,
+            language,
+            status=requests_public.label(field="status", value=data["status"], language=language),
+            kind=defaults.SLA_KINDS.get(language, defaults.SLA_KINDS["ru"]).get(data["kind"], data["kind"]),
+            deadline=services.local_time(data["deadline"], account_id=account_id),
+            executor=_name(data.get("executor_id")) or "—",
+        ),
+        urgent=data.get("urgency") == CRITICAL,
+    )
+
+
+@subscribe(ASSIGNMENT_FAILED)
+def assignment_failed(event: Event) -> None:
+    """Tell the managers auto-dispatch found nobody for a request (``request_number`` or ``number``, ``reason``)."""
+    data = event.data
+    number = data.get("request_number") or data.get("number") or event.subject
+    brief = requests_public.request_brief(number=number)
+    if brief is None:
+        return
+    _tell(
+        users_public.managers(),
+        kind="assignment.failed",
+        event=event,
+        variables=lambda language, _id: _request_variables(brief, language, reason=data.get("reason", "")),
+        urgent=brief.urgency == CRITICAL,
+    )
+
+
+# --- people ------------------------------------------------------------------------------------------------------
+
+
+def _specialization(key: str, language: str) -> str:
+    return users_public.label(field="specialization", value=key, language=language)
+
+
+@subscribe(USER_VERIFIED)
+def user_verified(event: Event) -> None:
+    """Tell the person their verification application was approved."""
+    data = event.data
+    _tell(
+        [data["account_id"]],
+        kind="user.verified",
+        event=event,
+        variables=lambda language, _id: {
+            "name": _name(data["account_id"]),
+            "specialization": _specialization(data["specialization"], language),
+        },
+        actor_id=data.get("reviewed_by"),
+    )
+
+
+@subscribe(USER_VERIFICATION_REJECTED)
+def user_verification_rejected(event: Event) -> None:
+    """Tell the person their verification application was rejected, and why."""
+    data = event.data
+    application = users_public.verification_brief(application_id=data["application_id"])
+    _tell(
+        [data["account_id"]],
+        kind="user.verification_rejected",
+        event=event,
+        variables=lambda language, _id: {
+            "name": _name(data["account_id"]),
+            "specialization": _specialization(data["specialization"], language),
+            "reason": application.reason if application else "",
+        },
+        actor_id=data.get("reviewed_by"),
+    )
+
+
+@subscribe(USER_VERIFICATION_SUBMITTED)
+def user_verification_submitted(event: Event) -> None:
+    """Tell the managers a person applied to be verified as an executor."""
+    data = event.data
+    _tell(
+        users_public.managers(),
+        kind="user.verification_submitted",
+        event=event,
+        variables=lambda language, _id: {
+            "name": _name(data["account_id"]),
+            "specialization": _specialization(data["specialization"], language),
+        },
+        actor_id=data["account_id"],
+    )
+
+
+def _link_variables(link: users_public.ApartmentLinkBrief, language: str) -> dict:
+    return {
+        "name": _name(link.account_id),
+        "apartment": link.apartment_number,
+        "address": link.building_address,
+        "relation": users_public.label(field="relation", value=link.relation, language=language),
+        "reason": link.reason,
+    }
+
+
+@subscribe(USER_APARTMENT_LINK_REQUESTED)
+def user_apartment_link_requested(event: Event) -> None:
+    """Tell the managers a resident asked to be linked to an apartment."""
+    link = users_public.apartment_link_brief(link_id=event.data["link_id"])
+    if link is None:
+        return
+    _tell(
+        users_public.managers(),
+        kind="user.apartment_link_requested",
+        event=event,
+        variables=lambda language, _id: _link_variables(link, language),
+        actor_id=link.account_id,
+    )
+
+
+@subscribe(USER_APARTMENT_LINK_DECIDED)
+def user_apartment_link_decided(event: Event) -> None:
+    """Tell the resident their apartment link was approved or rejected (with the reason)."""
+    data = event.data
+    link = users_public.apartment_link_brief(link_id=data["link_id"])
+    if link is None or data["status"] not in ("approved", "rejected"):
+        return
+    _tell(
+        [link.account_id],
+        kind=f"user.apartment_link_{data['status']}",
+        event=event,
+        variables=lambda language, _id: _link_variables(link, language),
+        actor_id=data.get("reviewed_by"),
+    )
+
+
+# --- shifts (payloads from the blueprint: user ids may come as executor ids) ----------------------------------------
+
+
+@subscribe(SHIFT_CREATED)
+def shift_created(event: Event) -> None:
+    """Tell the executor of a shift planned for them (not when they started one on the spot themselves)."""
+    data = event.data
+    executor_id = data.get("executor_id", data.get("user_id"))
+    start = data.get("planned_time") or data.get("start") or data.get("planned_start")
+    _tell(
+        [executor_id],
+        kind="shift.created",
+        event=event,
+        variables=lambda language, account_id: {
+            "shift_id": data.get("shift_id", event.subject),
+            "specialization": _specialization(data.get("specialization", ""), language),
+            "start": services.local_time(start, account_id=account_id),
+        },
+        actor_id=data.get("created_by"),
+    )
+
+
+@subscribe(SHIFT_TRANSFERRED)
+def shift_transferred(event: Event) -> None:
+    """Tell both executors that a shift passed from one to the other."""
+    data = event.data
+    from_id = data.get("from_executor_id", data.get("from_user_id"))
+    to_id = data.get("to_executor_id", data.get("to_user_id"))
+    start = data.get("planned_time") or data.get("start") or data.get("planned_start")
+    _tell(
+        [from_id, to_id],
+        kind="shift.transferred",
+        event=event,
+        variables=lambda language, account_id: {
+            "shift_id": data.get("shift_id", event.subject),
+            "specialization": _specialization(data.get("specialization", ""), language),
+            "start": services.local_time(start, account_id=account_id),
+            "from_name": _name(from_id),
+            "to_name": _name(to_id),
+            "reason": data.get("reason", ""),
+        },
+        actor_id=data.get("actor_id", data.get("transferred_by")),
+    )
