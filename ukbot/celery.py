@@ -38,6 +38,10 @@ def _beat_schedule(sender: Celery, **kwargs) -> None:
         "events-retention": {"task": "ukbot.core.purge_delivered_events", "schedule": 86400.0},
         "requests-sla-sweep": {"task": "ukbot.requests.sla_sweep", "schedule": 60.0},
         "requests-auto-accept": {"task": "ukbot.requests.auto_accept", "schedule": 15 * 60.0},
+        "notifications-deliver": {
+            "task": "ukbot.notifications.deliver",
+            "schedule": float(settings.NOTIFICATIONS_SWEEP_SECONDS),
+        },
         **settings.CELERY_BEAT_SCHEDULE,
     }
 

@@ -271,6 +271,28 @@ TELEGRAM_API_URL = env_parsed("TELEGRAM_API_URL", _http_url, "https://api.telegr
 # How old the signed data of a Telegram Login Widget or Mini App may be when exchanged for tokens.
 TELEGRAM_AUTH_MAX_AGE_SECONDS = env_int("TELEGRAM_AUTH_MAX_AGE_SECONDS", 86400, minimum=60)
 
+# --- notification delivery (ukbot.notifications, docs/decisions/0011) -------------------------------------------
+# SMS and push go to an HTTP provider (POST JSON with a bearer token); unset URL: the channel is unavailable.
+SMS_PROVIDER_URL = env_parsed("SMS_PROVIDER_URL", _http_url, None, expected="an http(s) URL")
+SMS_PROVIDER_TOKEN = env_str("SMS_PROVIDER_TOKEN", "")
+PUSH_PROVIDER_URL = env_parsed("PUSH_PROVIDER_URL", _http_url, None, expected="an http(s) URL")
+PUSH_PROVIDER_TOKEN = env_str("PUSH_PROVIDER_TOKEN", "")
+# Telegram's limits (about 30 messages/s per bot, 1/s per chat), kept slightly under them by default.
+TELEGRAM_RATE_PER_SECOND = env_int("TELEGRAM_RATE_PER_SECOND", 28, minimum=1)
+TELEGRAM_CHAT_INTERVAL_MS = env_int("TELEGRAM_CHAT_INTERVAL_MS", 1050, minimum=0)
+NOTIFICATIONS_HTTP_TIMEOUT_SECONDS = env_int("NOTIFICATIONS_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
+# How long a worker owns a claimed row; a crashed worker's rows are taken over after it.
+NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 60, minimum=2)
+if NOTIFICATIONS_LEASE_SECONDS <= 2 * NOTIFICATIONS_HTTP_TIMEOUT_SECONDS:
+    raise ConfigError(
+        "NOTIFICATIONS_LEASE_SECONDS: must be more than twice NOTIFICATIONS_HTTP_TIMEOUT_SECONDS, "
+        "or a slow call could outlive its lease"
+    )
+NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 8, minimum=1)
+NOTIFICATIONS_BACKOFF_BASE_SECONDS = env_int("NOTIFICATIONS_BACKOFF_BASE_SECONDS", 5, minimum=0)
+NOTIFICATIONS_BACKOFF_MAX_SECONDS = 3600
+NOTIFICATIONS_SWEEP_SECONDS = env_int("NOTIFICATIONS_SWEEP_SECONDS", 2, minimum=1)
+
 # --- security, web clients ------------------------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 # Browsers may read these on cross-origin responses (trace id, replayed write, throttle wait).
@@ -345,7 +367,10 @@ LOGGING = {
     "formatters": {"json": {"()": "ukbot.core.logging.JsonFormatter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["trace"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "httpx": {"level": "WARNING"},  # its INFO line per request shows the URL, which holds the bot token
+    },
 }
 
 AUTH_USER_MODEL = "ukbot_auth.Account"

@@ -50,6 +50,31 @@ def account_get(*, username: str) -> AccountInfo | None:
     return _info(account) if account else None
 
 
+@dataclass(frozen=True)
+class Contact:
+    """Where a person can be reached: empty strings (and no Telegram id) where they gave nothing."""
+
+    account_id: int
+    telegram_id: int | None
+    email: str
+    phone: str
+    is_active: bool
+
+
+def contact_of(*, account_id: int) -> Contact:
+    """Return the person's Telegram chat id, e-mail and phone; an unknown account has none and is not active."""
+    account = Account.objects.filter(pk=account_id).only("telegram_id", "email", "phone", "is_active").first()
+    if account is None:
+        return Contact(account_id=account_id, telegram_id=None, email="", phone="", is_active=False)
+    return Contact(
+        account_id=account_id,
+        telegram_id=account.telegram_id,
+        email=account.email,
+        phone=account.phone,
+        is_active=account.is_active,
+    )
+
+
 def personal_data(*, account_id: int) -> dict:
     """Everything `auth` holds about a person: the account, sign-in sessions and login attempts."""
     account = Account.objects.filter(pk=account_id).first()

@@ -1,0 +1,92 @@
+"""Telegram's send limits, shared by every worker process through Redis (docs/decisions/0011).
+
+Each limit is a "next free slot" per key (GCRA without bursts): a send may go when the slot has come, and then
+moves it one interval on. Redis' own clock decides, so processes on several hosts agree. A 429 pushes the slot
+of its chat back by ``retry_after``; 429s for two different chats within a second mean the bot as a whole is
+flooding, and then the global slot is pushed back too.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import redis
+from django.conf import settings
+
+_PREFIX = "ukbot:notifications:tg:"
+GLOBAL_KEY = _PREFIX + "global"
+LAST_429_KEY = _PREFIX + "last429"
+
+# KEYS[1]: the slot; ARGV[1]: interval in µs. Returns 0 and takes the slot, or the µs to wait for it.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local free = tonumber(redis.call('GET', KEYS[1]) or '0')
+if free > now then
+    return free - now
+end
+local interval = tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%d', now + interval), 'PX', math.floor(interval / 1000) + 1000)
+return 0
+"""
+# KEYS[1]: the slot; ARGV[1]: µs from now before which nothing may go.
+_PAUSE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local until_ = now + tonumber(ARGV[1])
+local free = tonumber(redis.call('GET', KEYS[1]) or '0')
+if until_ > free then
+    redis.call('SET', KEYS[1], string.format('%d', until_), 'PX', math.floor(tonumber(ARGV[1]) / 1000) + 1000)
+end
+return 0
+"""
+
+_local = threading.local()
+
+
+def _client() -> redis.Redis:
+    client = getattr(_local, "client", None)
+    if client is None:
+        client = _local.client = redis.Redis.from_url(settings.REDIS_URL)
+    return client
+
+
+def _chat_key(chat_id: str) -> str:
+    return f"{_PREFIX}chat:{chat_id}"
+
+
+def _reserve(key: str, interval_s: float) -> float:
+    waited_us = _client().eval(_RESERVE, 1, key, int(interval_s * 1_000_000))
+    return int(waited_us) / 1_000_000
+
+
+def reserve_chat(chat_id: str) -> float:
+    """Take the chat's next slot now and return 0, or return the seconds until it is free (nothing taken)."""
+    return _reserve(_chat_key(chat_id), settings.TELEGRAM_CHAT_INTERVAL_MS / 1000)
+
+
+def reserve_global() -> float:
+    """Take the bot's next send slot now and return 0, or return the seconds until it is free (nothing taken)."""
+    return _reserve(GLOBAL_KEY, 1.0 / settings.TELEGRAM_RATE_PER_SECOND)
+
+
+def penalize(chat_id: str, retry_after: float) -> bool:
+    """Hold the chat for ``retry_after`` seconds after a 429; hold the whole bot if another chat just got one.
+
+    Return whether the whole bot was held.
+    """
+    client = _client()
+    client.eval(_PAUSE, 1, _chat_key(chat_id), int(retry_after * 1_000_000))
+    previous = client.set(LAST_429_KEY, chat_id, px=1000, get=True)
+    if previous is not None and previous.decode() != str(chat_id):
+        client.eval(_PAUSE, 1, GLOBAL_KEY, int(retry_after * 1_000_000))
+        return True
+    return False
+
+
+def reset() -> None:
+    """Forget every slot and pause (tests and benchmarks start from a clean state)."""
+    client = _client()
+    keys = list(client.scan_iter(match=_PREFIX + "*", count=1000))
+    if keys:
+        client.delete(*keys)
