@@ -9,3 +9,9 @@ import pytest
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests that are not about hashing should not pay for it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    # Uploaded files (ukbot.media, local storage) go to a folder of the test, not to var/media.
+    settings.MEDIA_ROOT = str(tmp_path / "media")

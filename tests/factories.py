@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
+from ukbot.media import services as media
 from ukbot.users import services as users
 
 PASSWORD = "correct horse battery staple"
@@ -49,3 +51,27 @@ def executor(*trades: str, level: int = 3) -> int:
     for trade in trades:
         users.specialization_set(account_id=account_id, key=trade, level=level)
     return account_id
+
+
+# The smallest byte strings each accepted type is recognised by (ukbot.media.sniff), padded to look like files.
+MEDIA_HEADS = {
+    "jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",
+    "png": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    "webp": b"RIFF\x24\x00\x00\x00WEBPVP8 ",
+    "heic": b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic",
+    "mp4": b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2",
+    "pdf": b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n",
+}
+
+
+def media_bytes(kind: str = "jpeg", *, unique: bool = True, size: int = 256) -> bytes:
+    """Bytes of a file of ``kind`` (jpeg, png, webp, heic, mp4, pdf); unique ones unless ``unique=False``."""
+    head = MEDIA_HEADS[kind] + (uuid.uuid4().bytes if unique else b"")
+    return head + b"\x00" * max(0, size - len(head))
+
+
+def media_file(owner: int, kind: str = "jpeg", *, name: str | None = None, content: bytes | None = None) -> str:
+    """Upload a small file of ``kind`` as ``owner`` through the media service; return its media id (a str)."""
+    data = content if content is not None else media_bytes(kind)
+    row = media.media_upload(owner_id=owner, file=io.BytesIO(data), name=name or f"file.{kind}", size=len(data))
+    return str(row.pk)

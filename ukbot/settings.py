@@ -167,7 +167,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = None  # set below from TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}  # each app adds its schedules in its tasks.py via ukbot.celery
+CELERY_BEAT_SCHEDULE: dict = {
+    # uploads whose scan task was lost (broker down) or gave up while clamd was down
+    "media-rescan-pending": {"task": "ukbot.media.rescan_pending", "schedule": 600.0},
+}
 
 CACHES = {
     "default": {
@@ -234,6 +237,23 @@ STORAGES = {
         )
     },
 }
+
+
+# Uploads (ukbot.media): per-type size limits, checked after the type is read from the file's bytes.
+MEDIA_MAX_IMAGE_BYTES = env_int("MEDIA_MAX_IMAGE_BYTES", 15 * 1024 * 1024, minimum=1)
+MEDIA_MAX_PDF_BYTES = env_int("MEDIA_MAX_PDF_BYTES", 20 * 1024 * 1024, minimum=1)
+MEDIA_MAX_VIDEO_BYTES = env_int("MEDIA_MAX_VIDEO_BYTES", 100 * 1024 * 1024, minimum=1)
+
+
+def _clamd_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme != "tcp" or not parts.hostname or not parts.port:
+        raise ValueError("the form tcp://host:port")
+    return url
+
+
+# A clamd (ClamAV daemon) to scan uploads with; without it files are served unscanned (status not_scanned).
+CLAMAV_URL = env_parsed("CLAMAV_URL", _clamd_url, None, expected="a clamd address such as tcp://127.0.0.1:3310")
 WHITENOISE_USE_FINDERS = DEBUG
 if DEBUG:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root on local runs
@@ -307,9 +327,16 @@ if BEHIND_TLS:
     SECURE_HSTS_SECONDS = 31536000
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-# Request bodies above this are refused with 413 in the error format (uploads get their own limit later).
+# Request bodies above this are refused with 413 in the error format (uploads: MAX_REQUEST_BODY_BYTES_BY_PATH).
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 10 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# Paths whose bodies may be larger: the upload endpoint takes the largest file allowed plus room for the form.
+MAX_REQUEST_BODY_BYTES_BY_PATH = {
+    "/api/v1/media/upload": max(
+        MAX_REQUEST_BODY_BYTES, MEDIA_MAX_IMAGE_BYTES, MEDIA_MAX_PDF_BYTES, MEDIA_MAX_VIDEO_BYTES
+    )
+    + 64 * 1024,
+}
 
 # --- API ------------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {

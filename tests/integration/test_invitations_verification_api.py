@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from tests.factories import person, signed_in
+from tests.factories import media_file, person, signed_in
 from ukbot.core.models import OutboxEvent
 from ukbot.users import invitations
 from ukbot.users import public as users_public
@@ -120,7 +119,7 @@ def test_bad_invitations_are_validation_errors(body, field):
 def test_an_executor_applies_and_a_manager_approves():
     applicant_id = person("applicant")
     applicant = signed_in(applicant_id)
-    documents = [str(uuid.uuid4()), str(uuid.uuid4())]
+    documents = [media_file(applicant_id, "pdf"), media_file(applicant_id, "jpeg")]
 
     applied = applicant.post(
         "/api/v1/verification", {"specialization": "electrician", "documents": documents[:1]}, format="json"

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import ROLES, person, signed_in
+from tests.factories import ROLES, media_file, person, signed_in
 from ukbot.users import invitations, roles, verification
 from ukbot.users import services as users
 
@@ -62,7 +62,7 @@ ENDPOINTS = [
     ("get", "/api/v1/verification", None, (roles.WRITE_USERS,)),
     ("get", "/api/v1/verification/{own_application}/status", None, ()),
     ("get", "/api/v1/verification/{other_application}/status", None, (roles.READ_USERS,)),
-    ("post", "/api/v1/verification/{own_application}/documents", {"documents": [str(uuid.uuid4())]}, ()),
+    ("post", "/api/v1/verification/{own_application}/documents", lambda w: {"documents": [media_file(w.caller)]}, ()),
     ("post", "/api/v1/users/{other}/verify", {"decision": "approve"}, (roles.WRITE_USERS,)),
     ("get", "/api/v1/users/{caller}/export", None, ()),
     ("get", "/api/v1/users/{other}/export", None, (roles.ADMIN_USERS,)),

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from tests.factories import person, signed_in
+from tests.factories import media_file, person, signed_in
 from ukbot.auth.handlers import forget_account
 from ukbot.auth.models import LoginAttempt, Session
 from ukbot.core.events import Event
@@ -33,7 +33,7 @@ def test_export_gathers_the_persons_data_from_every_app():
     account_id, username = _person(first_name="Nodira", phone="+998901112233")
     client = _client(username, HTTP_USER_AGENT="Redmi Note", REMOTE_ADDR="10.20.30.40")
     assert client.post("/api/v1/users/me/consent", {"text_version": "2026-11"}, format="json").status_code == 201
-    verification.verification_apply(account_id=account_id, specialization="plumber", documents=[str(uuid.uuid4())])
+    verification.verification_apply(account_id=account_id, specialization="plumber", documents=[media_file(account_id)])
 
     export = client.get(f"/api/v1/users/{account_id}/export").json()["data"]
 

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import PASSWORD, person
+from tests.factories import PASSWORD, media_file, person
 from ukbot.core.models import OutboxEvent
 from ukbot.requests import services
 from ukbot.requests.models import Comment, Material, Request, SlaPolicy, StatusChange
@@ -232,7 +232,7 @@ def test_a_reason_the_service_requires_beyond_the_form_is_reported_per_request(m
     services.request_move(number=number, to_status="in_progress", actor_kind="executor", actor_id=plumber)
     services.attachments_add(
         number=number,
-        media_ids=["7d3c1a52-9c1e-4a53-8f0e-2b1f4b6b1a10"],
+        media_ids=[media_file(plumber)],
         kind="after",
         actor_id=plumber,
         actor_kind="executor",
@@ -564,12 +564,13 @@ def test_the_settings_list_opens_the_single_row(manager):
     assert client.get(reverse("admin:requests_settings_delete", args=[1])).status_code == 403
 
 
-def test_a_closed_requests_page_is_read_only_and_its_attachments_show_their_media_ids(manager):
+def test_a_closed_requests_page_is_read_only_and_its_attachments_show_thumbnails(manager):
     manager_id, client = manager
     number = _request(manager_id)
-    media_id = "7d3c1a52-9c1e-4a53-8f0e-2b1f4b6b1a10"
+    photo = media_file(manager_id, "png", name="счёт <img onerror=x>.png")
+    scan = media_file(manager_id, "pdf", name="акт.pdf")
     services.attachments_add(
-        number=number, media_ids=[media_id], kind="document", actor_id=manager_id, actor_kind="manager"
+        number=number, media_ids=[photo, scan], kind="document", actor_id=manager_id, actor_kind="manager"
     )
     services.request_move(number=number, to_status="cancelled", actor_kind="manager", actor_id=manager_id)
     url = reverse("admin:requests_request_change", args=[number])
@@ -578,7 +579,10 @@ def test_a_closed_requests_page_is_read_only_and_its_attachments_show_their_medi
     refused = client.post(url, _change_data(page, comment_text="Too late"))
 
     assert page.status_code == 200
-    assert media_id in page.content.decode()
+    html = page.content.decode()
+    # an image through a short-lived signed link, the name escaped; another file as a link
+    assert '<img src="/api/v1/media/signed/' in html and 'alt="счёт &lt;img onerror=x&gt;.png"' in html
+    assert "<img onerror" not in html and ">акт.pdf</a>" in html
     assert "description" not in page.context["adminform"].form.fields
     assert refused.status_code == 200
     assert "cancelled" in str(refused.context["adminform"].form.non_field_errors())

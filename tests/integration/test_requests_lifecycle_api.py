@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.factories import executor, person, signed_in
+from tests.factories import executor, media_file, person, signed_in
 from ukbot.core.models import OutboxEvent
 from ukbot.requests.models import Request, Settings
 from ukbot.users import services as users
@@ -99,7 +99,7 @@ def test_the_whole_life_through_the_api():
 
     # completing needs a photo of the finished work
     _error(_post(plumber, number, "complete", comment="Done"), 400, "VALIDATION_ERROR")
-    photo = str(uuid.uuid4())
+    photo = media_file(plumber_id)
     done = _ok(_post(plumber, number, "complete", photos=[photo], comment="Replaced the washer"))
     assert done["status"] == "completed" and done["completed_at"]
     assert _events("request.completed", number)[0]["executor_id"] == plumber_id
@@ -134,13 +134,13 @@ def test_the_whole_life_through_the_api():
 
 
 def test_returns_go_back_to_work_and_a_manager_accepts_on_behalf_with_a_reason():
-    _, resident = _resident()
+    resident_id, resident = _resident()
     plumber_id, plumber = _executor("plumber")
     manager = signed_in(person("manager"))
     number = _ok(resident.post("/api/v1/requests", {"category": "plumbing", "description": "Leak"}), 201)["number"]
     _ok(_post(manager, number, "assign", executor_id=plumber_id))
     _ok(plumber.put(f"/api/v1/requests/{number}/status", {"status": "in_progress"}, format="json"))
-    _ok(_post(plumber, number, "complete", photos=[str(uuid.uuid4())]))
+    _ok(_post(plumber, number, "complete", photos=[media_file(plumber_id)]))
 
     # the manager sends it back with a reason
     _error(_post(manager, number, "return", reason=""), 400, "VALIDATION_ERROR")
@@ -149,7 +149,7 @@ def test_returns_go_back_to_work_and_a_manager_accepts_on_behalf_with_a_reason()
     _ok(_post(manager, number, "confirm"))
 
     # the resident returns the work with a reason and a photo
-    returned = _ok(_post(resident, number, "return", reason="Drips at night", photos=[str(uuid.uuid4())]))
+    returned = _ok(_post(resident, number, "return", reason="Drips at night", photos=[media_file(resident_id)]))
     assert returned["status"] == "returned"
     kinds = [a["kind"] for a in _ok(manager.get(f"/api/v1/requests/{number}/attachments"))]
     assert kinds.count("return") == 1
@@ -170,7 +170,7 @@ def test_without_manager_checks_completed_work_goes_straight_to_the_applicant():
     number = _ok(resident.post("/api/v1/requests", {"category": "plumbing", "description": "Leak"}), 201)["number"]
     _ok(_post(signed_in(person("manager")), number, "assign", executor_id=plumber_id))
     _ok(plumber.put(f"/api/v1/requests/{number}/status", {"status": "in_progress"}, format="json"))
-    assert _ok(_post(plumber, number, "complete", photos=[str(uuid.uuid4())]))["status"] == "confirmed"
+    assert _ok(_post(plumber, number, "complete", photos=[media_file(plumber_id)]))["status"] == "confirmed"
     history = [h["actor_kind"] for h in _ok(resident.get(f"/api/v1/requests/{number}/history"))]
     assert history[-1] == "system"
 

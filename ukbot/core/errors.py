@@ -72,6 +72,15 @@ ERROR_CODES: dict[str, ErrorCode] = {
         401,
         "The sign-in challenge is altered, older than 5 minutes or already completed; sign in with the password again.",
     ),
+    "MEDIA_TYPE_NOT_ALLOWED": ErrorCode(
+        415,
+        "The file's bytes are not one of the accepted types (JPEG, PNG, WebP, HEIC, PDF, MP4); its name does not "
+        "count.",
+    ),
+    "MEDIA_NOT_READY": ErrorCode(409, "The file is waiting for its virus scan (or the scan is being retried)."),
+    "MEDIA_INFECTED": ErrorCode(423, "The file failed the virus scan and is quarantined; it cannot be downloaded."),
+    "SIGNED_URL_INVALID": ErrorCode(403, "The download link is malformed or was altered."),
+    "SIGNED_URL_EXPIRED": ErrorCode(410, "The download link has expired; ask for a new one."),
     "INTERNAL_ERROR": ErrorCode(500, "An unexpected error; it was logged under the trace_id given."),
     "SERVICE_UNAVAILABLE": ErrorCode(503, "A dependency is unavailable; retry later."),
 }

@@ -36,6 +36,9 @@ class TraceIdMiddleware:
 class BodySizeLimitMiddleware:
     """Refuse a body larger than ``settings.MAX_REQUEST_BODY_BYTES`` with 413 PAYLOAD_TOO_LARGE, before any view.
 
+    A path named in ``settings.MAX_REQUEST_BODY_BYTES_BY_PATH`` has its own limit instead (the media upload
+    endpoint takes files up to the largest per-type limit; the upload service then checks the type's own limit).
+
     A declared Content-Length is checked without reading anything. A chunked body (no Content-Length) is read here,
     at most one byte past the limit, when the server hands it over already de-chunked: an ASGI server, or a WSGI
     server that sets ``wsgi.input_terminated`` (gunicorn does). The bytes read are put back as the request's
@@ -48,7 +51,9 @@ class BodySizeLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        limit = settings.MAX_REQUEST_BODY_BYTES
+        limit = getattr(settings, "MAX_REQUEST_BODY_BYTES_BY_PATH", {}).get(
+            request.path_info, settings.MAX_REQUEST_BODY_BYTES
+        )
         declared = _content_length(request)
         if declared is not None:
             if declared > limit:

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ukbot.core.errors import AppError
+from ukbot.media import public as media_public
 from ukbot.requests import services, sla
 from ukbot.requests.models import (
     Attachment,
@@ -65,6 +66,7 @@ EDITABLE_FIELDS = (
 )
 URGENCY_RANK = {Urgency.CRITICAL: 0, Urgency.HIGH: 1, Urgency.MEDIUM: 2, Urgency.LOW: 3}
 CSV_CHUNK = 500
+THUMBNAIL_TTL = 600  # seconds a thumbnail's signed link works: enough to look at the page
 
 
 def _error_text(exc: AppError) -> str:
@@ -84,12 +86,9 @@ def _names_of(obj: Request) -> dict[int, str]:
 
 
 def _thumbnail(attachment: Attachment) -> str:
-    """What the attachments inline shows of a file.
-
-    The media app (issue 6) will give signed URLs of thumbnails; until it does, the media id identifies the file.
-    Replace this with an ``<img>`` of the thumbnail URL (through ``ukbot.media.public``) when it lands.
-    """
-    return str(attachment.media_id)
+    """What the attachments inline shows of a file: an image through a short-lived signed link, a link to another
+    file, or why there is none (deleted, waiting for its virus scan, quarantined)."""
+    return media_public.preview_html(media_id=attachment.media_id, ttl=THUMBNAIL_TTL)
 
 
 # --- the list ---------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from ukbot.core.errors import (
     ValidationFailedError,
 )
 from ukbot.core.events import publish
+from ukbot.media import public as media_public
 from ukbot.requests import sla
 from ukbot.requests.events import (
     REQUEST_ASSIGNED,
@@ -654,17 +655,24 @@ KINDS_BY_ACTOR = {
 }
 
 
-def _attach(request: Request, *, media_ids, kind: str, actor_id: int, actor_kind: str) -> list[Attachment]:
+def _attach(
+    request: Request, *, media_ids, kind: str, actor_id: int, actor_kind: str, field: str = "media_ids"
+) -> list[Attachment]:
     if kind not in KINDS_BY_ACTOR.get(actor_kind, ()):
         raise ValidationFailedError(details={"kind": _("You cannot attach a file of this kind.")})
     media_ids = list(dict.fromkeys(media_ids))  # the same file twice in one call is one attachment
     known = set(request.attachments.values_list("media_id", flat=True))
     new = [media_id for media_id in media_ids if media_id not in known]
     if len(known) + len(new) > MAX_ATTACHMENTS:
-        raise ValidationFailedError(details={"media_ids": _("A request holds at most 30 files.")})
+        raise ValidationFailedError(details={field: _("A request holds at most 30 files.")})
+    # only files the actor uploaded, not infected and not attached elsewhere; claimed in this transaction
+    media_public.files_require_usable(
+        media_ids=new, account_id=actor_id, field=field, kind="request", object_id=request.number
+    )
     Attachment.objects.bulk_create(
         [Attachment(request=request, media_id=media_id, kind=kind, added_by=actor_id) for media_id in new]
     )
+    media_public.attach(media_ids=new, kind="request", object_id=request.number)
     return list(request.attachments.filter(media_id__in=media_ids))
 
 
@@ -675,7 +683,8 @@ def attachments_add(*, number: str, media_ids, kind: str, actor_id: int, actor_k
     :raises NotFoundError: no such request.
     :raises ConflictError: the request is closed.
     :raises PermissionDeniedError: not the applicant or the assigned executor.
-    :raises ValidationFailedError: no files, a kind the actor may not attach, more than 30 files on the request.
+    :raises ValidationFailedError: no files, a kind the actor may not attach, more than 30 files on the request, a
+        file the actor did not upload (or unknown), an infected one, or one attached to something else.
     """
     if not media_ids:
         raise ValidationFailedError(details={"media_ids": _("Attach at least one file.")})
@@ -703,7 +712,8 @@ def request_complete(
     """The assigned executor reports the work done with "after" photos (at least one, here or attached before) and
     an optional public comment; publishes ``request.completed``.
 
-    :raises ValidationFailedError: no "after" photo; a bad comment.
+    :raises ValidationFailedError: no "after" photo; a bad comment; a photo that is not usable (see
+        :func:`attachments_add`).
     :raises InvalidTransitionError, PermissionDeniedError, ConflictError, NotFoundError: as :func:`request_move`.
     """
     comment = (comment or "").strip()
@@ -714,7 +724,14 @@ def request_complete(
         _check_version(request, expected_version)
         _check_party(request, actor_kind=Actor.EXECUTOR, actor_id=actor_id)
         if photos and request.status == Status.IN_PROGRESS:
-            _attach(request, media_ids=photos, kind=AttachmentKind.AFTER, actor_id=actor_id, actor_kind=Actor.EXECUTOR)
+            _attach(
+                request,
+                media_ids=photos,
+                kind=AttachmentKind.AFTER,
+                actor_id=actor_id,
+                actor_kind=Actor.EXECUTOR,
+                field="photos",
+            )
         _move(request, to_status=Status.COMPLETED, actor_kind=Actor.EXECUTOR, actor_id=actor_id, reason=comment)
         if comment:
             _comment(request, author_id=actor_id, actor_kind=Actor.EXECUTOR, text=comment)
@@ -804,7 +821,7 @@ def request_return(
     """Send work back: the applicant returns confirmed work (``returned``) with a reason and optional photos; a
     manager returns completed work to the executor (``in_progress``) with a reason.
 
-    :raises ValidationFailedError: no reason.
+    :raises ValidationFailedError: no reason; a photo that is not usable (see :func:`attachments_add`).
     :raises InvalidTransitionError, PermissionDeniedError, ConflictError, NotFoundError: as :func:`request_move`.
     """
     target = Status.RETURNED if actor_kind == Actor.APPLICANT else Status.IN_PROGRESS
@@ -813,7 +830,14 @@ def request_return(
         _check_version(request, expected_version)
         _move(request, to_status=target, actor_kind=actor_kind, actor_id=actor_id, reason=reason)
         if photos:
-            _attach(request, media_ids=photos, kind=AttachmentKind.RETURN, actor_id=actor_id, actor_kind=actor_kind)
+            _attach(
+                request,
+                media_ids=photos,
+                kind=AttachmentKind.RETURN,
+                actor_id=actor_id,
+                actor_kind=actor_kind,
+                field="photos",
+            )
     return request
 
 

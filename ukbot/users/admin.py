@@ -13,10 +13,13 @@ from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ukbot.core.errors import AppError
+from ukbot.media import public as media_public
 from ukbot.users import invitations, services, verification
 from ukbot.users.models import (
     Apartment,
@@ -33,6 +36,8 @@ from ukbot.users.models import (
     Yard,
 )
 from ukbot.users.roles import Role, ranked
+
+DOCUMENT_LINK_TTL = 600  # seconds a document's signed link works: enough to review the application
 
 # --- people ----------------------------------------------------------------------------------------------------
 
@@ -484,8 +489,14 @@ class VerificationApplicationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("documents"))
     def documents_list(self, obj: VerificationApplication) -> str:
-        # Media downloads come with the media app; until then the ids identify the files.
-        return "\n".join(obj.documents) or "—"
+        # Each document through a short-lived signed link: a thumbnail of an image, a link to a PDF.
+        if not obj.documents:
+            return "—"
+        return format_html_join(
+            mark_safe("<br>"),
+            "{}",
+            ((media_public.preview_html(media_id=media_id, ttl=DOCUMENT_LINK_TTL),) for media_id in obj.documents),
+        )
 
     @admin.action(description=_("Approve selected applications (grants the executor role)"))
     def approve(self, request: HttpRequest, queryset: QuerySet[VerificationApplication]) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
+from tests.factories import media_file
 from ukbot.core.models import OutboxEvent
 from ukbot.users import invitations, selectors, services, verification
 from ukbot.users.models import Invitation, VerificationApplication
@@ -18,7 +17,7 @@ def _applicant(account_id: int) -> VerificationApplication:
     services.profile_create(account_id=account_id)
     services.role_grant(account_id=account_id, role="applicant", granted_by=None)
     return verification.verification_apply(
-        account_id=account_id, specialization="elevator", documents=[str(uuid.uuid4())]
+        account_id=account_id, specialization="elevator", documents=[media_file(account_id, "pdf")]
     )
 
 

@@ -1,0 +1,72 @@
+"""Download links that work without a token: signed by us (local storage) or presigned by S3, always expiring.
+
+A local link is ``/api/v1/media/signed/<token>``; the token carries the media id and an expiry time, signed with
+SECRET_KEY (``django.core.signing``), so an altered or expired one is refused without a database lookup.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from django.core import signing
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
+
+from ukbot.core.errors import AppError, ValidationFailedError
+from ukbot.media import storage
+from ukbot.media.models import MediaFile
+
+SALT = "ukbot.media.signed-url"
+MAX_TTL = 24 * 3600
+DEFAULT_TTL = 300
+
+
+def content_disposition(row: MediaFile) -> str:
+    """``attachment; filename="…"`` or, for a non-ASCII name, ``filename*=utf-8''…`` (RFC 6266/5987)."""
+    return content_disposition_header(as_attachment=True, filename=row.original_name)
+
+
+def token_create(*, media_id, ttl: int = DEFAULT_TTL) -> tuple[str, datetime]:
+    """A token naming the file and its expiry, signed with SECRET_KEY; returns it with the expiry time.
+
+    :raises ValidationFailedError: a lifetime outside 1 second to 24 hours.
+    """
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= MAX_TTL:
+        raise ValidationFailedError(details={"ttl": _("Between 1 second and 24 hours.")})
+    expires = int(time.time()) + ttl
+    token = signing.dumps({"m": str(media_id), "e": expires}, salt=SALT)
+    return token, datetime.fromtimestamp(expires, tz=UTC)
+
+
+def token_resolve(*, token: str) -> str:
+    """The media id a token names, if it is intact and unexpired.
+
+    :raises AppError: SIGNED_URL_INVALID for a malformed or altered token, SIGNED_URL_EXPIRED past its expiry.
+    """
+    try:
+        payload = signing.loads(token, salt=SALT)
+        media_id, expires = str(payload["m"]), int(payload["e"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        raise AppError("SIGNED_URL_INVALID", _("This download link is not valid.")) from None
+    if expires < time.time():
+        raise AppError("SIGNED_URL_EXPIRED", _("This download link has expired; ask for a new one."))
+    return media_id
+
+
+def link_for(row: MediaFile, *, ttl: int = DEFAULT_TTL) -> tuple[str, datetime]:
+    """A tokenless link to a file for ``ttl`` seconds and its expiry: presigned by S3, or our signed path.
+
+    :raises ValidationFailedError: a lifetime outside 1 second to 24 hours.
+    """
+    token, expires = token_create(media_id=row.pk, ttl=ttl)
+    if storage.is_s3():
+        url = storage.presigned_url(
+            row.storage_key,
+            ttl=ttl,
+            content_type=row.content_type,
+            disposition=content_disposition(row),
+        )
+        return url, expires
+    return reverse("media:signed", kwargs={"token": token}), expires
