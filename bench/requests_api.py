@@ -343,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # SIGTERM (devstack passes `kill` on) unwinds like Ctrl-C, so the finally below stops what we started.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored (a `&` job)
     gunicorn = loader = None
     database = None
     scratch = Path(tempfile.mkdtemp(prefix="ukbot-bench-"))
@@ -439,4 +440,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        say("interrupted; the servers and the database it started are gone")
+        sys.exit(130)
