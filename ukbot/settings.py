@@ -224,6 +224,8 @@ if USE_S3:
     AWS_S3_REGION_NAME = env_str("AWS_S3_REGION_NAME", "us-east-1")
     AWS_ACCESS_KEY_ID = env_str("AWS_ACCESS_KEY_ID")
     AWS_SECRET_ACCESS_KEY = env_str("AWS_SECRET_ACCESS_KEY")
+    # Presigned download links (ukbot.media): Signature V4, which every region and MinIO accept, with X-Amz-Expires.
+    AWS_S3_SIGNATURE_VERSION = "s3v4"
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
