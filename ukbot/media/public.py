@@ -104,10 +104,10 @@ def files_usable(
     deleted or uploaded by someone else (one reason, so ids of others' files reveal nothing), infected, or
     attached to another object. Empty when all may be attached."""
     ids = [str(value) for value in dict.fromkeys(media_ids)]
-    rows = {str(pk): row for pk, row in selectors.files_get(media_ids=ids).items()}
+    rows = selectors.files_get(media_ids=ids)
     problems = []
     for media_id in ids:
-        row = rows.get(media_id) or rows.get(str(selectors._uuid(media_id)))
+        row = rows.get(selectors.parse_id(media_id))
         if row is None or row.owner_id != account_id:
             problems.append(Unusable(media_id=media_id, reason="unknown"))
         elif row.scan_status == ScanStatus.INFECTED:

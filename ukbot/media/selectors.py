@@ -10,7 +10,8 @@ from ukbot.media import owners
 from ukbot.media.models import MediaFile
 
 
-def _uuid(value) -> uuid.UUID | None:
+def parse_id(value) -> uuid.UUID | None:
+    """The UUID a media id names, or None for a malformed one."""
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     except (ValueError, TypeError, AttributeError):
@@ -19,7 +20,7 @@ def _uuid(value) -> uuid.UUID | None:
 
 def file_get(*, media_id) -> MediaFile | None:
     """The live (not deleted) file with this id, or None (also for a malformed id)."""
-    pk = _uuid(media_id)
+    pk = parse_id(media_id)
     if pk is None:
         return None
     return MediaFile.objects.filter(pk=pk, deleted_at__isnull=True).first()
@@ -27,7 +28,7 @@ def file_get(*, media_id) -> MediaFile | None:
 
 def files_get(*, media_ids) -> dict[uuid.UUID, MediaFile]:
     """The live files among ``media_ids`` (malformed ids skipped), by id."""
-    pks = {pk for pk in (_uuid(value) for value in media_ids) if pk is not None}
+    pks = {pk for pk in (parse_id(value) for value in media_ids) if pk is not None}
     return {row.pk: row for row in MediaFile.objects.filter(pk__in=pks, deleted_at__isnull=True)}
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.errors import AppError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from ukbot.core.events import publish
-from ukbot.media import clamd, owners, sniff, storage
+from ukbot.media import clamd, owners, selectors, sniff, storage
 from ukbot.media.events import (
     MEDIA_DELETED,
     MEDIA_UPLOADED,
@@ -171,9 +171,9 @@ def media_attach(*, media_ids, kind: str, object_id: str) -> int:
     :raises ValidationFailedError: a file that is missing, deleted, or attached to another object.
     """
     object_id = str(object_id)
-    ids = list(dict.fromkeys(str(value) for value in media_ids))
-    rows = list(MediaFile.objects.select_for_update().filter(pk__in=ids, deleted_at__isnull=True))
-    if len(rows) != len(ids):
+    ids = list(dict.fromkeys(selectors.parse_id(value) for value in media_ids))
+    rows = list(MediaFile.objects.select_for_update().filter(pk__in=[i for i in ids if i], deleted_at__isnull=True))
+    if len(rows) != len(ids) or None in ids:
         raise ValidationFailedError(details={"media_ids": _("A file does not exist.")})
     if any(row.attached_kind and (row.attached_kind, row.attached_id) != (kind, object_id) for row in rows):
         raise ValidationFailedError(details={"media_ids": _("A file is attached to something else already.")})
@@ -189,13 +189,16 @@ def media_delete(*, media_id, actor_id: int | None, actor_kind: str) -> MediaFil
     :raises NotFoundError: no such live file.
     :raises PermissionDeniedError: neither the owner nor a manager.
     """
+    found = selectors.file_get(media_id=media_id)
+    if found is None:
+        raise NotFoundError(_("No such file."))
     with transaction.atomic():
-        row = MediaFile.objects.select_for_update().filter(pk=media_id, deleted_at__isnull=True).first()
+        _lock(found.sha256)  # before the row lock, in the same order as the scan, so the two cannot deadlock
+        row = MediaFile.objects.select_for_update().filter(pk=found.pk, deleted_at__isnull=True).first()
         if row is None:
             raise NotFoundError(_("No such file."))
         if row.owner_id != actor_id and actor_kind != owners.MANAGER:
             raise PermissionDeniedError(_("Only the person who uploaded the file or a manager may delete it."))
-        _lock(row.sha256)
         row.deleted_at = timezone.now()
         row.save(update_fields=["deleted_at"])
         publish(
@@ -238,6 +241,10 @@ def media_scan(*, media_id) -> str:
             verdict = clamd.scan_stream(settings.CLAMAV_URL, stream)
     except clamd.ScannerError:
         MediaFile.objects.filter(sha256=row.sha256, scan_status=ScanStatus.PENDING).update(scan_status=ScanStatus.ERROR)
+        raise
+    except Exception:
+        if not MediaFile.objects.filter(pk=row.pk, deleted_at__isnull=True).exists():
+            return "deleted"  # deleted (and its bytes removed) while waiting for the scan
         raise
     with transaction.atomic():
         _lock(row.sha256)

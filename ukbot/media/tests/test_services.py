@@ -182,6 +182,8 @@ def test_attach_is_idempotent_for_the_same_object_and_refuses_another():
     public.attach(media_ids=[media_id], kind="verification", object_id="7")
     with pytest.raises(ValidationFailedError):
         public.attach(media_ids=[media_id], kind="verification", object_id="8")
+    with pytest.raises(ValidationFailedError):
+        public.attach(media_ids=["not-a-uuid"], kind="verification", object_id="7")
 
     info = public.file_info(media_id=media_id)
     assert (info.attached_kind, info.attached_id, info.is_image, info.downloadable) == ("verification", "7", True, True)
