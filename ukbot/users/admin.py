@@ -326,7 +326,7 @@ class ApartmentLinkAdmin(admin.ModelAdmin):
         "relation",
         "is_primary",
         "status",
-        "document_media_id",
+        "document",
         "created_at",
         "reviewed_at",
     )
@@ -351,6 +351,12 @@ class ApartmentLinkAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         # The list and its actions need the change permission; a link's own page is read-only.
         return obj is None and super().has_change_permission(request)
+
+    @admin.display(description=_("identity document"))
+    def document(self, obj: ApartmentLink) -> str:
+        if obj.document_media_id is None:
+            return "—"
+        return media_public.preview_html(media_id=obj.document_media_id, ttl=DOCUMENT_LINK_TTL)
 
     @admin.display(description=_("apartment"), ordering="apartment__number")
     def apartment_number(self, obj: ApartmentLink) -> str:
