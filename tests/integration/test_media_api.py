@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core import signing
 
 from tests.factories import executor, media_bytes, media_file, person, signed_in
+from ukbot.core.events.relay import drain
 from ukbot.core.models import OutboxEvent
 from ukbot.media import links
 from ukbot.media.models import MediaFile
@@ -381,3 +382,6 @@ def test_delete_by_owner_manager_and_stranger(request_world, django_capture_on_c
     }
     assert events[draft]["deleted_by"] == people["applicant"]
     assert _stored() == []
+    drain(max_seconds=10)  # requests drops its reference to the deleted file
+    listed = clients["applicant"].get(f"/api/v1/requests/{number}/attachments").json()["data"]
+    assert listed == []
