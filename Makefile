@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEVSTACK := $(BIN)/python -m ukbot.devstack
 
-.PHONY: setup run test lint format migrations messages bench-eventbus bench-requests clean
+.PHONY: setup run test lint format migrations messages bench-eventbus bench-requests bench-notifications clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ messages: setup
 
 bench-eventbus: setup
 	$(DEVSTACK) exec -- $(BIN)/python bench/eventbus.py
+
+# BENCH_EVENTS (5000), BENCH_RATE (25 events/s: Telegram's cap is 30 messages/s), BENCH_CONCURRENCY (4).
+bench-notifications: setup
+	$(DEVSTACK) exec -- $(BIN)/python bench/notifications.py
 
 # BENCH_ARGS, e.g. BENCH_ARGS='--seconds 60 --concurrency 8': see bench/requests_api.py --help.
 bench-requests: setup

@@ -405,6 +405,7 @@ def _client_gone(connection: socket.socket) -> bool:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeTelegramAPI
     protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+    disable_nagle_algorithm = True  # headers and body go in two writes: without this, 40 ms delayed-ACK stalls
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

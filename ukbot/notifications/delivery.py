@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from ukbot.auth import public as auth_public
@@ -42,6 +43,8 @@ DEFAULT_BATCH = 50
 MAX_GLOBAL_WAIT_SECONDS = 1.0
 # When the next row is due this soon, the loop waits for it instead of leaving it to the next sweep.
 MAX_IDLE_WAIT_SECONDS = 1.5
+# Expired leases are looked for at most this often by one loop (they expire after NOTIFICATIONS_LEASE_SECONDS).
+RECOVER_EVERY_SECONDS = 1.0
 
 Status = Notification.Status
 Outcome = DeliveryAttempt.Outcome
@@ -172,8 +175,11 @@ def deliver_due(*, batch: int = DEFAULT_BATCH, max_seconds: float = 50.0) -> int
     deadline = started + max_seconds
     finished = 0
     rechecked = False
+    recovered_at = 0.0
     while time.monotonic() < deadline:
-        finished += recover_expired()
+        if time.monotonic() - recovered_at >= RECOVER_EVERY_SECONDS:
+            finished += recover_expired()
+            recovered_at = time.monotonic()
         claimed = _claim(batch)
         if claimed:
             rechecked = False
@@ -181,13 +187,16 @@ def deliver_due(*, batch: int = DEFAULT_BATCH, max_seconds: float = 50.0) -> int
             continue
         wait = _seconds_to_next_due()
         if wait is not None and wait <= MAX_IDLE_WAIT_SECONDS and time.monotonic() + wait < deadline:
-            time.sleep(max(wait, 0.01))
+            time.sleep(max(wait, 0.05))  # ≤ 0: due, but another worker is claiming it right now
             continue
         if rechecked:
-            break
+            return finished
         # Let the next commit kick a new task, then look once more so no commit slips between the two.
         cache.delete(KICK_KEY)
         rechecked = True
+    # Time is up with work left: hand over to a fresh task now rather than leave the rows to the next kick or sweep.
+    cache.delete(KICK_KEY)
+    kick_delivery()
     return finished
 
 
@@ -203,13 +212,8 @@ def _claim(limit: int) -> list[tuple[Notification, uuid.UUID]]:
 
 
 def _seconds_to_next_due() -> float | None:
-    row = (
-        Notification.objects.filter(status=Status.QUEUED)
-        .order_by("-urgent", "next_attempt_at", "id")
-        .values_list("next_attempt_at", flat=True)
-        .first()
-    )
-    return None if row is None else (row - timezone.now()).total_seconds()
+    due = Notification.objects.filter(status=Status.QUEUED).aggregate(first=Min("next_attempt_at"))["first"]
+    return None if due is None else (due - timezone.now()).total_seconds()
 
 
 def recover_expired(*, limit: int = 500) -> int:
@@ -245,7 +249,13 @@ def recover_expired(*, limit: int = 500) -> int:
             attempt.error = "the worker stopped during the call; the message may or may not have been sent"
             attempt.finished_at = now
             attempt.save(update_fields=["outcome", "error", "finished_at"])
-            _fail(notification, reason="outcome_unknown", error=attempt.error, now=now)
+            for column, value in _failed_changes("outcome_unknown", attempt.error, now).items():
+                setattr(notification, column, value)
+            notification.lease_until = notification.lease_token = None
+            notification.save(
+                update_fields=["status", "failure_reason", "last_error", "finished_at", "lease_until", "lease_token"]
+            )
+            _publish_failed(notification)
             failed += 1
             logger.warning(
                 "notification outcome unknown after a worker stopped mid-call",
@@ -256,15 +266,28 @@ def recover_expired(*, limit: int = 500) -> int:
 
 def _send_batch(claimed: list[tuple[Notification, uuid.UUID]]) -> int:
     finished = 0
+    switched_off = set(
+        ChannelSetting.objects.filter(
+            account_id__in={n.account_id for n, _ in claimed},
+            channel__in={n.channel for n, _ in claimed},
+            enabled=False,
+        ).values_list("account_id", "channel")
+    )
     for index, (notification, token) in enumerate(claimed):
-        outcome = _send_one(notification, token)
+        if (notification.account_id, notification.channel) in switched_off:
+            outcome = _finish_without_call(
+                notification, token, reason="channel_off", error="the person has this channel off"
+            )
+        else:
+            outcome = _send_one(notification, token)
+            if notification.status == Status.FAILED and notification.failure_reason == "blocked":
+                switched_off.add((notification.account_id, notification.channel))
         if outcome == "finished":
             finished += 1
         elif isinstance(outcome, float):
             # The whole bot must wait this long: hand the rest back instead of holding them under our lease.
-            wait = outcome
             for later, later_token in claimed[index + 1 :]:
-                _release(later, later_token, at=timezone.now() + timedelta(seconds=wait))
+                _release(later, later_token, at=timezone.now() + timedelta(seconds=outcome))
             break
     return finished
 
@@ -272,10 +295,6 @@ def _send_batch(claimed: list[tuple[Notification, uuid.UUID]]) -> int:
 def _send_one(notification: Notification, token: uuid.UUID) -> str | float:
     """Try one claimed row; return ``finished``, ``requeued``, ``lost`` (lease taken over), or the seconds the
     whole bot must pause (Telegram's global limit)."""
-    if ChannelSetting.objects.filter(
-        account_id=notification.account_id, channel=notification.channel, enabled=False
-    ).exists():
-        return _finish_without_call(notification, token, reason="channel_off", error="the person has this channel off")
     channel = channels.get(notification.channel)
     unavailable = channel.unavailable_reason()
     if unavailable:
@@ -311,32 +330,61 @@ def _send_one(notification: Notification, token: uuid.UUID) -> str | float:
     return _record(notification, token, attempt, result)
 
 
+# One statement (so one round trip, and its own commit outside a transaction) that re-checks the lease, counts the
+# attempt and stores it as in flight: after it, a crash leaves proof that a call may have been made.
+_START = """
+    WITH owned AS (
+        UPDATE "notifications"."notification"
+        SET attempts = attempts + 1, lease_until = %(lease_until)s
+        WHERE id = %(id)s AND status = 'sending' AND lease_token = %(token)s
+        RETURNING id, attempts, channel
+    )
+    INSERT INTO "notifications"."delivery_attempt"
+        (notification_id, number, channel, address, outcome, status_code, error, retry_after, provider_message_id,
+         worker, started_at, finished_at)
+    SELECT id, attempts, channel, %(address)s, 'in_flight', NULL, '', NULL, '', %(worker)s, %(now)s, NULL FROM owned
+    RETURNING id, number
+"""
+# The attempt's outcome and the row's next state in one statement; the row changes only while the lease is ours.
+_FINISH = """
+    WITH attempt AS (
+        UPDATE "notifications"."delivery_attempt"
+        SET outcome = %(outcome)s, status_code = %(status_code)s, error = %(error)s, retry_after = %(retry_after)s,
+            provider_message_id = %(message_id)s, finished_at = %(now)s
+        WHERE id = %(attempt_id)s
+    )
+    UPDATE "notifications"."notification" SET {changes}
+    WHERE id = %(id)s AND status = 'sending' AND lease_token = %(token)s
+    RETURNING id
+"""
+_RELEASE_COLUMNS = ("lease_until", "lease_token")
+
+
 def _start_attempt(notification: Notification, token: uuid.UUID, address: str) -> DeliveryAttempt | None:
     now = timezone.now()
-    lease_until = now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS)
-    with transaction.atomic():
-        owned = Notification.objects.filter(pk=notification.pk, status=Status.SENDING, lease_token=token).update(
-            attempts=notification.attempts + 1, lease_until=lease_until
-        )
-        if not owned:
-            logger.warning("notification lease lost before sending", extra={"notification_id": notification.pk})
-            return None
-        notification.attempts += 1
-        return DeliveryAttempt.objects.create(
-            notification=notification,
-            number=notification.attempts,
-            channel=notification.channel,
-            address=address,
-            worker=_worker_name(),
-            started_at=now,
-        )
-
-
-def _owned(notification: Notification, token: uuid.UUID) -> Notification | None:
-    return (
-        Notification.objects.select_for_update()
-        .filter(pk=notification.pk, status=Status.SENDING, lease_token=token)
-        .first()
+    params = {
+        "id": notification.pk,
+        "token": token,
+        "lease_until": now + timedelta(seconds=settings.NOTIFICATIONS_LEASE_SECONDS),
+        "address": address[:254],
+        "worker": _worker_name(),
+        "now": now,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_START, params)
+        row = cursor.fetchone()
+    if row is None:
+        logger.warning("notification lease lost before sending", extra={"notification_id": notification.pk})
+        return None
+    notification.attempts = row[1]
+    return DeliveryAttempt(
+        id=row[0],
+        notification=notification,
+        number=row[1],
+        channel=notification.channel,
+        address=address,
+        worker=params["worker"],
+        started_at=now,
     )
 
 
@@ -347,29 +395,71 @@ def _release(notification: Notification, token: uuid.UUID, *, at: datetime) -> s
     return "requeued" if released else "lost"
 
 
+def _apply(
+    notification: Notification,
+    token: uuid.UUID,
+    changes: dict,
+    *,
+    now: datetime,
+    attempt: DeliveryAttempt | None = None,
+    result: Result | None = None,
+) -> bool:
+    """Record the attempt (if any) and move the row, in one statement; return False if the lease was lost."""
+    changes = {**changes, "lease_until": None, "lease_token": None}
+    params = {f"set_{column}": value for column, value in changes.items()}
+    params.update(id=notification.pk, token=token, now=now)
+    assignments = ", ".join(f'"{column}" = %(set_{column})s' for column in changes)
+    if attempt is not None and result is not None:
+        sql = _FINISH.format(changes=assignments)
+        params.update(
+            attempt_id=attempt.pk,
+            outcome=result.outcome,
+            status_code=result.status_code,
+            error=result.error[:4000],
+            retry_after=result.retry_after,
+            message_id=result.message_id[:128],
+        )
+    else:
+        sql = (
+            f'UPDATE "notifications"."notification" SET {assignments} '
+            "WHERE id = %(id)s AND status = 'sending' AND lease_token = %(token)s RETURNING id"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        owned = cursor.fetchone() is not None
+    if owned:
+        for column, value in changes.items():
+            setattr(notification, column, value)
+    return owned
+
+
 def _finish_without_call(notification: Notification, token: uuid.UUID, *, reason: str, error: str) -> str:
+    now = timezone.now()
     with transaction.atomic():
-        row = _owned(notification, token)
-        if row is None:
+        if not _apply(notification, token, _failed_changes(reason, error, now), now=now):
             return "lost"
-        _fail(row, reason=reason, error=error, now=timezone.now())
+        _publish_failed(notification)
     return "finished"
 
 
 def _record(notification: Notification, token: uuid.UUID, attempt: DeliveryAttempt, result: Result) -> str:
     now = timezone.now()
+    if result.outcome == OK:
+        changes = {
+            "status": Status.SENT,
+            "sent_at": now,
+            "finished_at": now,
+            "provider_message_id": result.message_id[:128],
+            "last_error": "",
+        }
+    elif result.outcome == BLOCKED:
+        changes = _failed_changes("blocked", result.error, now)
+    elif result.outcome == RETRY:
+        changes = _retry_changes(notification, attempt, result, now)
+    else:
+        changes = _failed_changes("rejected", result.error, now)
     with transaction.atomic():
-        attempt.outcome = result.outcome
-        attempt.status_code = result.status_code
-        attempt.error = result.error[:4000]
-        attempt.retry_after = result.retry_after
-        attempt.provider_message_id = result.message_id
-        attempt.finished_at = now
-        attempt.save(
-            update_fields=["outcome", "status_code", "error", "retry_after", "provider_message_id", "finished_at"]
-        )
-        row = _owned(notification, token)
-        if row is None:
+        if not _apply(notification, token, changes, now=now, attempt=attempt, result=result):
             # Another worker took the row over (our lease ran out during the call); the attempt says what happened.
             logger.warning(
                 "notification lease lost during the call",
@@ -377,58 +467,42 @@ def _record(notification: Notification, token: uuid.UUID, attempt: DeliveryAttem
             )
             return "lost"
         if result.outcome == OK:
-            _succeed(row, result, now=now)
+            _publish_sent(notification, confirmed=result.confirmed)
             return "finished"
-        if result.outcome == BLOCKED:
-            if row.channel == Channel.TELEGRAM:
-                channel_disable(
-                    account_id=row.account_id, channel=row.channel, reason=ChannelSetting.Reason.BOT_BLOCKED
-                )
-            _fail(row, reason="blocked", error=result.error, now=now)
-            return "finished"
-        if result.outcome == RETRY:
-            return _retry_later(row, attempt, result, now=now)
-        _fail(row, reason="rejected", error=result.error, now=now)
-        return "finished"
+        if notification.status == Status.QUEUED:
+            return "requeued"
+        if result.outcome == BLOCKED and notification.channel == Channel.TELEGRAM:
+            channel_disable(
+                account_id=notification.account_id,
+                channel=notification.channel,
+                reason=ChannelSetting.Reason.BOT_BLOCKED,
+            )
+        _publish_failed(notification)
+    return "finished"
 
 
-def _retry_later(row: Notification, attempt: DeliveryAttempt, result: Result, *, now: datetime) -> str:
+def _retry_changes(notification: Notification, attempt: DeliveryAttempt, result: Result, now: datetime) -> dict:
     if result.retry_after is not None:
         # The provider set the pace (Telegram's 429): not the message's fault, so it does not count toward giving up.
-        delay = timedelta(seconds=result.retry_after)
-        if row.channel == Channel.TELEGRAM:
+        if notification.channel == Channel.TELEGRAM:
             ratelimit.penalize(attempt.address, result.retry_after)
+        delay = timedelta(seconds=result.retry_after)
     else:
-        failures = row.delivery_attempts.filter(outcome=Outcome.RETRY, retry_after__isnull=True).count()
+        earlier = notification.delivery_attempts.filter(
+            outcome=Outcome.RETRY, retry_after__isnull=True, number__lt=attempt.number
+        ).count()
+        failures = earlier + 1
         if failures >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
-            _fail(row, reason="gave_up", error=result.error, now=now)
-            return "finished"
+            return _failed_changes("gave_up", result.error, now)
         delay = backoff(failures)
-    row.status = Status.QUEUED
-    row.next_attempt_at = now + delay
-    row.last_error = result.error[:4000]
-    row.lease_until = row.lease_token = None
-    row.save(update_fields=["status", "next_attempt_at", "last_error", "lease_until", "lease_token"])
-    return "requeued"
+    return {"status": Status.QUEUED, "next_attempt_at": now + delay, "last_error": result.error[:4000]}
 
 
-def _succeed(row: Notification, result: Result, *, now: datetime) -> None:
-    row.status = Status.SENT
-    row.sent_at = row.finished_at = now
-    row.provider_message_id = result.message_id
-    row.last_error = ""
-    row.lease_until = row.lease_token = None
-    row.save(
-        update_fields=[
-            "status",
-            "sent_at",
-            "finished_at",
-            "provider_message_id",
-            "last_error",
-            "lease_until",
-            "lease_token",
-        ]
-    )
+def _failed_changes(reason: str, error: str, now: datetime) -> dict:
+    return {"status": Status.FAILED, "failure_reason": reason, "last_error": error[:4000], "finished_at": now}
+
+
+def _publish_sent(row: Notification, *, confirmed: bool) -> None:
     publish(
         notification_events.NOTIFICATION_SENT,
         subject=row.account_id,
@@ -443,7 +517,7 @@ def _succeed(row: Notification, result: Result, *, now: datetime) -> None:
             bulk_job_id=row.bulk_job_id,
         ),
     )
-    if result.confirmed:
+    if confirmed:
         publish(
             notification_events.NOTIFICATION_DELIVERY_CONFIRMED,
             subject=row.account_id,
@@ -457,13 +531,7 @@ def _succeed(row: Notification, result: Result, *, now: datetime) -> None:
         )
 
 
-def _fail(row: Notification, *, reason: str, error: str, now: datetime) -> None:
-    row.status = Status.FAILED
-    row.failure_reason = reason
-    row.last_error = error[:4000]
-    row.finished_at = now
-    row.lease_until = row.lease_token = None
-    row.save(update_fields=["status", "failure_reason", "last_error", "finished_at", "lease_until", "lease_token"])
+def _publish_failed(row: Notification) -> None:
     publish(
         notification_events.NOTIFICATION_FAILED,
         subject=row.account_id,
@@ -474,8 +542,8 @@ def _fail(row: Notification, *, reason: str, error: str, now: datetime) -> None:
             event_type=row.event_type,
             subject=row.subject,
             attempts=row.attempts,
-            reason=reason,
-            error=error[:1000],
+            reason=row.failure_reason,
+            error=row.last_error[:1000],
             bulk_job_id=row.bulk_job_id,
         ),
     )

@@ -308,3 +308,10 @@ def test_beat_sweeps_the_queue():
 
     app.finalize()
     assert app.conf.beat_schedule["notifications-deliver"] == {"task": "ukbot.notifications.deliver", "schedule": 2.0}
+
+
+def test_a_loop_out_of_time_hands_over_to_a_fresh_task(monkeypatch):
+    kicks = []
+    monkeypatch.setattr(delivery, "kick_delivery", lambda: kicks.append("kick"))
+    assert delivery.deliver_due(max_seconds=0) == 0
+    assert kicks == ["kick"]
