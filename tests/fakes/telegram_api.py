@@ -418,7 +418,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         parts = urlsplit(self.path)
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self._body()
         segments = parts.path.strip("/").split("/")
         if len(segments) >= 3 and segments[0] == "file" and segments[1].startswith("bot"):
             content = self.fake._file(segments[1][3:], "/".join(segments[2:]))
@@ -447,6 +447,19 @@ class _Handler(BaseHTTPRequestHandler):
         if status == 429:
             headers["Retry-After"] = str(answer.get("parameters", {}).get("retry_after", 1))
         self._send(status, json.dumps(answer).encode(), headers=headers)
+
+    def _body(self) -> bytes:
+        if "chunked" not in self.headers.get("Transfer-Encoding", "").lower():
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        chunks = []  # aiohttp sends multipart uploads chunked
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline()
 
     def _send(
         self, status: int, body: bytes, *, content_type: str = "application/json", headers: dict | None = None
@@ -484,6 +497,11 @@ def _parse(content_type: str, body: bytes) -> tuple[dict[str, Any], dict[str, by
                 params[name] = payload.decode()
     else:
         params = dict(parse_qsl(body.decode()))
+    for key, value in list(params.items()):
+        # aiogram names an upload "attach://<part>" and sends it in that part.
+        if isinstance(value, str) and value.startswith("attach://") and value[9:] in files:
+            files[key] = files.pop(value[9:])
+            del params[key]
     for key in _JSON_PARAMS & params.keys():
         if isinstance(params[key], str):
             with contextlib.suppress(ValueError):

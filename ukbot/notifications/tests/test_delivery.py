@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from tests import factories
+from tests.fakes.telegram_api import FakeTelegramAPI
 from ukbot.auth import public as auth_public
 from ukbot.core.models import OutboxEvent
 from ukbot.notifications import delivery, ratelimit
@@ -315,3 +316,30 @@ def test_a_loop_out_of_time_hands_over_to_a_fresh_task(monkeypatch):
     monkeypatch.setattr(delivery, "kick_delivery", lambda: kicks.append("kick"))
     assert delivery.deliver_due(max_seconds=0) == 0
     assert kicks == ["kick"]
+
+
+def test_when_telegram_throttles_anyway_every_message_still_arrives_once(settings):
+    # given our limits set far above Telegram's, against a Bot API that enforces its own
+    settings.TELEGRAM_RATE_PER_SECOND = 200
+    settings.TELEGRAM_CHAT_INTERVAL_MS = 0
+    ratelimit.reset()
+    with FakeTelegramAPI(token=BOT_TOKEN, enforce_limits=True) as fake:
+        settings.TELEGRAM_API_URL = fake.url
+        settings.TELEGRAM_BOT_TOKEN = BOT_TOKEN
+        people = [resident() for _ in range(45)]
+        rows = [_queue(account_id, text=f"m{i}") for i, account_id in enumerate(people)]
+        rows += [_queue(people[0], text=f"again {i}") for i in range(3)]
+        # when the queue is worked off until nothing is left
+        deadline = time.monotonic() + 30
+        while Notification.objects.filter(status__in=["queued", "sending"]).exists():
+            assert time.monotonic() < deadline, "timed out"
+            delivery.deliver_due(max_seconds=5)
+        # then Telegram said 429 along the way, each was waited out, and every message arrived exactly once
+        assert fake.rate_limited > 0
+        texts = sorted(c.params["text"] for c in fake.delivered())
+    ratelimit.reset()
+    assert texts == sorted(n.text for n in rows)
+    assert not Notification.objects.exclude(status="sent").exists()
+    throttled = DeliveryAttempt.objects.filter(status_code=429)
+    assert throttled.count() == fake.rate_limited
+    assert all(a.retry_after >= 1 for a in throttled)
