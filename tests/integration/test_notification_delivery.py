@@ -68,6 +68,7 @@ def _children(pid: int) -> list[int]:
 
 def _kill_hard(worker: subprocess.Popen) -> None:
     """SIGKILL the worker's pool processes and the worker itself: no warm shutdown, no cleanup."""
+    os.kill(worker.pid, signal.SIGSTOP)  # so it cannot start a replacement pool process meanwhile
     for pid in _children(worker.pid):
         os.kill(pid, signal.SIGKILL)
     worker.kill()
