@@ -5,9 +5,10 @@
 Starts gunicorn (2 workers, DJANGO_DEBUG off) on a fresh PostgreSQL database of its own (``ukbot_bench_<pid>``,
 dropped at the end) on the server DATABASE_URL names (the embedded one under ``make``), signs in applicant
 accounts through ``/api/v1/auth/login``, and from a separate process drives, for a fixed time each, a mix of
-authenticated creates (30 %) and filtered lists (70 %): first against ``/api/v1/requests``, then the same load
-against ``/api/v1/bench/bare`` (``bench/bench_urls.py``: one plain table, raw SQL, same auth). Prints requests,
-errors, throughput and p50/p95/p99 latency of both and the ratio; the last line is
+authenticated creates (30 %) and filtered lists (70 %) against ``/api/v1/requests`` and the same load against
+``/api/v1/bench/bare`` (``bench/bench_urls.py``: one plain table, raw SQL, same auth), alternating between the two
+in slices so that a passing disturbance hits both. Prints requests, errors, throughput, p50/p95/p99 latency and
+the gunicorn workers' CPU time per request of both, and the ratio; the last line is
 
     requests_api: rps=N p95_ms=P bare_rps=B ratio=R
 """
@@ -93,7 +94,7 @@ def _one_thread(port, path, tokens, deadline, seed, out) -> None:
 
 
 def drive(port: int, path: str, tokens: list[str], seconds: float, concurrency: int, seed: int) -> dict:
-    """Keep ``concurrency`` keep-alive connections busy with the mix for ``seconds``; return the figures."""
+    """Keep ``concurrency`` keep-alive connections busy with the mix for ``seconds``; return what was seen."""
     out: list = []
     started = time.perf_counter()
     deadline = started + seconds
@@ -105,22 +106,37 @@ def drive(port: int, path: str, tokens: list[str], seconds: float, concurrency: 
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
-    latencies = sorted(x for part in out for x in part[0])
     statuses: Counter = Counter()
     for part in out:
         statuses.update(part[1])
-    errors = sum(n for status, n in statuses.items() if not 200 <= status < 300)
+    return {
+        "latencies": [x for part in out for x in part[0]],
+        "statuses": statuses,
+        "sample_error": next((part[2] for part in out if part[2]), ""),
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def summarize(slices: list[dict]) -> dict:
+    """The figures of an endpoint over its time slices: counts, throughput, latency percentiles, CPU per request."""
+    latencies = sorted(x for one in slices for x in one["latencies"])
+    statuses: Counter = Counter()
+    for one in slices:
+        statuses.update(one["statuses"])
+    seconds = sum(one["seconds"] for one in slices)
+    count = max(1, len(latencies))
     return {
         "requests": len(latencies),
-        "errors": errors,
+        "errors": sum(n for status, n in statuses.items() if not 200 <= status < 300),
         "statuses": dict(statuses),
-        "sample_error": next((part[2] for part in out if part[2]), ""),
-        "seconds": elapsed,
-        "rps": len(latencies) / elapsed,
+        "sample_error": next((one["sample_error"] for one in slices if one["sample_error"]), ""),
+        "seconds": seconds,
+        "rps": len(latencies) / seconds if seconds else 0.0,
         "p50": _percentile(latencies, 50),
         "p95": _percentile(latencies, 95),
         "p99": _percentile(latencies, 99),
+        "server_cpu_ms": sum(one["server_cpu"] for one in slices) * 1000 / count,
+        "client_cpu_ms": sum(one["client_cpu"] for one in slices) * 1000 / count,
     }
 
 
@@ -161,10 +177,10 @@ def _load_process(port, plan, tokens, concurrency, server_pid, results) -> None:
     for name, path, seconds, seed in plan:
         workers = _children(server_pid)
         cpu_before, own_before = _cpu_seconds(workers), time.process_time()
-        figures = drive(port, path, tokens, seconds, concurrency, seed)
-        figures["server_cpu_ms"] = (_cpu_seconds(workers) - cpu_before) * 1000 / max(1, figures["requests"])
-        figures["client_cpu_ms"] = (time.process_time() - own_before) * 1000 / max(1, figures["requests"])
-        results.put((name, figures))
+        seen = drive(port, path, tokens, seconds, concurrency, seed)
+        seen["server_cpu"] = _cpu_seconds(workers) - cpu_before
+        seen["client_cpu"] = time.process_time() - own_before
+        results.put((name, seen))
 
 
 # --- database, server -------------------------------------------------------------------------------------------
@@ -333,6 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=4, help="client connections, both endpoints (4)")
     parser.add_argument("--worker-class", default="sync", help="gunicorn worker class, both endpoints (sync)")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker, for gthread (1)")
+    parser.add_argument("--slices", type=int, default=4, help="alternations of the two endpoints (4)")
     parser.add_argument("--accounts", type=int, default=50, help="applicant accounts to spread the load over (50)")
     args = parser.parse_args(argv)
 
@@ -378,15 +395,18 @@ def main(argv: list[str] | None = None) -> int:
         say(
             f"gunicorn {WORKERS} {args.worker_class} workers (threads {args.threads}) on 127.0.0.1:{port}, "
             f"DJANGO_DEBUG off; {len(tokens)} applicants signed in; {args.concurrency} client connections, "
-            f"{CREATE_SHARE:.0%} create / {1 - CREATE_SHARE:.0%} list"
+            f"{CREATE_SHARE:.0%} create / {1 - CREATE_SHARE:.0%} list; {args.seconds:g} s each in {args.slices} "
+            "alternating slices"
         )
 
-        plan = [
-            ("warmup", REQUESTS_PATH, args.warmup, 1),
-            ("warmup", BARE_PATH, args.warmup, 2),
-            ("requests", REQUESTS_PATH, args.seconds, 3),
-            ("bare", BARE_PATH, args.seconds, 4),
-        ]
+        # The measured time alternates between the endpoints in slices, so a disturbance (another process taking
+        # CPU for a while) falls on both rather than on one, which would skew the ratio.
+        plan = [("warmup", REQUESTS_PATH, args.warmup, 1), ("warmup", BARE_PATH, args.warmup, 2)]
+        for i in range(args.slices):
+            plan += [
+                ("requests", REQUESTS_PATH, args.seconds / args.slices, 10 + 2 * i),
+                ("bare", BARE_PATH, args.seconds / args.slices, 11 + 2 * i),
+            ]
         results: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()
         loader = multiprocessing.get_context("spawn").Process(
             target=_load_process,
@@ -394,10 +414,10 @@ def main(argv: list[str] | None = None) -> int:
             daemon=True,
         )
         loader.start()
-        figures = {}
+        slices: dict[str, list[dict]] = {"warmup": [], "requests": [], "bare": []}
         for _ in plan:
-            name, result = results.get(timeout=args.seconds + args.warmup + 120)
-            figures[name] = result
+            name, seen = results.get(timeout=args.seconds + args.warmup + 120)
+            slices[name].append(seen)
         loader.join(timeout=10)
     finally:
         if loader is not None and loader.is_alive():
@@ -414,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
             drop_database(base_url, database)
         shutil.rmtree(scratch, ignore_errors=True)
 
-    requests, bare = figures["requests"], figures["bare"]
+    requests, bare = summarize(slices["requests"]), summarize(slices["bare"])
     for name, result in (("requests", requests), ("bare", bare)):
         print(_line(name, result))
         if result["errors"]:
