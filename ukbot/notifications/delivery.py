@@ -19,7 +19,7 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -168,36 +168,60 @@ def backoff(failures: int) -> timedelta:
 
 
 def deliver_due(*, batch: int = DEFAULT_BATCH, max_seconds: float = 50.0) -> int:
-    """Send due notifications until none is due or time is up; return how many ended sent or failed."""
+    """Send due notifications until none is due or time is up; return how many ended sent or failed.
+
+    Return 0 at once when ``ratelimit.LOOP_SLOTS`` loops already run somewhere: they send what is due.
+    """
+    holder = f"{_worker_name()}:{uuid.uuid4().hex[:8]}"
+    ttl = 2 * settings.NOTIFICATIONS_HTTP_TIMEOUT_SECONDS + 5
+    slot = ratelimit.take_loop_slot(holder=holder, ttl_seconds=ttl)
+    if slot is None:
+        return 0
+    try:
+        finished, out_of_time = _drain(
+            batch=batch,
+            max_seconds=max_seconds,
+            keep_slot=lambda: ratelimit.refresh_loop_slot(slot, holder=holder, ttl_seconds=ttl),
+        )
+    finally:
+        ratelimit.free_loop_slot(slot, holder=holder)
+    if out_of_time:
+        # Work is left: hand over to a fresh task now (its slot is free again) rather than leave the rows to the
+        # next kick, which our unexpired kick mark would hold back, or to the sweep.
+        from django.core.cache import cache
+
+        cache.delete(KICK_KEY)
+        kick_delivery()
+    return finished
+
+
+def _drain(*, batch: int, max_seconds: float, keep_slot: Callable[[], bool]) -> tuple[int, bool]:
     from django.core.cache import cache
 
-    started = time.monotonic()
-    deadline = started + max_seconds
+    deadline = time.monotonic() + max_seconds
     finished = 0
     rechecked = False
     recovered_at = 0.0
     while time.monotonic() < deadline:
+        keep_slot()
         if time.monotonic() - recovered_at >= RECOVER_EVERY_SECONDS:
             finished += recover_expired()
             recovered_at = time.monotonic()
         claimed = _claim(batch)
         if claimed:
             rechecked = False
-            finished += _send_batch(claimed)
+            finished += _send_batch(claimed, keep_slot=keep_slot)
             continue
         wait = _seconds_to_next_due()
         if wait is not None and wait <= MAX_IDLE_WAIT_SECONDS and time.monotonic() + wait < deadline:
             time.sleep(max(wait, 0.05))  # ≤ 0: due, but another worker is claiming it right now
             continue
         if rechecked:
-            return finished
+            return finished, False
         # Let the next commit kick a new task, then look once more so no commit slips between the two.
         cache.delete(KICK_KEY)
         rechecked = True
-    # Time is up with work left: hand over to a fresh task now rather than leave the rows to the next kick or sweep.
-    cache.delete(KICK_KEY)
-    kick_delivery()
-    return finished
+    return finished, True
 
 
 def _claim(limit: int) -> list[tuple[Notification, uuid.UUID]]:
@@ -264,7 +288,7 @@ def recover_expired(*, limit: int = 500) -> int:
     return failed
 
 
-def _send_batch(claimed: list[tuple[Notification, uuid.UUID]]) -> int:
+def _send_batch(claimed: list[tuple[Notification, uuid.UUID]], *, keep_slot: Callable[[], bool]) -> int:
     finished = 0
     switched_off = set(
         ChannelSetting.objects.filter(
@@ -274,6 +298,7 @@ def _send_batch(claimed: list[tuple[Notification, uuid.UUID]]) -> int:
         ).values_list("account_id", "channel")
     )
     for index, (notification, token) in enumerate(claimed):
+        keep_slot()
         if (notification.account_id, notification.channel) in switched_off:
             outcome = _finish_without_call(
                 notification, token, reason="channel_off", error="the person has this channel off"

@@ -1,4 +1,4 @@
-"""Telegram's send limits, shared by every worker process through Redis (docs/decisions/0011).
+"""Telegram's send limits and the cap on delivery loops, shared by every worker process through Redis (0011).
 
 Each limit is a "next free slot" per key (GCRA without bursts): a send may go when the slot has come, and then
 moves it one interval on. Redis' own clock decides, so processes on several hosts agree. A 429 pushes the slot
@@ -84,9 +84,50 @@ def penalize(chat_id: str, retry_after: float) -> bool:
     return False
 
 
+# --- delivery loops ------------------------------------------------------------------------------------------
+# At most this many delivery loops run at once, whichever processes they are in. One loop sends far faster than
+# Telegram allows; the second covers a loop stuck in a slow call. Without a cap every beat sweep during a bulk send
+# would start one more loop waiting on the same limits, until no worker process was left for the event relay.
+LOOP_SLOTS = 2
+_LOOP_PREFIX = "ukbot:notifications:loop:"
+# KEYS[1]: the slot; ARGV[1]: its holder; ARGV[2]: ms. Extend the slot only if it is still ours.
+_REFRESH = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_FREE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+def take_loop_slot(*, holder: str, ttl_seconds: float) -> str | None:
+    """Take a free delivery-loop slot for ``ttl_seconds`` and return its key, or None when all are taken."""
+    client = _client()
+    for index in range(LOOP_SLOTS):
+        key = f"{_LOOP_PREFIX}{index}"
+        if client.set(key, holder, nx=True, px=int(ttl_seconds * 1000)):
+            return key
+    return None
+
+
+def refresh_loop_slot(key: str, *, holder: str, ttl_seconds: float) -> bool:
+    """Keep the slot for another ``ttl_seconds``; False if it expired and went to another loop meanwhile."""
+    return bool(_client().eval(_REFRESH, 1, key, holder, int(ttl_seconds * 1000)))
+
+
+def free_loop_slot(key: str, *, holder: str) -> None:
+    _client().eval(_FREE, 1, key, holder)
+
+
 def reset() -> None:
     """Forget every slot and pause (tests and benchmarks start from a clean state)."""
     client = _client()
     keys = list(client.scan_iter(match=_PREFIX + "*", count=1000))
+    keys += list(client.scan_iter(match=_LOOP_PREFIX + "*", count=100))
     if keys:
         client.delete(*keys)

@@ -15,6 +15,12 @@ BOT_TOKEN = "123456:test-secret"
 _chat_ids = itertools.count(7_000_001)
 
 
+@pytest.fixture(autouse=True)
+def _free_delivery_loops():
+    # A worker killed by another test may still hold a loop slot in this Redis until it expires.
+    ratelimit.reset()
+
+
 @pytest.fixture
 def fake_telegram(settings):
     """A fake Bot API that the delivery code talks to, and clean rate-limit slots."""

@@ -343,3 +343,18 @@ def test_when_telegram_throttles_anyway_every_message_still_arrives_once(setting
     throttled = DeliveryAttempt.objects.filter(status_code=429)
     assert throttled.count() == fake.rate_limited
     assert all(a.retry_after >= 1 for a in throttled)
+
+
+def test_no_more_loops_run_than_there_are_slots(fake_telegram):
+    # given as many loops running elsewhere as there are slots
+    _queue(resident())
+    held = [ratelimit.take_loop_slot(holder=f"elsewhere-{i}", ttl_seconds=30) for i in range(ratelimit.LOOP_SLOTS)]
+    assert None not in held
+    # then another loop leaves at once, sending nothing
+    assert delivery.deliver_due() == 0
+    assert fake_telegram.calls() == []
+    # and once a slot is free it sends
+    ratelimit.free_loop_slot(held[0], holder="elsewhere-0")
+    assert delivery.deliver_due() == 1
+    # and it gave its own slot back
+    assert ratelimit.take_loop_slot(holder="next", ttl_seconds=30) == held[0]
