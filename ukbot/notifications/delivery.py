@@ -101,8 +101,8 @@ def enqueue(
         account_id=account_id,
         channel=channel,
         event_type=event_type,
-        subject=str(subject),
-        title=title,
+        subject=str(subject)[:64],
+        title=title[:200],
         text=text,
         buttons=rows,
         language=language,
@@ -297,12 +297,16 @@ def _send_batch(claimed: list[tuple[Notification, uuid.UUID]], *, keep_slot: Cal
             enabled=False,
         ).values_list("account_id", "channel")
     )
-    for index, (notification, token) in enumerate(claimed):
+    telegram_paused_until: datetime | None = None
+    for notification, token in claimed:
         keep_slot()
         if (notification.account_id, notification.channel) in switched_off:
             outcome = _finish_without_call(
                 notification, token, reason="channel_off", error="the person has this channel off"
             )
+        elif telegram_paused_until is not None and notification.channel == Channel.TELEGRAM:
+            # The whole bot must wait: hand the row back instead of holding it under our lease.
+            outcome = _release(notification, token, at=telegram_paused_until)
         else:
             outcome = _send_one(notification, token)
             if notification.status == Status.FAILED and notification.failure_reason == "blocked":
@@ -310,10 +314,7 @@ def _send_batch(claimed: list[tuple[Notification, uuid.UUID]], *, keep_slot: Cal
         if outcome == "finished":
             finished += 1
         elif isinstance(outcome, float):
-            # The whole bot must wait this long: hand the rest back instead of holding them under our lease.
-            for later, later_token in claimed[index + 1 :]:
-                _release(later, later_token, at=timezone.now() + timedelta(seconds=outcome))
-            break
+            telegram_paused_until = timezone.now() + timedelta(seconds=outcome)
     return finished
 
 

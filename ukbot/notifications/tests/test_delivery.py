@@ -358,3 +358,24 @@ def test_no_more_loops_run_than_there_are_slots(fake_telegram):
     assert delivery.deliver_due() == 1
     # and it gave its own slot back
     assert ratelimit.take_loop_slot(holder="next", ttl_seconds=30) == held[0]
+
+
+def test_while_the_whole_bot_is_paused_telegram_rows_wait_and_other_channels_go(fake_telegram, settings, mailoutbox):
+    # given Telegram's flood control holding the whole bot for 5 s
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert ratelimit.penalize("1", 5) is False
+    assert ratelimit.penalize("2", 5) is True
+    waiting = _queue(resident(email="a@example.com"))
+    mail = delivery.enqueue(
+        account_id=resident(email="b@example.com"), channel="email", title="T", text="B", event_type="x.y"
+    )
+    # when the queue is worked off
+    delivery.deliver_due()
+    # then the e-mail went and the Telegram message waits for the pause, untried
+    waiting.refresh_from_db()
+    mail.refresh_from_db()
+    assert mail.status == "sent"
+    assert [m.to for m in mailoutbox] == [["b@example.com"]]
+    assert (waiting.status, waiting.attempts) == ("queued", 0)
+    assert (waiting.next_attempt_at - timezone.now()).total_seconds() > 3.5
+    assert fake_telegram.calls() == []
