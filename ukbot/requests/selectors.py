@@ -18,7 +18,9 @@ def requests_visible_to(*, account_id: int, actor_kind: str) -> QuerySet[Request
         return requests
     if actor_kind == Actor.EXECUTOR:
         return requests.filter(executor_id=account_id)
-    apartments = [ref.apartment_id for ref in users_public.apartments_of(account_id=account_id)]
+    apartments = users_public.apartment_ids_of(account_id=account_id)
+    if not apartments:
+        return requests.filter(applicant_id=account_id)
     return requests.filter(Q(applicant_id=account_id) | Q(apartment_id__in=apartments))
 
 

@@ -236,18 +236,20 @@ def _place(
     if apartment_id is None and building_id is None:
         if not self_filed:
             return None
-        homes = users_public.apartments_of(account_id=applicant_id)
-        return users_public.place_of(apartment_id=homes[0].apartment_id) if homes else None
+        homes = users_public.apartment_ids_of(account_id=applicant_id)
+        return users_public.place_of(apartment_id=homes[0]) if homes else None
     place = users_public.place_of(apartment_id=apartment_id, building_id=building_id)
     field = "apartment_id" if apartment_id is not None else "building_id"
     if place is None:
         raise ValidationFailedError(details={field: _("No such place.")})
     if building_id is not None and place.building_id != building_id:
         raise ValidationFailedError(details={"building_id": _("The apartment is in another building.")})
-    if apartment_id is not None and self_filed:
-        homes = {ref.apartment_id for ref in users_public.apartments_of(account_id=applicant_id)}
-        if apartment_id not in homes:
-            raise ValidationFailedError(details={"apartment_id": _("You are not linked to this apartment.")})
+    if (
+        apartment_id is not None
+        and self_filed
+        and apartment_id not in users_public.apartment_ids_of(account_id=applicant_id)
+    ):
+        raise ValidationFailedError(details={"apartment_id": _("You are not linked to this apartment.")})
     return place
 
 

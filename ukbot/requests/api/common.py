@@ -44,6 +44,9 @@ def visible(request, number: str):
     return item
 
 
+_when = serializers.DateTimeField().to_representation  # None stays None; else ISO 8601 in the current zone
+
+
 class RequestOutput(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
@@ -79,9 +82,50 @@ class RequestOutput(serializers.Serializer):
     def get_overdue(self, item) -> bool:
         return sla.is_overdue(request=item, now=timezone.now())
 
+    def to_representation(self, item) -> dict:
+        """The declared fields, built directly: the generic path costs ~50 µs a row, which lists of 20 feel.
+
+        ``test_fast_representation_matches_the_declared_fields`` keeps it equal to the generic path."""
+        when = _when
+        return {
+            "number": item.number,
+            "status": item.status,
+            "category": item.category,
+            "urgency": item.urgency,
+            "source": item.source,
+            "applicant_id": item.applicant_id,
+            "executor_id": item.executor_id,
+            "yard_id": item.yard_id,
+            "building_id": item.building_id,
+            "apartment_id": item.apartment_id,
+            "entrance": item.entrance,
+            "floor": item.floor,
+            "address": item.address,
+            "description": item.description,
+            "contact_phone": item.contact_phone,
+            "visit_from": when(item.visit_from),
+            "visit_to": when(item.visit_to),
+            "reaction_deadline": when(item.reaction_deadline),
+            "resolution_deadline": when(item.resolution_deadline),
+            "overdue": self.get_overdue(item),
+            "duplicate_of": item.duplicate_of_id,
+            "created_at": when(item.created_at),
+            "assigned_at": when(item.assigned_at),
+            "started_at": when(item.started_at),
+            "completed_at": when(item.completed_at),
+            "confirmed_at": when(item.confirmed_at),
+            "closed_at": when(item.closed_at),
+            "rating": item.rating,
+            "feedback": item.feedback,
+            "version": item.version,
+        }
+
 
 class RequestDetailOutput(RequestOutput):
     allowed_moves = serializers.SerializerMethodField(help_text="Statuses the caller may move the request to.")
+
+    def to_representation(self, item) -> dict:
+        return {**super().to_representation(item), "allowed_moves": self.get_allowed_moves(item)}
 
     def get_allowed_moves(self, item) -> list[str]:
         kind = self.context.get("actor_kind", Actor.APPLICANT)

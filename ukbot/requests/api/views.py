@@ -35,11 +35,17 @@ from ukbot.shifts import public as shifts_public
 from ukbot.users import public as users_public
 
 
+def _plain(choices) -> list[tuple[str, str]]:
+    """Choices keyed and labelled by value: a filter form deep-copies its fields on every request, and lazy
+    translated labels make that copy cost more than the query (the labels live in the OpenAPI enums anyway)."""
+    return [(value, value) for value in choices.values]
+
+
 class RequestFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
-    category = django_filters.MultipleChoiceFilter(choices=Category.choices)
-    urgency = django_filters.MultipleChoiceFilter(choices=Urgency.choices)
-    source = django_filters.ChoiceFilter(choices=Source.choices)
+    status = django_filters.MultipleChoiceFilter(choices=_plain(Status), distinct=False)
+    category = django_filters.MultipleChoiceFilter(choices=_plain(Category), distinct=False)
+    urgency = django_filters.MultipleChoiceFilter(choices=_plain(Urgency), distinct=False)
+    source = django_filters.ChoiceFilter(choices=_plain(Source))
     executor = django_filters.NumberFilter(field_name="executor_id")
     applicant = django_filters.NumberFilter(field_name="applicant_id")
     yard = django_filters.NumberFilter(field_name="yard_id")

@@ -1,0 +1,50 @@
+"""The hand-built representation of a request equals what the declared serializer fields would produce."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from rest_framework import serializers
+
+from tests.factories import executor
+from ukbot.requests import services
+from ukbot.requests.api.common import RequestDetailOutput, RequestOutput
+from ukbot.requests.models import Attachment, Request
+
+pytestmark = pytest.mark.django_db
+
+
+def _generic(serializer) -> dict:
+    return serializers.Serializer.to_representation(serializer, serializer.instance)
+
+
+def test_fast_representation_matches_the_declared_fields():
+    worker = executor("plumber")
+    now = timezone.now()
+    request = services.request_create(
+        applicant_id=101,
+        category="plumbing",
+        description="Leak",
+        contact_phone="+998901234567",
+        visit_from=now + timedelta(hours=1),
+        visit_to=now + timedelta(hours=3),
+        floor=3,
+        entrance="2",
+    )
+    services.request_move(
+        number=request.number, to_status="assigned", actor_kind="manager", actor_id=1, executor_id=worker
+    )
+    Attachment.objects.create(request=request, media_id=uuid.uuid4(), kind="after", added_by=worker)
+    Request.objects.filter(pk=request.pk).update(reaction_deadline=now - timedelta(minutes=5), rating=4)
+    for item in (
+        Request.objects.get(pk=request.pk),
+        services.request_create(applicant_id=7, category="other", description="x"),
+    ):
+        fast = RequestOutput(item)
+        assert fast.data == _generic(fast)
+        detail = RequestDetailOutput(item, context={"actor_kind": "manager", "account_id": 1})
+        assert detail.data == _generic(detail)
+        assert set(fast.data) == set(RequestOutput().fields)
