@@ -43,3 +43,37 @@ def test_the_cached_filterset_filters_each_request_by_its_own_query(client, db):
     for last in (1, 2, 3):
         rows = client.get(f"/api/v1/sequences/?last={last}").json()["data"]
         assert [row["aggregate"] for row in rows] == [f"f-{last}"]
+
+
+def test_a_fast_filterset_validates_and_filters_like_a_plain_one():
+    import django_filters
+    from django.http import QueryDict
+
+    from ukbot.core.api.filters import FastFilterSet
+    from ukbot.core.models import OutboxEvent
+
+    class Plain(django_filters.FilterSet):
+        type = django_filters.MultipleChoiceFilter(choices=[("a.b", "a.b"), ("c.d", "c.d")], distinct=False)
+        subject = django_filters.CharFilter()
+        recent = django_filters.BooleanFilter(method="filter_recent")
+
+        class Meta:
+            model = OutboxEvent
+            fields = ("type", "subject", "recent")
+
+        def filter_recent(self, queryset, name, value):
+            return queryset.filter(sequence__gt=1) if value else queryset
+
+    class Fast(FastFilterSet, Plain):
+        pass
+
+    for query in ("type=a.b&type=c.d&subject=x", "type=nonsense", "subject=y", "recent=true", ""):
+        plain, fast = Plain(QueryDict(query)), Fast(QueryDict(query))
+        assert plain.is_valid() == fast.is_valid()
+        assert plain.errors == fast.errors
+        if plain.is_valid():
+            assert str(plain.qs.query) == str(fast.qs.query)
+    first, second = Fast(QueryDict("type=a.b")), Fast(QueryDict("type=c.d"))
+    assert first.filters["type"] is not second.filters["type"] and first.filters["type"].parent is first
+    assert first.form.fields["type"] is second.form.fields["type"]  # shared, read-only
+    assert second.is_valid() and second.form.cleaned_data["type"] == ["c.d"]

@@ -13,6 +13,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from ukbot.core.api.filters import FastFilterSet
 from ukbot.core.api.permissions import has_scope
 from ukbot.core.api.renderers import mark_enveloped
 from ukbot.core.api.serializers import StrictSerializer
@@ -41,7 +42,7 @@ def _plain(choices) -> list[tuple[str, str]]:
     return [(value, value) for value in choices.values]
 
 
-class RequestFilter(django_filters.FilterSet):
+class RequestFilter(FastFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=_plain(Status), distinct=False)
     category = django_filters.MultipleChoiceFilter(choices=_plain(Category), distinct=False)
     urgency = django_filters.MultipleChoiceFilter(choices=_plain(Urgency), distinct=False)
