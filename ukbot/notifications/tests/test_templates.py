@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from ukbot.core.errors import ValidationFailedError
 from ukbot.notifications import defaults, templates
@@ -11,9 +12,10 @@ from ukbot.notifications.defaults import TemplateSource
 
 def _problems(**kwargs) -> list[tuple[str | None, str]]:
     base = {"kind": "request.created", "channel": "telegram", "title": "", "body": "ok", "buttons": ()}
-    with pytest.raises(ValidationFailedError) as caught:
+    with translation.override("en"), pytest.raises(ValidationFailedError) as caught:
         templates.validate(**(base | kwargs))
-    return [(detail.field, detail.message) for detail in caught.value.details]
+    with translation.override("en"):  # the messages are read in English here
+        return [(detail.field, str(detail.message)) for detail in caught.value.details]
 
 
 def test_an_unknown_variable_is_refused_by_name():
