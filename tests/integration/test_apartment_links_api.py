@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.factories import ROLES, person, signed_in
+from tests.factories import ROLES, media_file, person, signed_in
 from ukbot.core.models import OutboxEvent
 from ukbot.users import public, roles, selectors
 from ukbot.users import services as users
@@ -35,7 +35,10 @@ def _request(client: APIClient, apartment_id: int, relation: str = "owner", **ex
 def test_a_resident_asks_a_manager_approves_and_the_public_doors_follow():
     resident, neighbour, manager = person("applicant"), person("applicant"), signed_in(person("manager"))
     flat = _apartment()
-    document = str(uuid.uuid4())
+    document = media_file(resident)
+    stranger_file = media_file(neighbour)
+    refused = _request(signed_in(resident), flat, "tenant", document_media_id=stranger_file)
+    assert refused.status_code == 400 and refused.json()["error"]["details"][0]["field"] == "document_media_id"
 
     asked = _request(signed_in(resident), flat, "tenant", document_media_id=document)
     neighbour_link = _request(signed_in(neighbour), flat, "owner").json()["data"]["id"]
@@ -239,7 +242,7 @@ def test_the_admin_rejects_after_asking_for_a_reason(admin_client):
 
 def test_a_persons_export_lists_their_links_and_forgetting_removes_them():
     resident = person("applicant")
-    document = str(uuid.uuid4())
+    document = media_file(resident)
     flat = _apartment()
     users.apartment_link_request(account_id=resident, apartment_id=flat, relation="owner", document_media_id=document)
     admin = signed_in(person("admin"))
@@ -270,9 +273,10 @@ def test_demo_residents_live_in_approved_apartments(settings):
 
 
 def test_a_resident_attaches_a_document_while_the_link_waits():
-    client = signed_in(person("applicant"))
+    owner = person("applicant")
+    client = signed_in(owner)
     link = _request(client, _apartment()).json()["data"]["id"]
-    document = str(uuid.uuid4())
+    document = media_file(owner)
 
     attached = client.post(
         f"/api/v1/users/me/apartments/{link}/document", {"document_media_id": document}, format="json"

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.errors import ConflictError, ErrorDetail, NotFoundError, ValidationFailedError
 from ukbot.core.events import publish
+from ukbot.media import public as media_public
 from ukbot.users.events import (
     USER_APARTMENT_LINK_DECIDED,
     USER_APARTMENT_LINK_REQUESTED,
@@ -629,6 +630,10 @@ def apartment_link_request(
         raise ValidationFailedError(details={"primary": _("Must be true or false.")})
     apartment_id = _check_positive_id(apartment_id, "apartment_id")
     document_media_id = _check_media_id(document_media_id, "document_media_id")
+    if document_media_id is not None:  # the person's own clean (or unscanned) upload, not attached elsewhere
+        media_public.files_require_usable(
+            media_ids=[document_media_id], account_id=account_id, field="document_media_id"
+        )
     profile = _locked_profile(account_id)
     apartment = Apartment.objects.filter(pk=apartment_id).first()
     if apartment is None:
@@ -651,6 +656,8 @@ def apartment_link_request(
             link.save()
     except IntegrityError:  # a concurrent writer won the partial unique index (the profile lock makes this rare)
         raise _link_conflict() from None
+    if document_media_id is not None:
+        media_public.attach(media_ids=[document_media_id], kind="apartment_link", object_id=str(link.pk))
     _publish_profile_updated(profile, ["apartments"])
     publish(
         USER_APARTMENT_LINK_REQUESTED,
@@ -780,6 +787,14 @@ def apartment_link_document_set(*, account_id: int, link_id: int, document_media
     _check_pending(link)
     if link.document_media_id == document_media_id:
         return link
+    media_public.files_require_usable(
+        media_ids=[document_media_id],
+        account_id=account_id,
+        field="document_media_id",
+        kind="apartment_link",
+        object_id=str(link.pk),
+    )
+    media_public.attach(media_ids=[document_media_id], kind="apartment_link", object_id=str(link.pk))
     link.document_media_id = document_media_id
     link.save(update_fields=["document_media_id"])
     _publish_profile_updated(profile, ["apartments"])

@@ -38,14 +38,11 @@ def _apartment_updates(account_id: int) -> int:
 
 def test_a_request_is_pending_and_the_first_link_becomes_primary():
     person, flat = profile(), apartment()
-    document = uuid.uuid4()
 
-    link = services.apartment_link_request(
-        account_id=person.account_id, apartment_id=flat.pk, relation="owner", document_media_id=str(document)
-    )
+    link = services.apartment_link_request(account_id=person.account_id, apartment_id=flat.pk, relation="owner")
 
     link.refresh_from_db()
-    assert (link.status, link.is_primary, link.relation, link.document_media_id) == ("pending", True, "owner", document)
+    assert (link.status, link.is_primary, link.relation, link.document_media_id) == ("pending", True, "owner", None)
     assert (link.reviewed_by, link.reviewed_at, link.reason) == (None, None, "")
     assert events("user.profile_updated") == [
         (
@@ -370,28 +367,26 @@ def test_apartments_of_and_co_residents_see_approved_links_only():
 
 
 def test_a_document_is_attached_to_a_pending_link_only():
+    # (attaching a real upload is covered through the API in tests/integration/test_apartment_links_api.py)
     person, manager, flat = profile(), profile(roles=("manager",)), apartment()
     link = services.apartment_link_request(account_id=person.account_id, apartment_id=flat.pk, relation="owner")
-    document = uuid.uuid4()
 
-    services.apartment_link_document_set(account_id=person.account_id, link_id=link.pk, document_media_id=str(document))
-    services.apartment_link_document_set(account_id=person.account_id, link_id=link.pk, document_media_id=document)
-
-    link.refresh_from_db()
-    assert link.document_media_id == document
-    assert _apartment_updates(person.account_id) == 2  # the request and one change
-    for bad in (None, "not-a-uuid"):
-        with pytest.raises(ValidationFailedError):
+    for bad in (None, "not-a-uuid", uuid.uuid4()):  # missing, malformed, and a file nobody uploaded
+        with pytest.raises(ValidationFailedError) as refused:
             services.apartment_link_document_set(account_id=person.account_id, link_id=link.pk, document_media_id=bad)
+        assert refused.value.details[0].field == "document_media_id"
     with pytest.raises(NotFoundError):
-        services.apartment_link_document_set(account_id=manager.account_id, link_id=link.pk, document_media_id=document)
+        services.apartment_link_document_set(
+            account_id=manager.account_id, link_id=link.pk, document_media_id=uuid.uuid4()
+        )
     services.apartment_link_approve(link_id=link.pk, reviewer_id=manager.account_id)
     with pytest.raises(ConflictError):
         services.apartment_link_document_set(
             account_id=person.account_id, link_id=link.pk, document_media_id=uuid.uuid4()
         )
     link.refresh_from_db()
-    assert link.document_media_id == document
+    assert link.document_media_id is None
+    assert _apartment_updates(person.account_id) == 2  # the request and the approval; no document change
 
 
 # --- concurrency -------------------------------------------------------------------------------------------------
