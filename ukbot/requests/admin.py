@@ -41,29 +41,11 @@ from ukbot.requests.models import (
     SlaPolicy,
     StatusChange,
 )
-from ukbot.requests.statuses import FINAL, NEEDS_REASON, Actor, Status, Urgency, allowed_moves
+from ukbot.requests.statuses import FINAL, IN_HANDS, NEEDS_REASON, Actor, Status, Urgency, allowed_moves
 from ukbot.users import public as users_public
 
-# Requests an executor is working on (or about to): what "load" means when choosing whom to assign.
-LOAD_STATUSES = (
-    Status.ASSIGNED,
-    Status.IN_PROGRESS,
-    Status.WAITING_MATERIALS,
-    Status.RETURNED,
-    Status.CLARIFICATION,
-)
 # The details a manager edits on a request's page; saved only through services.request_update.
-EDITABLE_FIELDS = (
-    "category",
-    "urgency",
-    "description",
-    "contact_phone",
-    "address",
-    "entrance",
-    "floor",
-    "visit_from",
-    "visit_to",
-)
+EDITABLE_FIELDS = services.MANAGER_EDITABLE
 URGENCY_RANK = {Urgency.CRITICAL: 0, Urgency.HIGH: 1, Urgency.MEDIUM: 2, Urgency.LOW: 3}
 CSV_CHUNK = 500
 THUMBNAIL_TTL = 600  # seconds a thumbnail's signed link works: enough to look at the page
@@ -653,7 +635,7 @@ class RequestAdmin(admin.ModelAdmin):
             self.message_user(request, _("No verified executor works as %(trade)s.") % {"trade": trade}, messages.ERROR)
             return None
         load = dict(
-            Request.objects.filter(executor_id__in=[c.account_id for c in candidates], status__in=LOAD_STATUSES)
+            Request.objects.filter(executor_id__in=[c.account_id for c in candidates], status__in=IN_HANDS)
             .order_by()
             .values("executor_id")
             .annotate(open=Count("pk"))

@@ -59,6 +59,7 @@ from ukbot.requests.models import (
 )
 from ukbot.requests.statuses import (
     FINAL,
+    IN_HANDS,
     MOVES,
     NEEDS_REASON,
     OPEN,
@@ -268,11 +269,17 @@ def _duplicate_of(*, apartment_id: int | None, category: str, now: datetime) -> 
 
 
 def _check_actor(request: Request, *, actor_kind: str, actor_id: int | None, to_status: str) -> None:
-    if actor_kind == Actor.APPLICANT and actor_id != request.applicant_id:
-        raise PermissionDeniedError(_("Only the applicant may do this."))
     claiming = request.status == Status.NEW and to_status == Status.ASSIGNED
-    if actor_kind == Actor.EXECUTOR and not claiming and actor_id != request.executor_id:
-        raise PermissionDeniedError(_("Only the assigned executor may do this."))
+    if not (claiming and actor_kind == Actor.EXECUTOR):  # a claim makes the request the executor's
+        _check_party(request, actor_kind=actor_kind, actor_id=actor_id)
+
+
+def _no_such_move(current: str, allowed) -> InvalidTransitionError:
+    """The refusal of a move (of a request or a material line) that names the moves allowed from ``current``."""
+    return InvalidTransitionError(
+        details=[ErrorDetail(field="status", message=f"{current} → {target}") for target in allowed]
+        or [ErrorDetail(field="status", message=str(_("No move is allowed from here.")))]
+    )
 
 
 def _check_executor(executor_id: int, *, category: str) -> None:
@@ -329,10 +336,7 @@ def _move(
     )
     if not back_from_clarification and actor_kind not in MOVES.get((old, to_status), ()):
         allowed = allowed_moves(old, actor_kind, before_clarification=request.status_before_clarification)
-        raise InvalidTransitionError(
-            details=[ErrorDetail(field="status", message=f"{old} → {target}") for target in allowed]
-            or [ErrorDetail(field="status", message=str(_("No move is allowed from here.")))]
-        )
+        raise _no_such_move(old, allowed)
     _check_actor(request, actor_kind=actor_kind, actor_id=actor_id, to_status=to_status)
     reason = (reason or "").strip()
     if len(reason) > 2000 or "\x00" in reason:
@@ -442,9 +446,7 @@ def request_move(
     return request
 
 
-REASSIGNABLE = frozenset(
-    {Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_MATERIALS, Status.CLARIFICATION, Status.RETURNED}
-)
+REASSIGNABLE = IN_HANDS  # an executor can be replaced while the work is theirs
 
 
 def request_reassign(
@@ -501,20 +503,20 @@ def request_reassign(
     return request
 
 
+# the details a manager may edit, in the order forms show them; applicants edit a few of them while new
+MANAGER_EDITABLE = (
+    "category",
+    "urgency",
+    "description",
+    "contact_phone",
+    "address",
+    "entrance",
+    "floor",
+    "visit_from",
+    "visit_to",
+)
 EDITABLE = {
-    Actor.MANAGER: frozenset(
-        {
-            "category",
-            "urgency",
-            "description",
-            "contact_phone",
-            "address",
-            "entrance",
-            "floor",
-            "visit_from",
-            "visit_to",
-        }
-    ),
+    Actor.MANAGER: frozenset(MANAGER_EDITABLE),
     Actor.APPLICANT: frozenset({"description", "contact_phone", "entrance", "floor", "visit_from", "visit_to"}),
 }
 
@@ -553,7 +555,7 @@ def request_update(
                 raise PermissionDeniedError(_("Only the applicant may do this."))
             if request.status != Status.NEW:
                 raise PermissionDeniedError(_("The request was taken into work; ask the manager to change it."))
-        merged = {field: changes.get(field, getattr(request, field)) for field in EDITABLE[Actor.MANAGER]}
+        merged = {field: changes.get(field, getattr(request, field)) for field in MANAGER_EDITABLE}
         clean = _validate(
             category=merged["category"],
             urgency=merged["urgency"],
@@ -958,10 +960,7 @@ def material_decide(*, material_id: int, to_status: str, actor_id: int, reason: 
             raise ConflictError(_("The request is closed."))
         allowed = MATERIAL_MOVES.get(material.status, frozenset())
         if to_status not in allowed:
-            raise InvalidTransitionError(
-                details=[ErrorDetail(field="status", message=f"{material.status} → {t}") for t in sorted(allowed)]
-                or [ErrorDetail(field="status", message=str(_("No move is allowed from here.")))]
-            )
+            raise _no_such_move(material.status, sorted(allowed))
         if to_status == MaterialStatus.REJECTED and not reason:
             raise ValidationFailedError(details={"reason": _("Say why.")})
         material.status, material.decided_by, material.reason = to_status, actor_id, reason

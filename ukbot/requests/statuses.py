@@ -63,6 +63,10 @@ class Actor(models.TextChoices):
 
 FINAL = frozenset({Status.ACCEPTED, Status.CANCELLED})
 OPEN = frozenset(set(Status) - FINAL)
+# the work is in an executor's hands: what counts as their load, and when they can be replaced
+IN_HANDS = frozenset(
+    {Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_MATERIALS, Status.CLARIFICATION, Status.RETURNED}
+)
 
 A, E, M, S = Actor.APPLICANT, Actor.EXECUTOR, Actor.MANAGER, Actor.SYSTEM
 MOVES: dict[tuple[str, str], frozenset[str]] = {

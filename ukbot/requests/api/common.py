@@ -14,13 +14,17 @@ from ukbot.requests.statuses import Actor, allowed_moves
 READ, WRITE, ADMIN = "read:requests", "write:requests", "admin:requests"
 
 
+def role_of(request) -> str | None:
+    """The caller's active role, as their token says."""
+    token = getattr(request, "auth", None)
+    return token.get("role") if token is not None and hasattr(token, "get") else None
+
+
 def actor_kind_of(request) -> str:
     """How the caller acts on requests: ``admin:requests`` makes a manager; the executor role an executor."""
     if has_scope(request, ADMIN):
         return Actor.MANAGER
-    token = getattr(request, "auth", None)
-    role = token.get("role") if token is not None and hasattr(token, "get") else None
-    return Actor.EXECUTOR if role == "executor" else Actor.APPLICANT
+    return Actor.EXECUTOR if role_of(request) == "executor" else Actor.APPLICANT
 
 
 def require(request, scope: str) -> None:

@@ -28,6 +28,7 @@ from ukbot.requests.api.common import (
     actor_kind_of,
     detail,
     require,
+    role_of,
     visible,
 )
 from ukbot.requests.models import Request
@@ -152,8 +153,7 @@ class RequestListApi(ListApi):
         kind = actor_kind_of(request)
         if applicant_id is not None and applicant_id != request.user.pk and not has_scope(request, ADMIN):
             raise PermissionDeniedError()
-        role = request.auth.get("role") if hasattr(request.auth, "get") else None
-        sources = SOURCES_FOR[kind] | ({Source.INSPECTION} if role == "inspector" else set())
+        sources = SOURCES_FOR[kind] | ({Source.INSPECTION} if role_of(request) == "inspector" else set())
         if fields["source"] not in sources:
             raise PermissionDeniedError(_("You cannot file a request from this source."))
         created = services.request_create(
