@@ -15,3 +15,21 @@ def _fast_password_hashing(settings):
 def _media_in_tmp(settings, tmp_path):
     # Uploaded files (ukbot.media, local storage) go to a folder of the test, not to var/media.
     settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture
+def bot(settings, transactional_db):
+    """The real bot polling a fake Bot API from a thread of this process (see ``tests/fakes/bot_harness.py``)."""
+    from tests.fakes.bot_harness import TOKEN, BotHarness
+    from tests.fakes.telegram_api import FakeTelegramAPI
+    from ukbot.notifications import ratelimit
+
+    ratelimit.reset()
+    with FakeTelegramAPI(token=TOKEN) as fake:
+        settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_URL = TOKEN, fake.url
+        harness = BotHarness(fake).start()
+        try:
+            yield harness
+        finally:
+            harness.stop()
+    ratelimit.reset()

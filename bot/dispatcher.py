@@ -1,84 +1,91 @@
-"""The one place that wires the bot: API server, session, dispatcher and routers, then long polling."""
+"""The one place that wires the bot: API server, session, dispatcher, middlewares, storage and routers.
+
+The dispatcher is built once per process (aiogram's routers can be attached to one dispatcher only); the bot
+object (an HTTP session) is per event loop: long polling keeps one, a webhook request makes its own.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from contextlib import suppress
-from typing import Any
+import logging
+from functools import cache
 
-from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import TelegramObject
+from aiogram.enums import ParseMode
+from aiogram.types import BotCommand, BotCommandScopeDefault
+from django.db import connections
+from django.utils import translation
 
+from bot import redis as bot_redis
 from bot.handlers import routers
+from bot.i18n import __
+from bot.middlewares import InFlightUpdates, PersonLock, PersonMiddleware, Throttle
+from bot.person import DEFAULT_LANGUAGE, LANGUAGES
+from bot.sync import call
+
+log = logging.getLogger(__name__)
 
 # How long a stopping bot lets updates in hand finish (their replies still need the HTTP session).
 SHUTDOWN_GRACE_SECONDS = 10.0
+COMMANDS = (
+    ("start", __("Start or restart")),
+    ("menu", __("Main menu")),
+    ("cancel", __("Stop what you are doing")),
+    ("lang", __("Change language")),
+    ("help", __("Help")),
+)
 
 
-class InFlightUpdates(BaseMiddleware):
-    """Counts the updates being handled, so that shutdown can wait for them before the session closes.
-
-    aiogram runs each update as a task and, on SIGTERM, closes the HTTP session without waiting for those
-    tasks: a reply being sent at that moment would fail half-way.
-    """
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        self._count += 1
-        self._idle.clear()
-        try:
-            return await handler(event, data)
-        finally:
-            self._count -= 1
-            if self._count == 0:
-                self._idle.set()
-
-    async def wait_idle(self, timeout: float) -> None:
-        await asyncio.sleep(0)  # let update tasks created just before the stop enter the middleware
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self._idle.wait(), timeout)
-
-
-def build_dispatcher() -> Dispatcher:
-    dispatcher = Dispatcher()
+@cache
+def dispatcher() -> Dispatcher:
+    """Return the process's dispatcher: Redis dialog state, the middlewares, every router."""
+    built = Dispatcher(storage=bot_redis.LoopLocalRedisStorage())
     in_flight = InFlightUpdates()
-    dispatcher.update.outer_middleware(in_flight)
+    built.update.outer_middleware(in_flight)
+    built.update.outer_middleware(Throttle(bot_redis.redis))
+    built.update.outer_middleware(PersonLock(bot_redis.redis))
+    built.update.outer_middleware(PersonMiddleware())
 
     async def _finish_in_flight() -> None:
         await in_flight.wait_idle(SHUTDOWN_GRACE_SECONDS)
+        await call(connections.close_all)
 
-    dispatcher.shutdown.register(_finish_in_flight)
-    dispatcher.include_routers(*routers())
-    return dispatcher
+    built.shutdown.register(_finish_in_flight)
+    built.include_routers(*routers())
+    return built
 
 
 def build_bot(*, token: str, api_url: str) -> Bot:
+    """A bot (HTTP session) for the running loop; messages are HTML, so people's text must be escaped."""
     # TELEGRAM_API_URL lets a local Bot API server (or a test's fake) stand in for api.telegram.org.
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
-    return Bot(token=token, session=session)
+    return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+async def set_commands(bot: Bot) -> None:
+    """Register the command menu in every language (Telegram shows the one of the user's client language)."""
+    for language in LANGUAGES:
+        with translation.override(language):
+            commands = [BotCommand(command=name, description=str(text)) for name, text in COMMANDS]
+        await bot.set_my_commands(
+            commands, scope=BotCommandScopeDefault(), language_code=None if language == DEFAULT_LANGUAGE else language
+        )
 
 
 async def run_polling(*, token: str, api_url: str) -> None:
     """Poll for updates until SIGINT or SIGTERM, let updates in hand finish, then close the HTTP session."""
     bot = build_bot(token=token, api_url=api_url)
-    dispatcher = build_dispatcher()
     try:
         # getUpdates is refused while a webhook is set; keep pending updates, they are real users' messages.
         await bot.delete_webhook(drop_pending_updates=False)
+        await set_commands(bot)
     except BaseException:
         await bot.session.close()
         raise
-    # aiogram turns SIGINT/SIGTERM into a stop of polling, then runs the shutdown hooks, then closes the session.
-    await dispatcher.start_polling(bot, handle_signals=True, close_bot_session=True)
+    try:
+        # aiogram turns SIGINT/SIGTERM into a stop of polling, then runs the shutdown hooks, then closes the session.
+        await dispatcher().start_polling(bot, handle_signals=True, close_bot_session=True)
+    finally:
+        await bot_redis.close()

@@ -53,6 +53,17 @@ def executor(*trades: str, level: int = 3) -> int:
     return account_id
 
 
+def telegram_person(role: str, telegram_id: int, *, language: str = "ru", trades: tuple[str, ...] = ()) -> int:
+    """A registered, approved person with ``role`` who talks to the bot from Telegram user ``telegram_id``, in
+    ``language``; an executor gets ``trades``. Return the account id."""
+    account_id = executor(*trades) if role == "executor" else person(role)
+    get_user_model().objects.filter(pk=account_id).update(telegram_id=telegram_id)
+    users.profile_update(account_id=account_id, language=language)
+    if role != "executor":
+        users.profile_approve(account_id=account_id)
+    return account_id
+
+
 # The smallest byte strings each accepted type is recognised by (ukbot.media.sniff), padded to look like files.
 MEDIA_HEADS = {
     "jpeg": b"\xff\xd8\xff\xe0\x00\x10JFIF\x00",

@@ -6,6 +6,7 @@ A missing or malformed required variable raises ConfigError naming it; entry poi
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -290,6 +291,16 @@ def _bot_token(token: str) -> str:
 
 TELEGRAM_BOT_TOKEN = env_parsed("TELEGRAM_BOT_TOKEN", _bot_token, None, expected="a bot token")
 TELEGRAM_API_URL = env_parsed("TELEGRAM_API_URL", _http_url, "https://api.telegram.org", expected="an http(s) URL")
+
+
+def _webhook_secret(secret: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+        raise ValueError("1 to 256 of the characters A-Z a-z 0-9 _ -")
+    return secret
+
+
+# Webhook mode (`manage.py setwebhook URL`): Telegram sends this in X-Telegram-Bot-Api-Secret-Token; unset: off.
+TELEGRAM_WEBHOOK_SECRET = env_parsed("TELEGRAM_WEBHOOK_SECRET", _webhook_secret, None, expected="a webhook secret")
 # How old the signed data of a Telegram Login Widget or Mini App may be when exchanged for tokens.
 TELEGRAM_AUTH_MAX_AGE_SECONDS = env_int("TELEGRAM_AUTH_MAX_AGE_SECONDS", 86400, minimum=60)
 

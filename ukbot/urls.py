@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
+from bot.webhook import telegram_webhook
 from ukbot.core import health
 
 admin.site.site_header = _("UK Management Bot")
@@ -15,6 +16,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     # Our template drops the Google Fonts links of drf-spectacular's: docs are served offline.
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="core/redoc.html"), name="redoc"),
+    path("telegram/webhook/", telegram_webhook, name="telegram-webhook"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics_view, name="metrics"),

@@ -1,11 +1,12 @@
-"""Feature routers of the bot, one module each; the dispatcher includes them in this order."""
+"""Every feature's router, in the order they are tried: commands that work everywhere first, the fallback last."""
 
 from __future__ import annotations
 
 from aiogram import Router
 
-from bot.handlers import start
-
 
 def routers() -> list[Router]:
-    return [start.router]
+    from bot import errors
+    from bot.handlers import cards, common, fallback, start
+
+    return [errors.router, common.router, start.router, cards.router, fallback.router]

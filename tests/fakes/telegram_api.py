@@ -340,12 +340,12 @@ class FakeTelegramAPI:
                 content = {"photo": [self._photo(params, call.files)]}
                 if params.get("caption"):
                     content["caption"] = params["caption"]
-            if params.get("reply_markup"):
-                content["reply_markup"] = params["reply_markup"]
+            if isinstance(params.get("reply_markup"), dict) and "inline_keyboard" in params["reply_markup"]:
+                content["reply_markup"] = params["reply_markup"]  # Telegram returns inline keyboards only
             return 200, {"ok": True, "result": self._message(params["chat_id"], **content)}
         if method in {"editMessageText", "editMessageReplyMarkup"}:
             content = {"text": params.get("text", "")}
-            if params.get("reply_markup"):
+            if isinstance(params.get("reply_markup"), dict) and "inline_keyboard" in params["reply_markup"]:
                 content["reply_markup"] = params["reply_markup"]
             message = self._message(params.get("chat_id", 0), **content)
             message["message_id"] = int(params.get("message_id", message["message_id"]))

@@ -50,6 +50,12 @@ def account_get(*, username: str) -> AccountInfo | None:
     return _info(account) if account else None
 
 
+def account_by_telegram(*, telegram_id: int) -> AccountInfo | None:
+    """Return the account linked to this Telegram user id, or None."""
+    account = Account.objects.filter(telegram_id=telegram_id).only("id", "username", "telegram_id", "is_active").first()
+    return _info(account) if account else None
+
+
 @dataclass(frozen=True)
 class Contact:
     """Where a person can be reached: empty strings (and no Telegram id) where they gave nothing."""

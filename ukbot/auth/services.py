@@ -204,34 +204,44 @@ def sessions_revoke_all(*, account_id: int, reason: str) -> int:
         )
 
 
+def telegram_account_ensure(*, telegram_id: int, first_name: str = "", last_name: str = "") -> Account:
+    """Return the account of a Telegram user, creating it (without a password or a profile) on first contact.
+
+    Safe under concurrency: two first contacts at once end with one account.
+    """
+    account = Account.objects.filter(telegram_id=telegram_id).first()
+    if account is not None:
+        return account
+    try:
+        with transaction.atomic():
+            username = f"tg{telegram_id}"
+            if Account.objects.filter(username=username).exists():
+                username = f"tg{telegram_id}-{uuid.uuid4().hex[:6]}"
+            account = Account(
+                username=username, first_name=first_name[:150], last_name=last_name[:150], telegram_id=telegram_id
+            )
+            account.set_unusable_password()
+            account.save()
+    except IntegrityError:
+        # Two first contacts at once: the other one created the account.
+        account = Account.objects.get(telegram_id=telegram_id)
+    return account
+
+
 def _telegram_account(user) -> Account:
     """The account of a Telegram user, created (as an applicant) on first sign-in."""
     account = Account.objects.filter(telegram_id=user.id).first()
     if account is not None:
         return account
     language = user.language_code[:2] if user.language_code[:2] in {"ru", "uz", "en"} else "ru"
-    try:
-        with transaction.atomic():
-            username = f"tg{user.id}"
-            if Account.objects.filter(username=username).exists():
-                username = f"tg{user.id}-{uuid.uuid4().hex[:6]}"
-            account = Account(
-                username=username,
-                first_name=user.first_name[:150],
-                last_name=user.last_name[:150],
-                telegram_id=user.id,
-            )
-            account.set_unusable_password()
-            account.save()
-            users_public.ensure_applicant(
-                account_id=account.pk,
-                first_name=user.first_name[:150],
-                last_name=user.last_name[:150],
-                language=language,
-            )
-    except IntegrityError:
-        # Two first sign-ins at once: the other one created the account.
-        account = Account.objects.get(telegram_id=user.id)
+    with transaction.atomic():
+        account = telegram_account_ensure(telegram_id=user.id, first_name=user.first_name, last_name=user.last_name)
+        users_public.ensure_applicant(
+            account_id=account.pk,
+            first_name=user.first_name[:150],
+            last_name=user.last_name[:150],
+            language=language,
+        )
     return account
 
 

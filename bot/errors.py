@@ -1,0 +1,62 @@
+"""Turning what the apps refuse into a message for the person, and keeping the bot up whatever a handler does."""
+
+from __future__ import annotations
+
+import html
+import logging
+from contextlib import suppress
+
+from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import ErrorEvent
+
+from bot.files import FileRefused
+from bot.i18n import _
+from ukbot.core.errors import AppError
+
+log = logging.getLogger(__name__)
+router = Router(name=__name__)
+
+
+def explain(exc: AppError) -> str:
+    """Return an app error as the person should read it: the message, then each detail on its own line (escaped)."""
+    lines = [html.escape(str(exc.message))]
+    for detail in exc.details:
+        text = html.escape(str(detail.message))
+        if text not in lines:
+            lines.append(f"• {text}")
+    return "\n".join(lines)
+
+
+async def _tell(event: ErrorEvent, text: str) -> None:
+    update = event.update
+    with suppress(Exception):  # the person may have blocked the bot meanwhile; nothing more to do then
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+            if update.callback_query.message is not None:
+                await update.callback_query.message.answer(text)
+        elif update.message is not None:
+            await update.message.answer(text)
+
+
+@router.errors(ExceptionTypeFilter(AppError))
+async def app_error(event: ErrorEvent) -> None:
+    await _tell(event, explain(event.exception))
+
+
+@router.errors(ExceptionTypeFilter(FileRefused))
+async def file_refused(event: ErrorEvent) -> None:
+    await _tell(event, html.escape(event.exception.message))
+
+
+@router.errors(ExceptionTypeFilter(TelegramBadRequest))
+async def bad_request(event: ErrorEvent) -> None:
+    # "message is not modified" (a repeated tap), "message to edit not found" (an old message): nothing to fix.
+    log.info("bot: Telegram refused a call while handling update %s: %s", event.update.update_id, event.exception)
+
+
+@router.errors()
+async def unexpected(event: ErrorEvent) -> None:
+    log.exception("bot: update %s failed", event.update.update_id, exc_info=event.exception)
+    await _tell(event, _("Sorry, something went wrong on our side. Please try again in a minute."))

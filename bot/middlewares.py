@@ -1,0 +1,145 @@
+"""What runs around every update: in-flight accounting, the person and their language, per-person order, and
+flood control. Wired in :mod:`bot.dispatcher`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update, User
+from django.utils import translation
+from redis.asyncio import Redis
+
+from bot.i18n import _
+from bot.person import Person, language_of, person_of
+from bot.redis import language_recall
+from bot.sync import call
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class InFlightUpdates(BaseMiddleware):
+    """Counts the updates being handled, so that shutdown can wait for them before the session closes.
+
+    aiogram runs each update as a task and, on SIGTERM, closes the HTTP session without waiting for those
+    tasks: a reply being sent at that moment would fail half-way.
+    """
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        self._count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self._count -= 1
+            if self._count == 0:
+                self._idle.set()
+
+    async def wait_idle(self, timeout: float) -> None:
+        await asyncio.sleep(0)  # let update tasks created just before the stop enter the middleware
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout)
+
+
+def _user_of(event: TelegramObject, data: dict[str, Any]) -> User | None:
+    return data.get("event_from_user")
+
+
+class PersonMiddleware(BaseMiddleware):
+    """Loads the person once per update (``data["person"]``, None for a newcomer) and activates their language.
+
+    A newcomer's language is the one they chose at /start (kept in Redis until they have a profile), else their
+    Telegram client's. The language is in ``data["language"]``.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = _user_of(event, data)
+        person: Person | None = None
+        if user is not None and not user.is_bot:
+            person = await call(person_of, user.id)
+        language = person.language if person else None
+        if language is None and user is not None:
+            language = await language_recall(user.id) or language_of(user.language_code)
+        language = language or language_of(None)
+        data["person"], data["language"] = person, language
+        with translation.override(language):
+            return await handler(event, data)
+
+
+class PersonLock(BaseMiddleware):
+    """One update of a person at a time, across every bot process (a Redis lock per Telegram user).
+
+    aiogram handles updates concurrently; without this, a double tap on Confirm could run the confirmation twice
+    before the dialog state records that it was done. The second tap waits, then finds the dialog finished.
+    """
+
+    def __init__(self, redis: Callable[[], Redis], *, timeout: float = 60.0, wait: float = 30.0) -> None:
+        self._redis, self._timeout, self._wait = redis, timeout, wait
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = _user_of(event, data)
+        if user is None:
+            return await handler(event, data)
+        lock = self._redis().lock(f"ukbot:bot:lock:{user.id}", timeout=self._timeout, blocking_timeout=self._wait)
+        acquired = await lock.acquire()
+        try:
+            return await handler(event, data)
+        finally:
+            if acquired:
+                with suppress(Exception):  # expired meanwhile: nothing left to release
+                    await lock.release()
+
+
+class Throttle(BaseMiddleware):
+    """Flood control per Telegram user: at most ``rate`` updates per ``period`` seconds (counted in Redis, so
+    every bot process shares the count). The first update over the limit gets one polite answer; the rest of the
+    burst is dropped unanswered."""
+
+    def __init__(self, redis: Callable[[], Redis], *, rate: int = 20, period: int = 10) -> None:
+        self._redis, self.rate, self.period = redis, rate, period
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = _user_of(event, data)
+        if user is None or not isinstance(event, Update):
+            return await handler(event, data)
+        key = f"ukbot:bot:flood:{user.id}"
+        redis = self._redis()
+        async with redis.pipeline(transaction=True) as pipe:
+            count, _ttl = await pipe.incr(key).expire(key, self.period, nx=True).execute()
+        if count <= self.rate:
+            return await handler(event, data)
+        if count == self.rate + 1:
+            language = language_of(user.language_code)
+            with translation.override(language):
+                text = _("You are sending messages too fast. Please wait a few seconds and try again.")
+            target = event.message or (event.callback_query.message if event.callback_query else None)
+            if event.callback_query is not None:
+                with suppress(Exception):
+                    await event.callback_query.answer(text, show_alert=True)
+            elif isinstance(target, Message):
+                with suppress(Exception):
+                    await target.answer(text)
+        log.info("bot: update %s of user %s dropped by flood control", event.update_id, user.id)
+        return None
+
+
+async def reply(event: TelegramObject, text: str, **kwargs: Any) -> None:
+    """Answer a message or a button press with a new message in the same chat."""
+    if isinstance(event, CallbackQuery):
+        with suppress(Exception):
+            await event.answer()
+        if event.message is not None:
+            await event.message.answer(text, **kwargs)
+    elif isinstance(event, Message):
+        await event.answer(text, **kwargs)

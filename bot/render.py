@@ -1,0 +1,90 @@
+"""How a request reads in the bot: a one-line list entry and a card (with its history), for every role.
+
+Everything typed by people (descriptions, addresses, comments) is HTML-escaped: messages are sent as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language
+
+from bot.i18n import _
+from ukbot.requests import public as requests_public
+from ukbot.requests import selectors as requests_selectors
+from ukbot.requests.statuses import Status
+
+ICONS = {
+    Status.NEW: "🆕",
+    Status.ASSIGNED: "👷",
+    Status.IN_PROGRESS: "🔧",
+    Status.WAITING_MATERIALS: "📦",
+    Status.CLARIFICATION: "❓",
+    Status.COMPLETED: "✅",
+    Status.CONFIRMED: "☑️",
+    Status.RETURNED: "↩️",
+    Status.ACCEPTED: "⭐",
+    Status.CANCELLED: "✖️",
+}
+URGENCY_ICONS = {"low": "⚪", "medium": "🟡", "high": "🟠", "critical": "🔴"}
+
+
+def esc(text: object) -> str:
+    """Escape text typed by people for an HTML message."""
+    return html.escape(str(text or ""), quote=False)
+
+
+def label(field: str, value: str) -> str:
+    """A status, category or urgency as it reads in the active language."""
+    return requests_public.label(field=field, value=value, language=get_language() or "ru")
+
+
+def when(value: datetime | None) -> str:
+    """A time in the company's time zone, short."""
+    if value is None:
+        return "—"
+    return date_format(timezone.localtime(value), "d.m.Y H:i")
+
+
+def line(request) -> str:
+    """One request as a list entry: icon, number, category, status, the start of the description."""
+    description = request.description if len(request.description) <= 40 else request.description[:39] + "…"
+    return (
+        f"{ICONS.get(request.status, '•')} <b>{request.number}</b> · {label('category', request.category)} · "
+        f"{label('status', request.status)}\n   {esc(description)}"
+    )
+
+
+def card(request, *, with_history: bool = True) -> str:
+    """A request's card: what, where, how urgent, its status and deadlines, then its history (newest last).
+
+    ``request`` is a row from :mod:`ukbot.requests.selectors`. Read in the database thread.
+    """
+    parts = [
+        f"{ICONS.get(request.status, '•')} <b>{_('Request')} {request.number}</b>",
+        f"{_('Status')}: {label('status', request.status)}",
+        f"{_('Category')}: {label('category', request.category)}",
+        f"{_('Urgency')}: {URGENCY_ICONS.get(request.urgency, '')} {label('urgency', request.urgency)}",
+    ]
+    if request.address:
+        parts.append(f"{_('Address')}: {esc(request.address)}")
+    parts.append(f"{_('Created')}: {when(request.created_at)}")
+    if request.resolution_deadline and request.status not in {Status.ACCEPTED, Status.CANCELLED}:
+        parts.append(f"{_('Due by')}: {when(request.resolution_deadline)}")
+    if request.rating:
+        parts.append(f"{_('Rating')}: {'★' * request.rating}{'☆' * (5 - request.rating)}")
+    parts.append("")
+    parts.append(esc(request.description))
+    if with_history:
+        history = list(requests_selectors.history_of(number=request.number))
+        moves = [row for row in history if row.action in {"created", "moved"}]
+        if moves:
+            parts.append("")
+            parts.append(f"<b>{_('History')}</b>")
+            for row in moves[-8:]:
+                reason = f" — {esc(row.reason)}" if row.reason else ""
+                parts.append(f"{when(row.at)} {label('status', row.to_status)}{reason}")
+    return "\n".join(parts)

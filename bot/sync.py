@@ -1,0 +1,36 @@
+"""Calling the apps from the bot's event loop: every database call runs in a worker thread, never on the loop.
+
+Handlers ``await call(services.something, ...)``. The call runs through ``sync_to_async`` (one thread for all
+database work, as Django's async views do), with stale connections closed before and after, as Django does around
+each HTTP request, so a bot that runs for weeks survives a database restart. The active language (set per update
+by :class:`bot.middlewares.PersonMiddleware`) is carried into the thread, so errors come back translated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any, TypeVar
+
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+from django.utils import translation
+
+T = TypeVar("T")
+
+
+def _run(function: Callable[..., T], language: str | None, args: tuple, kwargs: dict) -> T:
+    close_old_connections()
+    try:
+        if language:
+            with translation.override(language):
+                return function(*args, **kwargs)
+        return function(*args, **kwargs)
+    finally:
+        close_old_connections()
+
+
+async def call(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Run ``function(*args, **kwargs)`` (synchronous, may use the database) in the database thread; return its
+    result. Exceptions (``AppError`` and the like) come back to the caller as raised."""
+    return await sync_to_async(partial(_run, function, translation.get_language(), args, kwargs))()

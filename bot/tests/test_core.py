@@ -1,0 +1,49 @@
+"""The bot's frame, against the fake Bot API: commands in every language, state hints, old buttons, edits,
+stickers, flood control, errors that never stop the bot."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_commands_are_registered_in_every_language(bot):
+    calls = bot.fake.calls("setMyCommands")
+    languages = sorted(str(c.params.get("language_code") or "") for c in calls)
+    assert languages == ["", "en", "uz"]
+    english = next(c for c in calls if c.params.get("language_code") == "en")
+    assert [c["command"] for c in english.params["commands"]] == ["start", "menu", "cancel", "lang", "help"]
+
+
+def test_help_and_cancel_answer_a_newcomer_in_their_telegram_language(bot):
+    aziz = bot.person(7001, "Aziz", language_code="uz")
+    [reply] = aziz.send("/help")
+    assert "/cancel" in reply.text
+    [reply] = aziz.send("/cancel")
+    assert reply.text
+
+
+def test_an_old_button_and_an_edit_get_an_answer_and_the_bot_goes_on(bot):
+    hans = bot.person(7002, "Hans", language_code="en")
+    hans.press("survey:42")  # a button of a feature that is gone
+    answers = bot.fake.calls("answerCallbackQuery")
+    assert answers and answers[-1].params["text"] == "This button is no longer active."
+    [reply] = hans.edit(5, "changed")
+    assert reply.text == "Edits to sent messages are not picked up. Please send a new message instead."
+    [reply] = hans.send("/help")
+    assert "/help" in reply.text
+
+
+def test_flooding_is_answered_once_politely_then_dropped(bot):
+    from bot.dispatcher import dispatcher
+    from bot.middlewares import Throttle
+
+    throttle = next(m for m in dispatcher().update.outer_middleware._middlewares if isinstance(m, Throttle))
+    hans = bot.person(7003, "Hans", language_code="en")
+    replies = [hans.send("/help") for _ in range(throttle.rate + 3)]
+    assert all(len(r) == 1 for r in replies[: throttle.rate])
+    assert [r.text for r in replies[throttle.rate]] == [
+        "You are sending messages too fast. Please wait a few seconds and try again."
+    ]
+    assert replies[throttle.rate + 1 :] == [[], []]
