@@ -1,4 +1,5 @@
-"""Every feature's router, in the order they are tried: commands that work everywhere first, the fallback last."""
+"""Every feature's router, in the order they are tried: errors and commands that work everywhere first,
+registration, the request card, each role's screens, and the fallback (hints for unexpected input) last."""
 
 from __future__ import annotations
 
@@ -7,6 +8,17 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     from bot import errors
-    from bot.handlers import cards, common, fallback, start
+    from bot.handlers import apartments, applicant, cards, common, executor, fallback, inspector, manager, start
 
-    return [errors.router, common.router, start.router, cards.router, fallback.router]
+    return [
+        errors.router,
+        common.router,
+        start.router,
+        cards.router,
+        apartments.router,
+        applicant.router,
+        executor.router,
+        inspector.router,
+        manager.router,
+        fallback.router,
+    ]

@@ -1,0 +1,7 @@
+"""(being built) the apartments screens of the bot."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+router = Router(name=__name__)
