@@ -74,7 +74,20 @@ class PersonMiddleware(BaseMiddleware):
         language = language or language_of(None)
         data["person"], data["language"] = person, language
         with translation.override(language):
+            if person is not None and person.blocked:
+                await _refuse_blocked(event)
+                return None
             return await handler(event, data)
+
+
+async def _refuse_blocked(update: TelegramObject) -> None:
+    text = _("Your access is blocked. Please contact the management company.")
+    if isinstance(update, Update) and update.callback_query is not None:
+        with suppress(Exception):
+            await update.callback_query.answer(text, show_alert=True)
+    elif isinstance(update, Update) and update.message is not None:
+        with suppress(Exception):
+            await update.message.answer(text)
 
 
 class PersonLock(BaseMiddleware):

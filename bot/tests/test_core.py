@@ -47,3 +47,27 @@ def test_flooding_is_answered_once_politely_then_dropped(bot):
         "You are sending messages too fast. Please wait a few seconds and try again."
     ]
     assert replies[throttle.rate + 1 :] == [[], []]
+
+
+def test_a_blocked_person_is_told_and_nothing_else_happens(bot):
+    from tests.factories import telegram_person
+    from ukbot.users import services as users
+
+    account = telegram_person("applicant", 7004, language="en")
+    users.profile_block(account_id=account)
+    olga = bot.person(7004, "Olga", language_code="en")
+    [reply] = olga.send("📋 My requests")
+    assert reply.text == "Your access is blocked. Please contact the management company."
+    olga.press("req:open:251125-001")
+    assert bot.fake.calls("answerCallbackQuery")[-1].params["text"] == reply.text
+
+
+def test_a_person_who_changes_language_gets_the_menu_in_it(bot):
+    from tests.factories import telegram_person
+    from ukbot.users import selectors
+
+    account = telegram_person("applicant", 7005, language="en")
+    olga = bot.person(7005, "Olga", language_code="en")
+    olga.send("/lang")
+    olga.tap("Oʻzbekcha")
+    assert selectors.profile_get(account_id=account).language == "uz"
