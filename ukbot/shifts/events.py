@@ -29,3 +29,14 @@ class ShiftCompleted:
     specialization: str
     duration_seconds: int
     location: dict | None
+
+
+@dataclass(frozen=True)
+class ExecutorLocationUpdated:
+    """Where an executor on shift is now (from the bot's live location); coordinates as decimal strings."""
+
+    executor_id: int
+    shift_id: int
+    latitude: str
+    longitude: str
+    at: str

@@ -1,16 +1,25 @@
-"""Write use-cases of `shifts` (the first piece): start and end a shift, planned or started on the spot."""
+"""Write use-cases of `shifts` (the first piece): start and end a shift, planned or started on the spot, and
+the live location of an executor on shift."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from ukbot.core.events import publish
-from ukbot.shifts.events import SHIFT_COMPLETED, SHIFT_STARTED, ShiftCompleted, ShiftStarted
+from ukbot.shifts.events import (
+    EXECUTOR_LOCATION_UPDATED,
+    SHIFT_COMPLETED,
+    SHIFT_STARTED,
+    ExecutorLocationUpdated,
+    ShiftCompleted,
+    ShiftStarted,
+)
 from ukbot.shifts.models import Shift, ShiftStatus
 from ukbot.users import public as users_public
 
@@ -106,3 +115,41 @@ def shift_end(*, executor_id: int, shift_id: int, latitude=None, longitude=None)
         ),
     )
     return shift
+
+
+# A live location in Telegram is re-sent every few seconds; one position per half minute is plenty for routes and
+# the dispatcher's map, and keeps the outbox small.
+LOCATION_EVERY_SECONDS = 30
+
+
+@transaction.atomic
+def location_update(*, executor_id: int, latitude, longitude) -> bool:
+    """Record where an executor on shift is now: publish ``executor.location_updated`` (subject: the shift),
+    at most once per ``LOCATION_EVERY_SECONDS`` per shift. Return whether this position was published (False when
+    it came too soon after the previous one).
+
+    :raises ValidationFailedError: half or out-of-range coordinates.
+    :raises ConflictError: the executor is not on shift.
+    """
+    lat, lon = _location(latitude, longitude)
+    if lat is None:
+        raise ValidationFailedError(details={"location": _("Give both latitude and longitude.")})
+    shift = Shift.objects.filter(executor_id=executor_id, status=ShiftStatus.ACTIVE).first()
+    if shift is None:
+        raise ConflictError(_("You are not on shift. Start your shift to share your location."))
+    # the shift's start time in the key: ids are reused when a test database is flushed, a start time is not
+    key = f"shifts:location:{shift.pk}:{shift.actual_start.timestamp() if shift.actual_start else 0}"
+    if not cache.add(key, 1, timeout=LOCATION_EVERY_SECONDS):
+        return False
+    publish(
+        EXECUTOR_LOCATION_UPDATED,
+        subject=shift.pk,
+        data=ExecutorLocationUpdated(
+            executor_id=executor_id,
+            shift_id=shift.pk,
+            latitude=str(lat),
+            longitude=str(lon),
+            at=timezone.now().isoformat(),
+        ),
+    )
+    return True
