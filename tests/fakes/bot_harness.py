@@ -227,10 +227,13 @@ class BotHarness:
         return Person(self, user_id, first_name, language_code, **extra)
 
     # --- life cycle --------------------------------------------------------------------------------------------
-    def start(self) -> BotHarness:
+    def start(self, *, fresh: bool = True) -> BotHarness:
+        """Start polling; ``fresh`` forgets dialog states and flood counters left in Redis by earlier tests."""
         from bot.dispatcher import dispatcher
 
-        _forget_bot_keys()
+        if fresh:
+            _forget_bot_keys()
+        self._failure = None
         dispatcher().update.outer_middleware._middlewares.insert(0, self._record)  # outermost: sees every update
         started = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(started,), name="bot-under-test", daemon=True)
@@ -238,7 +241,12 @@ class BotHarness:
         started.wait(10)
         return self
 
-    def stop(self) -> None:
+    def restart(self) -> None:
+        """Stop the bot and start it again, as a deployment does; dialog states stay in Redis."""
+        self.stop(forget=False)
+        self.start(fresh=False)
+
+    def stop(self, *, forget: bool = True) -> None:
         from bot.dispatcher import dispatcher
 
         if self._loop is not None:
@@ -248,7 +256,8 @@ class BotHarness:
             self._thread.join(20)
         with contextlib.suppress(Exception):
             dispatcher().update.outer_middleware._middlewares.remove(self._record)
-        _forget_bot_keys()
+        if forget:
+            _forget_bot_keys()
         if self._failure is not None:
             raise self._failure
 
