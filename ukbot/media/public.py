@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.errors import ErrorDetail, ValidationFailedError
-from ukbot.media import links, owners, selectors, services, sniff
+from ukbot.media import links, owners, selectors, services, sniff, storage
 from ukbot.media.models import MediaFile, ScanStatus
 from ukbot.media.owners import APPLICANT, EXECUTOR, MANAGER, CanRead
 
@@ -24,9 +24,11 @@ __all__ = [
     "APPLICANT",
     "EXECUTOR",
     "MANAGER",
+    "FileContent",
     "FileInfo",
     "Unusable",
     "attach",
+    "file_content",
     "file_info",
     "files_require_usable",
     "files_usable",
@@ -89,6 +91,32 @@ def file_info(*, media_id) -> FileInfo | None:
 def files_info(*, media_ids: Iterable) -> dict[uuid.UUID, FileInfo]:
     """Return :func:`file_info` of several files in one query, by id (missing ones left out)."""
     return {pk: _info(row) for pk, row in selectors.files_get(media_ids=list(media_ids)).items()}
+
+
+@dataclass(frozen=True)
+class FileContent:
+    """A file's bytes with what a sender needs to pass them on (a name and whether it shows as a picture)."""
+
+    name: str
+    content_type: str
+    is_image: bool
+    data: bytes
+
+
+def file_content(*, media_id, max_size: int = 20 * 1024 * 1024) -> FileContent | None:
+    """Return the bytes of a downloadable file (clean, or not scanned without a scanner) of at most ``max_size``
+    bytes, for staff who review it elsewhere (the bot shows identity documents to managers); None for an unknown,
+    deleted, quarantined or too large file. The caller checks that the reader may see it."""
+    row = selectors.file_get(media_id=media_id)
+    if row is None or row.scan_status not in DOWNLOADABLE or row.size > max_size:
+        return None
+    with storage.open_stream(row.storage_key) as stream:
+        data = stream.read(max_size + 1)
+    if len(data) > max_size:
+        return None
+    return FileContent(
+        name=row.original_name, content_type=row.content_type, is_image=row.content_type in sniff.IMAGES, data=data
+    )
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import BooleanField, Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import BooleanField, Case, IntegerField, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -30,7 +30,7 @@ from django.utils.translation import ngettext
 
 from ukbot.core.errors import AppError
 from ukbot.media import public as media_public
-from ukbot.requests import services, sla
+from ukbot.requests import selectors, services, sla
 from ukbot.requests.models import (
     Attachment,
     Comment,
@@ -41,7 +41,7 @@ from ukbot.requests.models import (
     SlaPolicy,
     StatusChange,
 )
-from ukbot.requests.statuses import FINAL, IN_HANDS, NEEDS_REASON, Actor, Status, Urgency, allowed_moves
+from ukbot.requests.statuses import FINAL, NEEDS_REASON, Actor, Status, Urgency, allowed_moves
 from ukbot.users import public as users_public
 
 # The details a manager edits on a request's page; saved only through services.request_update.
@@ -630,25 +630,17 @@ class RequestAdmin(admin.ModelAdmin):
             )
             return None
         trade = trades.pop()
-        candidates = users_public.verified_executors(specialization=trade)
-        if not candidates:
+        ranked = selectors.executors_by_load(specialization=trade)
+        if not ranked:
             self.message_user(request, _("No verified executor works as %(trade)s.") % {"trade": trade}, messages.ERROR)
             return None
-        load = dict(
-            Request.objects.filter(executor_id__in=[c.account_id for c in candidates], status__in=IN_HANDS)
-            .order_by()
-            .values("executor_id")
-            .annotate(open=Count("pk"))
-            .values_list("executor_id", "open")
-        )
-        ranked = sorted(candidates, key=lambda c: (load.get(c.account_id, 0), -c.level, c.full_name))
         choices = [
             (
                 c.account_id,
                 _("%(name)s · %(trade)s, level %(level)d · open requests: %(load)d")
-                % {"name": c.full_name, "trade": c.specialization, "level": c.level, "load": load.get(c.account_id, 0)},
+                % {"name": c.full_name, "trade": c.specialization, "level": c.level, "load": load},
             )
-            for c in ranked
+            for c, load in ranked
         ]
         form = AssignForm(request.POST if "apply" in request.POST else None, choices=choices)
         if not form.is_valid():

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
-from ukbot.requests.models import Attachment, Comment, Material, Request, StatusChange
-from ukbot.requests.statuses import Actor, Category, Status
+from ukbot.requests.models import Attachment, Comment, Material, MaterialStatus, Request, StatusChange
+from ukbot.requests.statuses import FINAL, IN_HANDS, Actor, Category, Status
 from ukbot.shifts import public as shifts_public
 from ukbot.users import public as users_public
 
@@ -72,6 +72,31 @@ def materials_of(*, number: str) -> QuerySet[Material]:
 
 def material_get(*, material_id: int) -> Material | None:
     return Material.objects.filter(pk=material_id).first()
+
+
+def materials_waiting() -> QuerySet[Material]:
+    """Material lines waiting for a manager: requested (to approve or reject) or approved (to issue), of requests
+    still open, oldest first."""
+    return (
+        Material.objects.filter(status__in=(MaterialStatus.REQUESTED, MaterialStatus.APPROVED))
+        .exclude(request__status__in=FINAL)
+        .order_by("created_at", "pk")
+    )
+
+
+def executors_by_load(*, specialization: str) -> list[tuple[users_public.ExecutorRef, int]]:
+    """The verified executors of ``specialization`` (or universal), each with their load (the requests in their
+    hands), least busy first, then higher level, then by name: whom to assign next."""
+    candidates = users_public.verified_executors(specialization=specialization)
+    load = dict(
+        Request.objects.filter(executor_id__in=[c.account_id for c in candidates], status__in=IN_HANDS)
+        .order_by()
+        .values("executor_id")
+        .annotate(open=Count("pk"))
+        .values_list("executor_id", "open")
+    )
+    ranked = sorted(candidates, key=lambda c: (load.get(c.account_id, 0), -c.level, c.full_name))
+    return [(candidate, load.get(candidate.account_id, 0)) for candidate in ranked]
 
 
 def attachments_of(*, number: str) -> QuerySet[Attachment]:

@@ -14,7 +14,7 @@ from tests.factories import media_bytes, media_file
 from ukbot.core.errors import AppError, ValidationFailedError
 from ukbot.core.models import OutboxEvent
 from ukbot.media import public, services, storage
-from ukbot.media.models import MediaFile
+from ukbot.media.models import MediaFile, ScanStatus
 
 pytestmark = pytest.mark.django_db
 OWNER, OTHER = 700001, 700002
@@ -149,7 +149,7 @@ def test_only_the_owner_or_a_manager_deletes():
 
 def test_files_usable_names_unknown_foreign_infected_and_attached_elsewhere_files():
     own, foreign, infected, elsewhere = (media_file(OWNER), media_file(OTHER), media_file(OWNER), media_file(OWNER))
-    MediaFile.objects.filter(pk=infected).update(scan_status="infected")
+    MediaFile.objects.filter(pk=infected).update(scan_status=ScanStatus.INFECTED)
     public.attach(media_ids=[elsewhere], kind="request", object_id="250101-001")
     unknown, malformed = str(uuid.uuid4()), "not-a-uuid"
 
@@ -188,3 +188,25 @@ def test_attach_is_idempotent_for_the_same_object_and_refuses_another():
     info = public.file_info(media_id=media_id)
     assert (info.attached_kind, info.attached_id, info.is_image, info.downloadable) == ("verification", "7", True, True)
     assert public.file_info(media_id=uuid.uuid4()) is None
+
+
+# --- reading a file's bytes -------------------------------------------------------------------------------------
+
+
+def test_file_content_gives_the_bytes_of_a_downloadable_file_only():
+    data = media_bytes("jpeg")
+    media_id = media_file(OWNER, "jpeg", name="passport.jpg", content=data)
+
+    content = public.file_content(media_id=media_id)
+
+    assert (content.name, content.content_type, content.is_image, content.data) == (
+        "passport.jpg",
+        "image/jpeg",
+        True,
+        data,
+    )
+    assert public.file_content(media_id=media_id, max_size=len(data) - 1) is None  # too large to pass on
+    assert public.file_content(media_id=uuid.uuid4()) is None
+    assert public.file_content(media_id="not-an-id") is None
+    MediaFile.objects.filter(pk=media_id).update(scan_status=ScanStatus.INFECTED)
+    assert public.file_content(media_id=media_id) is None
