@@ -1,7 +1,974 @@
-"""(being built) the applicant screens of the bot."""
+"""The applicant's (resident's) screens: the New request wizard, My requests, and what a resident does on a card.
+
+New request: category → urgency → address → description → photos → visit time → summary (Edit / Confirm). The
+request and its photos are written in one transaction, so a refusal leaves no half request. My requests: a
+paginated list; the card (:mod:`bot.handlers.cards`) gets the applicant's buttons from :func:`card_actions`:
+comment, add photos, cancel, answer a manager's question, accept with a rating, return, rate later.
+
+Every dialog step clears or advances the dialog state BEFORE calling a service, so a second tap on Confirm (handled
+after the first, see :class:`bot.middlewares.PersonLock`) finds the dialog over and makes nothing twice.
+"""
 
 from __future__ import annotations
 
-from aiogram import Router
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot, F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from bot import hints, render
+from bot.callbacks import PageCb, RequestCb
+from bot.errors import explain
+from bot.files import FileRefused, store_file
+from bot.filters import ActiveRole
+from bot.handlers.cards import register_actions
+from bot.i18n import _, __, n_
+from bot.menus import MenuButton
+from bot.person import Person
+from bot.sync import call
+from ukbot.core.errors import AppError, ValidationFailedError
+from ukbot.requests import selectors as requests_selectors
+from ukbot.requests import services as requests_services
+from ukbot.requests.statuses import FINAL, Actor, Category, Source, Status, Urgency, allowed_moves
+from ukbot.users import public as users_public
 
 router = Router(name=__name__)
+
+PAGE_SIZE = 5
+MAX_DESCRIPTION = requests_services.MAX_DESCRIPTION
+MAX_FILES = requests_services.MAX_ATTACHMENTS
+MAX_ADDRESS = 300  # what the request keeps of a typed address
+MAX_FEEDBACK = 2000
+# Text typed in a dialog step: not a command (commands are answered elsewhere or get the step's hint).
+TEXT = F.text & ~F.text.startswith("/")
+FILE = F.photo | F.document
+# people who act on requests as applicants (inspectors file requests as residents do; see cards.actor_kind)
+APPLICANTS = ("applicant", "inspector")
+
+
+class NewRequest(StatesGroup):
+    category = State()
+    urgency = State()
+    address = State()
+    address_text = State()
+    description = State()
+    photos = State()
+    visit = State()
+    summary = State()
+    edit = State()
+
+
+class CardDialog(StatesGroup):
+    comment = State()
+    photos = State()
+    answer = State()
+    stars = State()
+    feedback = State()
+    return_reason = State()
+    return_photos = State()
+    cancel = State()
+
+
+class NewCb(CallbackData, prefix="anew"):
+    """A button of the New request wizard: ``step`` (cat, urg, addr, photos, visit, confirm, edit, field)."""
+
+    step: str
+    value: str = ""
+
+
+class ActCb(CallbackData, prefix="aact"):
+    """A button inside a card dialog: stars, skip, done, yes, no."""
+
+    action: str
+    number: str
+    value: str = ""
+
+
+for _state, _hint in (
+    (NewRequest.category, __("Choose a category with the buttons above, or /cancel.")),
+    (NewRequest.urgency, __("Choose how urgent it is with the buttons above.")),
+    (NewRequest.address, __("Choose the address with the buttons above.")),
+    (NewRequest.address_text, __("Type the address as text.")),
+    (NewRequest.description, __("Describe the problem in words. You can send photos at the next step.")),
+    (NewRequest.photos, __("Send a photo, or press Done.")),
+    (NewRequest.visit, __("Choose a convenient time with the buttons above.")),
+    (NewRequest.summary, __("Press Confirm to send the request, or Edit to change it.")),
+    (NewRequest.edit, __("Choose what to change with the buttons above.")),
+    (CardDialog.comment, __("Type your comment as text, or /cancel.")),
+    (CardDialog.photos, __("Send a photo, or press Done.")),
+    (CardDialog.answer, __("Type your answer as text, or /cancel.")),
+    (CardDialog.stars, __("Rate the work with the stars above.")),
+    (CardDialog.feedback, __("Write your feedback as text, or press Skip.")),
+    (CardDialog.return_reason, __("Say in words what is wrong with the work, or /cancel.")),
+    (CardDialog.return_photos, __("Send a photo, or press Done.")),
+    (CardDialog.cancel, __("Press Yes or No above.")),
+):
+    hints.register(_state, _hint)
+
+
+def _markup(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
+
+
+def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+async def _drop_buttons(query: CallbackQuery) -> None:
+    """Take the buttons off the message that was answered, so it cannot be pressed again by mistake."""
+    if isinstance(query.message, Message):
+        with suppress(Exception):
+            await query.message.edit_reply_markup(reply_markup=None)
+
+
+# --- New request: the steps ---------------------------------------------------------------------------------------
+
+
+async def _ask_category(message: Message) -> None:
+    buttons = [_button(render.label("category", value), NewCb(step="cat", value=value)) for value in Category.values]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    await message.answer(_("What is the problem about? Choose a category."), reply_markup=_markup(*rows))
+
+
+async def _ask_urgency(message: Message) -> None:
+    rows = [
+        [_button(f"{render.URGENCY_ICONS[value]} {render.label('urgency', value)}", NewCb(step="urg", value=value))]
+        for value in Urgency.values
+    ]
+    text = _(
+        "How urgent is it?\n\n🔴 <b>Critical</b> means a danger to life or property: flooding, a smell of gas, "
+        "no heating in winter, a fire risk. Such requests are handled first, day and night."
+    )
+    await message.answer(text, reply_markup=_markup(*rows))
+
+
+def _apartment_label(apartment: users_public.ApartmentRef) -> str:
+    return _("{address}, apt. {number}").format(address=apartment.building_address, number=apartment.number)
+
+
+def saved_addresses(account_id: int) -> list[tuple[int, str]]:
+    """The person's approved apartments as (apartment id, how it reads), primary first."""
+    return [(ref.apartment_id, _apartment_label(ref)) for ref in users_public.apartments_of(account_id=account_id)]
+
+
+async def _ask_address(message: Message, state: FSMContext, person: Person) -> None:
+    saved = await call(saved_addresses, person.account_id)
+    if not saved:
+        await state.set_state(NewRequest.address_text)
+        await message.answer(_("Where is the problem? Type the address (street, building, apartment)."))
+        return
+    await state.set_state(NewRequest.address)
+    rows = [[_button(text, NewCb(step="addr", value=str(apartment_id)))] for apartment_id, text in saved]
+    rows.append([_button(_("✏️ Other address"), NewCb(step="addr", value="other"))])
+    await message.answer(_("Where is the problem?"), reply_markup=_markup(*rows))
+
+
+async def _ask_description(message: Message) -> None:
+    await message.answer(_("Describe the problem in a few words: what happened and where exactly."))
+
+
+async def _ask_photos(message: Message) -> None:
+    await message.answer(
+        _("Send photos of the problem, if you have any (one or several). Press Done when finished."),
+        reply_markup=_markup([_button(_("Skip"), NewCb(step="photos", value="done"))]),
+    )
+
+
+VISIT_WINDOWS = {  # company-local hours of the named visit windows
+    "tm_morning": (time(9), time(12)),
+    "tm_afternoon": (time(12), time(17)),
+    "tm_evening": (time(17), time(21)),
+}
+DAY_ENDS = time(21)  # "today" runs until then
+TODAY_UNTIL = time(20)  # later than this, a visit today is not offered
+
+
+def _company_now() -> datetime:
+    return timezone.now().astimezone(ZoneInfo(settings.TIME_ZONE))
+
+
+def visit_window(key: str, now: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+    """The visit window ``key`` (any, today, tm_morning, tm_afternoon, tm_evening) as aware datetimes in the
+    company's time zone; (None, None) for any time."""
+    now = now or _company_now()
+    zone = ZoneInfo(settings.TIME_ZONE)
+    if key == "today":
+        start = max(now.replace(second=0, microsecond=0), datetime.combine(now.date(), time(9), zone))
+        return start, datetime.combine(now.date(), DAY_ENDS, zone)
+    if key in VISIT_WINDOWS:
+        tomorrow = now.date() + timedelta(days=1)
+        start, end = VISIT_WINDOWS[key]
+        return datetime.combine(tomorrow, start, zone), datetime.combine(tomorrow, end, zone)
+    return None, None
+
+
+def _visit_labels() -> dict[str, str]:
+    return {
+        "any": _("Any time"),
+        "today": _("Today"),
+        "tm_morning": _("Tomorrow morning (9–12)"),
+        "tm_afternoon": _("Tomorrow afternoon (12–17)"),
+        "tm_evening": _("Tomorrow evening (17–21)"),
+    }
+
+
+async def _ask_visit(message: Message) -> None:
+    labels = _visit_labels()
+    keys = ["any", "today", "tm_morning", "tm_afternoon", "tm_evening"]
+    if _company_now().time() >= TODAY_UNTIL:
+        keys.remove("today")  # too late for a visit today
+    rows = [[_button(labels[key], NewCb(step="visit", value=key))] for key in keys]
+    await message.answer(_("When is it convenient for a specialist to come?"), reply_markup=_markup(*rows))
+
+
+def _visit_text(data: dict) -> str:
+    if not data.get("visit_from"):
+        return _("Any time")
+    start = timezone.localtime(datetime.fromisoformat(data["visit_from"]))
+    end = timezone.localtime(datetime.fromisoformat(data["visit_to"]))
+    return f"{date_format(start, 'd.m')} {start:%H:%M}–{end:%H:%M}"
+
+
+def summary_text(data: dict) -> str:
+    """The request as it will be sent; the person's own words escaped."""
+    photos = len(data.get("files", []))
+    parts = [
+        _("<b>Please check your request</b>"),
+        "",
+        f"{_('Category')}: {render.label('category', data['category'])}",
+        f"{_('Urgency')}: {render.URGENCY_ICONS.get(data['urgency'], '')} {render.label('urgency', data['urgency'])}",
+        f"{_('Address')}: {render.esc(data['address_label'])}",
+        f"{_('Visit')}: {_visit_text(data)}",
+        f"{_('Photos')}: {photos}",
+        "",
+        render.esc(data["description"]),
+    ]
+    return "\n".join(parts)
+
+
+async def _show_summary(message: Message, state: FSMContext) -> None:
+    await state.set_state(NewRequest.summary)
+    await state.update_data(editing=False)
+    markup = _markup(
+        [_button(_("✅ Confirm"), NewCb(step="confirm"))],
+        [_button(_("✏️ Edit"), NewCb(step="edit"))],
+    )
+    await message.answer(summary_text(await state.get_data()), reply_markup=markup)
+
+
+async def _next(message: Message, state: FSMContext, person: Person, step: State) -> None:
+    """Go on to ``step``, or back to the summary when the person is changing one field."""
+    if (await state.get_data()).get("editing"):
+        await _show_summary(message, state)
+        return
+    if step == NewRequest.address:
+        await _ask_address(message, state, person)
+        return
+    await state.set_state(step)
+    asks = {
+        NewRequest.urgency: _ask_urgency,
+        NewRequest.description: _ask_description,
+        NewRequest.photos: _ask_photos,
+        NewRequest.visit: _ask_visit,
+    }
+    await asks[step](message)
+
+
+@router.message(MenuButton("new_request"), ActiveRole("applicant"))
+async def new_request(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await state.set_state(NewRequest.category)
+    await state.update_data(files=[])
+    await _ask_category(message)
+
+
+@router.callback_query(NewCb.filter(F.step == "cat"), NewRequest.category, F.message)
+async def category_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    if callback_data.value not in Category.values:
+        return
+    await state.update_data(category=callback_data.value)
+    await _drop_buttons(query)
+    await _next(query.message, state, person, NewRequest.urgency)
+
+
+@router.callback_query(NewCb.filter(F.step == "urg"), NewRequest.urgency, F.message)
+async def urgency_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    if callback_data.value not in Urgency.values:
+        return
+    await state.update_data(urgency=callback_data.value)
+    await _drop_buttons(query)
+    await _next(query.message, state, person, NewRequest.address)
+
+
+@router.callback_query(NewCb.filter(F.step == "addr"), NewRequest.address, F.message)
+async def address_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    if callback_data.value == "other":
+        await state.set_state(NewRequest.address_text)
+        await query.message.answer(_("Type the address (street, building, apartment or place)."))
+        return
+    saved = dict(await call(saved_addresses, person.account_id))
+    apartment_id = int(callback_data.value) if callback_data.value.isdigit() else None
+    if apartment_id not in saved:  # a button of an apartment the person is no longer linked to
+        await query.message.answer(_("This address is no longer yours. Choose another one."))
+        return
+    await state.update_data(apartment_id=apartment_id, address="", address_label=saved[apartment_id])
+    await _drop_buttons(query)
+    await _next(query.message, state, person, NewRequest.description)
+
+
+@router.message(NewRequest.address_text, TEXT)
+async def address_typed(message: Message, state: FSMContext, person: Person) -> None:
+    address = message.text.strip()
+    if not address:
+        await message.answer(_("Type the address as text."))
+        return
+    if len(address) > MAX_ADDRESS:
+        await message.answer(
+            _("That address is too long. Please keep it under {limit} characters.").format(limit=MAX_ADDRESS)
+        )
+        return
+    await state.update_data(apartment_id=None, address=address, address_label=address)
+    await _next(message, state, person, NewRequest.description)
+
+
+@router.message(NewRequest.description, TEXT)
+async def description_typed(message: Message, state: FSMContext, person: Person) -> None:
+    description = message.text.strip()
+    if not description:
+        await message.answer(_("The description is empty. Please describe the problem in a few words."))
+        return
+    if len(description) > MAX_DESCRIPTION:
+        await message.answer(
+            _("The description is too long ({count} characters). Please keep it under {limit}.").format(
+                count=len(description), limit=MAX_DESCRIPTION
+            )
+        )
+        return
+    await state.update_data(description=description)
+    if (await state.get_data()).get("editing"):
+        await _show_summary(message, state)
+        return
+    await state.set_state(NewRequest.photos)
+    await _ask_photos(message)
+
+
+def _kind_of(message: Message) -> str:
+    """Photos (and images sent as files) are photos "before"; other files are documents."""
+    if message.photo or (message.document and (message.document.mime_type or "").startswith("image/")):
+        return "before"
+    return "document"
+
+
+async def _take_file(message: Message, bot: Bot, state: FSMContext, person: Person) -> int:
+    """Store the message's file as the person's upload and remember it in the dialog; return how many there are
+    now (0 when refused, after saying why)."""
+    files = (await state.get_data()).get("files", [])
+    if len(files) >= MAX_FILES:
+        await message.answer(
+            _("That is as many files as a request can hold ({limit}). Press Done.").format(limit=MAX_FILES)
+        )
+        return 0
+    try:
+        media_id = await store_file(bot, message, owner_id=person.account_id)
+    except FileRefused as refused:
+        await message.answer(render.esc(refused.message))
+        return 0
+    # read again: the file was downloaded meanwhile (updates of one person run one at a time, so none is lost)
+    files = [*(await state.get_data()).get("files", []), [media_id, _kind_of(message)]]
+    await state.update_data(files=files)
+    return len(files)
+
+
+def _photo_ack(count: int, done: CallbackData) -> tuple[str, InlineKeyboardMarkup]:
+    text = n_("Got {count} photo. Send more, or press Done.", "Got {count} photos. Send more, or press Done.", count)
+    return text.format(count=count), _markup([_button(_("✅ Done"), done)])
+
+
+@router.message(NewRequest.photos, FILE)
+async def photo_sent(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
+    count = await _take_file(message, bot, state, person)
+    if count:
+        text, markup = _photo_ack(count, NewCb(step="photos", value="done"))
+        await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(NewCb.filter(F.step == "photos"), NewRequest.photos, F.message)
+async def photos_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    await _drop_buttons(query)
+    await _next(query.message, state, person, NewRequest.visit)
+
+
+@router.callback_query(NewCb.filter(F.step == "visit"), NewRequest.visit, F.message)
+async def visit_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext) -> None:
+    await query.answer()
+    if callback_data.value not in _visit_labels():
+        return
+    start, end = visit_window(callback_data.value)
+    await state.update_data(
+        visit=callback_data.value,
+        visit_from=start.isoformat() if start else None,
+        visit_to=end.isoformat() if end else None,
+    )
+    await _drop_buttons(query)
+    await _show_summary(query.message, state)
+
+
+EDITABLE = {
+    "category": (__("Category"), NewRequest.category),
+    "urgency": (__("Urgency"), NewRequest.urgency),
+    "address": (__("Address"), NewRequest.address),
+    "description": (__("Description"), NewRequest.description),
+    "photos": (__("Photos"), NewRequest.photos),
+    "visit": (__("Visit time"), NewRequest.visit),
+}
+
+
+@router.callback_query(NewCb.filter(F.step == "edit"), NewRequest.summary, F.message)
+async def edit_chosen(query: CallbackQuery, state: FSMContext) -> None:
+    await query.answer()
+    await _drop_buttons(query)
+    await state.set_state(NewRequest.edit)
+    rows = [[_button(str(text), NewCb(step="field", value=name))] for name, (text, _s) in EDITABLE.items()]
+    rows.append([_button(_("⬅️ Back to the summary"), NewCb(step="field", value="back"))])
+    await query.message.answer(_("What would you like to change?"), reply_markup=_markup(*rows))
+
+
+@router.callback_query(NewCb.filter(F.step == "field"), NewRequest.edit, F.message)
+async def field_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    await _drop_buttons(query)
+    field = callback_data.value
+    if field not in EDITABLE:
+        await _show_summary(query.message, state)
+        return
+    await state.update_data(editing=True)
+    message = query.message
+    if field == "address":
+        await _ask_address(message, state, person)
+        return
+    await state.set_state(EDITABLE[field][1])
+    if field == "photos":
+        await state.update_data(files=[])
+        await message.answer(
+            _("Send the photos again (the earlier ones are dropped), then press Done. Or press Skip for none."),
+            reply_markup=_markup([_button(_("Skip"), NewCb(step="photos", value="done"))]),
+        )
+        return
+    asks = {"category": _ask_category, "urgency": _ask_urgency, "description": _ask_description, "visit": _ask_visit}
+    await asks[field](message)
+
+
+@dataclass(frozen=True)
+class Created:
+    number: str
+    duplicate_of: str | None
+
+
+def request_file(account_id: int, data: dict) -> Created:
+    """Create the request and attach its photos in one transaction: if attaching fails, no request is left."""
+    visit_from = datetime.fromisoformat(data["visit_from"]) if data.get("visit_from") else None
+    visit_to = datetime.fromisoformat(data["visit_to"]) if data.get("visit_to") else None
+    with transaction.atomic():
+        request = requests_services.request_create(
+            applicant_id=account_id,
+            category=data["category"],
+            urgency=data["urgency"],
+            description=data["description"],
+            source=Source.BOT,
+            apartment_id=data.get("apartment_id"),
+            address=data.get("address") or "",
+            visit_from=visit_from,
+            visit_to=visit_to,
+        )
+        _attach_files(request.number, account_id, data.get("files", []))
+    return Created(number=request.number, duplicate_of=request.duplicate_of_id)
+
+
+def _attach_files(number: str, account_id: int, files: list) -> None:
+    """Attach the dialog's files to a request as the applicant, photos and documents each under their kind."""
+    for kind in ("before", "document"):
+        media_ids = [media_id for media_id, file_kind in files if file_kind == kind]
+        if media_ids:
+            requests_services.attachments_add(
+                number=number, media_ids=media_ids, kind=kind, actor_id=account_id, actor_kind=Actor.APPLICANT
+            )
+
+
+@router.callback_query(NewCb.filter(F.step == "confirm"), NewRequest.summary, F.message)
+async def confirmed(query: CallbackQuery, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    data = await state.get_data()
+    await state.clear()  # before the service: a second tap finds the dialog over
+    await _drop_buttons(query)
+    try:
+        created = await call(request_file, person.account_id, data)
+    except AppError as exc:
+        # keep what the person wrote: they can fix it with Edit
+        await state.set_state(NewRequest.summary)
+        await state.set_data(data)
+        await query.message.answer(explain(exc))
+        await _show_summary(query.message, state)
+        return
+    text = _("✅ Your request <b>{number}</b> is registered. We will tell you when a specialist takes it.").format(
+        number=created.number
+    )
+    if created.duplicate_of:
+        text += "\n\n" + _(
+            "⚠️ A similar request from your apartment is already open: <b>{number}</b>. We have linked them."
+        ).format(number=created.duplicate_of)
+    markup = _markup([_button(_("Open"), RequestCb(action="open", number=created.number))])
+    await query.message.answer(text, reply_markup=markup)
+
+
+# --- My requests ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    text: str
+    numbers: tuple[str, ...]
+    page: int
+    pages: int
+
+
+def requests_page(account_id: int, page: int) -> Page:
+    """One page of the requests the person may read as an applicant (their own and their apartments'), newest
+    first; ``page`` counts from 0 and is kept within the pages there are."""
+    found = requests_selectors.requests_visible_to(account_id=account_id, actor_kind=Actor.APPLICANT)
+    found = found.order_by("-created_at", "-number")
+    total = found.count()
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    rows = list(found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE])
+    return Page(
+        text="\n\n".join(render.line(row) for row in rows),
+        numbers=tuple(row.number for row in rows),
+        page=page,
+        pages=pages,
+    )
+
+
+def _page_view(found: Page) -> tuple[str, InlineKeyboardMarkup | None]:
+    if not found.numbers:
+        return _("You have no requests yet. Press “📝 New request” to report a problem."), None
+    title = _("<b>My requests</b> (page {page} of {pages})").format(page=found.page + 1, pages=found.pages)
+    rows = [[_button(_("Open {number}").format(number=n), RequestCb(action="open", number=n))] for n in found.numbers]
+    nav = []
+    if found.page > 0:
+        nav.append(_button("◀️", PageCb(name="mine", page=found.page - 1)))
+    if found.page < found.pages - 1:
+        nav.append(_button("▶️", PageCb(name="mine", page=found.page + 1)))
+    return f"{title}\n\n{found.text}", _markup(*rows, nav)
+
+
+@router.message(MenuButton("my_requests"), ActiveRole("applicant"))
+async def my_requests(message: Message, state: FSMContext, person: Person) -> None:
+    await state.clear()
+    text, markup = _page_view(await call(requests_page, person.account_id, 0))
+    await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(PageCb.filter(F.name == "mine"), ActiveRole("applicant"), F.message)
+async def my_requests_page(query: CallbackQuery, callback_data: PageCb, person: Person) -> None:
+    await query.answer()
+    text, markup = _page_view(await call(requests_page, person.account_id, callback_data.page))
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+# --- the card's buttons ------------------------------------------------------------------------------------------
+
+
+def card_actions(person: Person, request) -> list[list[InlineKeyboardButton]]:
+    """The applicant's buttons on their own request's card (co-residents' requests are read-only)."""
+    if request.applicant_id != person.account_id:
+        return []
+    number, status = request.number, request.status
+    moves = allowed_moves(status, Actor.APPLICANT)
+    rows = []
+    if status == Status.CLARIFICATION:
+        rows.append([_button(_("💬 Answer the question"), RequestCb(action="answer", number=number))])
+    if Status.ACCEPTED in moves:
+        rows.append([_button(_("⭐ Accept"), RequestCb(action="accept", number=number))])
+    if Status.RETURNED in moves:
+        rows.append([_button(_("↩️ Return"), RequestCb(action="return", number=number))])
+    if status == Status.ACCEPTED and request.rating is None:
+        rows.append([_button(_("⭐ Rate"), RequestCb(action="rate", number=number))])
+    if status != Status.CANCELLED:
+        rows.append([_button(_("💬 Comment"), RequestCb(action="comment", number=number))])
+    if status not in FINAL:
+        rows.append([_button(_("📎 Add photo"), RequestCb(action="photo", number=number))])
+    if Status.CANCELLED in moves:
+        rows.append([_button(_("✖️ Cancel request"), RequestCb(action="cancel", number=number))])
+    return rows
+
+
+register_actions("applicant", card_actions)
+
+
+@dataclass(frozen=True)
+class Own:
+    """The person's own request, as a card dialog needs it."""
+
+    number: str
+    status: str
+    rating: int | None
+    question: str
+
+
+def own_request(account_id: int, number: str) -> Own | None:
+    """The request if ``account_id`` filed it, else None (someone else's looks the same as a missing one)."""
+    request = requests_selectors.request_get(number=number)
+    if request is None or request.applicant_id != account_id:
+        return None
+    question = ""
+    if request.status == Status.CLARIFICATION:
+        asked = (
+            requests_selectors.history_of(number=number).filter(to_status=Status.CLARIFICATION).order_by("at").last()
+        )
+        question = asked.reason if asked else ""
+    return Own(number=request.number, status=request.status, rating=request.rating, question=question)
+
+
+async def _own(query: CallbackQuery, person: Person, number: str) -> Own | None:
+    own = await call(own_request, person.account_id, number)
+    if own is None:
+        await query.message.answer(_("Request {number} was not found.").format(number=render.esc(number)))
+    return own
+
+
+async def _finish(message: Message, state: FSMContext, function, /, **kwargs) -> bool:
+    """End the dialog, then run the service; on a validation refusal put the dialog back where it was (the person
+    can try again) and say why. Return whether the service went through."""
+    step, data = await state.get_state(), await state.get_data()
+    await state.clear()  # before the service: a repeated message or tap finds the dialog over
+    try:
+        await call(function, **kwargs)
+    except ValidationFailedError as exc:
+        await state.set_state(step)
+        await state.set_data(data)
+        await message.answer(explain(exc))
+        return False
+    return True
+
+
+CARD_ACTIONS = {"comment", "photo", "cancel", "answer", "accept", "return", "rate"}
+
+
+@router.callback_query(RequestCb.filter(F.action.in_(CARD_ACTIONS)), ActiveRole(*APPLICANTS), F.message)
+async def card_action(query: CallbackQuery, callback_data: RequestCb, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    own = await _own(query, person, callback_data.number)
+    if own is None:
+        return
+    await state.clear()
+    await state.update_data(number=own.number)
+    message, number, action = query.message, own.number, callback_data.action
+    if action == "comment":
+        await state.set_state(CardDialog.comment)
+        await message.answer(_("Write your comment on request {number}.").format(number=number))
+    elif action == "photo":
+        await state.set_state(CardDialog.photos)
+        await state.update_data(files=[])
+        await message.answer(_("Send the photos for request {number}, then press Done.").format(number=number))
+    elif action == "answer":
+        await _start_answer(message, state, own)
+    elif action == "cancel":
+        await _start_cancel(message, state, own)
+    elif action in {"accept", "rate"}:
+        await _start_rating(message, state, own, action)
+    elif action == "return":
+        await _start_return(message, state, own)
+
+
+# comment
+
+
+@router.message(CardDialog.comment, TEXT)
+async def comment_typed(message: Message, state: FSMContext, person: Person) -> None:
+    number = (await state.get_data())["number"]
+    done = await _finish(
+        message,
+        state,
+        requests_services.comment_add,
+        number=number,
+        author_id=person.account_id,
+        actor_kind=Actor.APPLICANT,
+        text=message.text,
+    )
+    if done:
+        await message.answer(_("💬 Your comment is added to request {number}.").format(number=number))
+
+
+# add photos
+
+
+@router.message(CardDialog.photos, FILE)
+async def card_photo_sent(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
+    count = await _take_file(message, bot, state, person)
+    if count:
+        number = (await state.get_data())["number"]
+        text, markup = _photo_ack(count, ActCb(action="done", number=number))
+        await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(ActCb.filter(F.action == "done"), CardDialog.photos, F.message)
+async def card_photos_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    await _drop_buttons(query)
+    data = await state.get_data()
+    if not data.get("files"):
+        await query.message.answer(_("Send a photo, or press Done."))
+        return
+    done = await _finish(
+        query.message, state, _attach_files_of, number=data["number"], account_id=person.account_id, files=data["files"]
+    )
+    if done:
+        count = len(data["files"])
+        text = n_(
+            "📎 {count} file is added to request {number}.", "📎 {count} files are added to request {number}.", count
+        )
+        await query.message.answer(text.format(count=count, number=data["number"]))
+
+
+def _attach_files_of(*, number: str, account_id: int, files: list) -> None:
+    with transaction.atomic():
+        _attach_files(number, account_id, files)
+
+
+# clarification
+
+
+async def _start_answer(message: Message, state: FSMContext, own: Own) -> None:
+    if own.status != Status.CLARIFICATION:
+        await state.clear()
+        await message.answer(_("No question is waiting for your answer on request {number}.").format(number=own.number))
+        return
+    await state.set_state(CardDialog.answer)
+    question = f"\n\n❓ <i>{render.esc(own.question)}</i>" if own.question else ""
+    await message.answer(
+        _("The manager asks about request {number}:").format(number=own.number)
+        + question
+        + "\n\n"
+        + _("Type your answer.")
+    )
+
+
+@router.message(CardDialog.answer, TEXT)
+async def answer_typed(message: Message, state: FSMContext, person: Person) -> None:
+    number = (await state.get_data())["number"]
+    done = await _finish(
+        message,
+        state,
+        requests_services.clarification_answer,
+        number=number,
+        actor_id=person.account_id,
+        answer=message.text,
+    )
+    if done:
+        await message.answer(_("Thank you! Your answer is passed on; request {number} goes on.").format(number=number))
+
+
+# cancel
+
+
+async def _start_cancel(message: Message, state: FSMContext, own: Own) -> None:
+    if Status.CANCELLED not in allowed_moves(own.status, Actor.APPLICANT):
+        await state.clear()
+        await message.answer(
+            _(
+                "Request {number} is already being worked on and cannot be cancelled now. Write a comment instead."
+            ).format(number=own.number)
+        )
+        return
+    await state.set_state(CardDialog.cancel)
+    markup = _markup(
+        [
+            _button(_("Yes, cancel it"), ActCb(action="yes", number=own.number)),
+            _button(_("No"), ActCb(action="no", number=own.number)),
+        ]
+    )
+    await message.answer(_("Cancel request {number}?").format(number=own.number), reply_markup=markup)
+
+
+@router.callback_query(ActCb.filter(F.action.in_({"yes", "no"})), CardDialog.cancel, F.message)
+async def cancel_answered(query: CallbackQuery, callback_data: ActCb, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    await _drop_buttons(query)
+    number = (await state.get_data())["number"]
+    if callback_data.action == "no":
+        await state.clear()
+        await query.message.answer(_("OK, request {number} stays open.").format(number=number))
+        return
+    done = await _finish(
+        query.message,
+        state,
+        requests_services.request_move,
+        number=number,
+        to_status=Status.CANCELLED,
+        actor_kind=Actor.APPLICANT,
+        actor_id=person.account_id,
+    )
+    if done:
+        await query.message.answer(_("✖️ Request {number} is cancelled.").format(number=number))
+
+
+# accept with a rating, or rate later
+
+
+async def _start_rating(message: Message, state: FSMContext, own: Own, action: str) -> None:
+    if action == "accept" and own.status != Status.CONFIRMED:
+        await state.clear()
+        await message.answer(_("Request {number} is not waiting for your acceptance.").format(number=own.number))
+        return
+    if action == "rate" and (own.status != Status.ACCEPTED or own.rating is not None):
+        await state.clear()
+        await message.answer(_("Request {number} cannot be rated now.").format(number=own.number))
+        return
+    await state.set_state(CardDialog.stars)
+    await state.update_data(mode=action)
+    stars = [_button(f"{n} ⭐", ActCb(action="stars", number=own.number, value=str(n))) for n in range(1, 6)]
+    await message.answer(
+        _("How would you rate the work on request {number}?").format(number=own.number), reply_markup=_markup(stars)
+    )
+
+
+@router.callback_query(ActCb.filter(F.action == "stars"), CardDialog.stars, F.message)
+async def stars_chosen(query: CallbackQuery, callback_data: ActCb, state: FSMContext) -> None:
+    await query.answer()
+    if callback_data.value not in {"1", "2", "3", "4", "5"}:
+        return
+    await _drop_buttons(query)
+    await state.update_data(rating=int(callback_data.value))
+    await state.set_state(CardDialog.feedback)
+    number = (await state.get_data())["number"]
+    await query.message.answer(
+        _("Thank you! Anything to add? Write a few words, or press Skip."),
+        reply_markup=_markup([_button(_("Skip"), ActCb(action="skip", number=number))]),
+    )
+
+
+async def _rate(message: Message, state: FSMContext, person: Person, feedback: str) -> None:
+    data = await state.get_data()
+    number, rating = data["number"], data["rating"]
+    if data.get("mode") == "rate":
+        done = await _finish(
+            message,
+            state,
+            requests_services.request_rate,
+            number=number,
+            actor_id=person.account_id,
+            rating=rating,
+            feedback=feedback,
+        )
+    else:
+        done = await _finish(
+            message,
+            state,
+            requests_services.request_accept,
+            number=number,
+            actor_kind=Actor.APPLICANT,
+            actor_id=person.account_id,
+            rating=rating,
+            feedback=feedback,
+        )
+    if done:
+        await message.answer(
+            _("⭐ Thank you! Request {number} is closed with your rating {stars}.").format(
+                number=number, stars="★" * rating + "☆" * (5 - rating)
+            )
+        )
+
+
+@router.message(CardDialog.feedback, TEXT)
+async def feedback_typed(message: Message, state: FSMContext, person: Person) -> None:
+    feedback = message.text.strip()
+    if len(feedback) > MAX_FEEDBACK:
+        await message.answer(
+            _("That is too long ({count} characters). Please keep it under {limit}, or press Skip.").format(
+                count=len(feedback), limit=MAX_FEEDBACK
+            )
+        )
+        return
+    await _rate(message, state, person, feedback)
+
+
+@router.callback_query(ActCb.filter(F.action == "skip"), CardDialog.feedback, F.message)
+async def feedback_skipped(query: CallbackQuery, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    await _drop_buttons(query)
+    await _rate(query.message, state, person, "")
+
+
+# return the work
+
+
+async def _start_return(message: Message, state: FSMContext, own: Own) -> None:
+    if own.status != Status.CONFIRMED:
+        await state.clear()
+        await message.answer(_("Request {number} cannot be returned now.").format(number=own.number))
+        return
+    await state.set_state(CardDialog.return_reason)
+    await message.answer(
+        _("What is wrong with the work on request {number}? Please describe it.").format(number=own.number)
+    )
+
+
+@router.message(CardDialog.return_reason, TEXT)
+async def return_reason_typed(message: Message, state: FSMContext) -> None:
+    reason = message.text.strip()
+    if not reason or len(reason) > MAX_FEEDBACK:
+        await message.answer(_("Please say in up to {limit} characters what is wrong.").format(limit=MAX_FEEDBACK))
+        return
+    await state.update_data(reason=reason, files=[])
+    await state.set_state(CardDialog.return_photos)
+    number = (await state.get_data())["number"]
+    await message.answer(
+        _("You can send photos showing the problem. Press Done when finished."),
+        reply_markup=_markup([_button(_("✅ Done"), ActCb(action="done", number=number))]),
+    )
+
+
+@router.message(CardDialog.return_photos, FILE)
+async def return_photo_sent(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
+    count = await _take_file(message, bot, state, person)
+    if count:
+        number = (await state.get_data())["number"]
+        text, markup = _photo_ack(count, ActCb(action="done", number=number))
+        await message.answer(text, reply_markup=markup)
+
+
+@router.callback_query(ActCb.filter(F.action == "done"), CardDialog.return_photos, F.message)
+async def return_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    await _drop_buttons(query)
+    data = await state.get_data()
+    done = await _finish(
+        query.message,
+        state,
+        requests_services.request_return,
+        number=data["number"],
+        actor_kind=Actor.APPLICANT,
+        actor_id=person.account_id,
+        reason=data["reason"],
+        photos=[media_id for media_id, _kind in data.get("files", [])],
+    )
+    if done:
+        await query.message.answer(
+            _("↩️ Request {number} is returned to work. We will tell you when it is fixed.").format(
+                number=data["number"]
+            )
+        )
