@@ -552,6 +552,21 @@ def test_the_sla_policy_refuses_a_resolution_shorter_than_the_reaction(manager):
     assert (policy.reaction_minutes, policy.resolution_minutes) == (45, 300)
 
 
+def test_a_policy_saved_in_admin_sets_the_deadlines_of_the_next_request(manager):
+    manager_id, client = manager
+    before = Request.objects.get(pk=_request(manager_id, urgency="high"))
+
+    saved = client.post(
+        reverse("admin:requests_slapolicy_change", args=["high"]), {"reaction_minutes": 7, "resolution_minutes": 70}
+    )
+    after = Request.objects.get(pk=_request(manager_id, urgency="high"))
+
+    assert saved.status_code == 302
+    assert before.reaction_deadline - before.created_at != timedelta(minutes=7)
+    assert after.reaction_deadline - after.created_at == timedelta(minutes=7)
+    assert after.resolution_deadline - after.created_at == timedelta(minutes=70)
+
+
 def test_the_settings_list_opens_the_single_row(manager):
     _manager_id, client = manager
 

@@ -77,6 +77,18 @@ MAX_DESCRIPTION = 4000
 _PHONE = re.compile(r"^\+?[0-9]{7,15}$")
 
 
+_NEXT_OF_DAY = """
+    INSERT INTO "requests"."day_counter" (day, last) VALUES (%s, 1)
+    ON CONFLICT (day) DO UPDATE SET last = "requests"."day_counter".last + 1
+    RETURNING last
+"""
+_NEXT_OF_DAY_AND_POLICY = f"""
+    WITH counter AS ({_NEXT_OF_DAY})
+    SELECT counter.last, policy.reaction_minutes, policy.resolution_minutes
+    FROM counter LEFT JOIN "requests"."sla_policy" AS policy ON policy.urgency = %s
+"""
+
+
 def number_allocate(*, day) -> tuple[str, int]:
     """Give out the next number of ``day``: ``YYMMDD-NNN`` (four and more digits past 999).
 
@@ -84,14 +96,19 @@ def number_allocate(*, day) -> tuple[str, int]:
     creators get distinct, increasing numbers, and a creation that rolls back gives its number back.
     """
     with connection.cursor() as cursor:
-        cursor.execute(
-            """INSERT INTO "requests"."day_counter" (day, last) VALUES (%s, 1)
-               ON CONFLICT (day) DO UPDATE SET last = "requests"."day_counter".last + 1
-               RETURNING last""",
-            [day],
-        )
+        cursor.execute(_NEXT_OF_DAY, [day])
         seq = cursor.fetchone()[0]
     return f"{day:%y%m%d}-{seq:03d}", seq
+
+
+def _number_and_policy(*, day, urgency: str) -> tuple[str, int, tuple[int, int] | None]:
+    """:func:`number_allocate` and the SLA policy of ``urgency`` (its reaction and resolution minutes, None when
+    the row is missing) in one round trip: every creation needs both, and reading the policy fresh keeps an
+    admin's edit effective on the next creation without a cache to invalidate."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_OF_DAY_AND_POLICY, [day, urgency])
+        seq, reaction, resolution = cursor.fetchone()
+    return f"{day:%y%m%d}-{seq:03d}", seq, (reaction, resolution) if reaction is not None else None
 
 
 def _validate(*, category, urgency, source, description, contact_phone, visit_from, visit_to) -> dict:
@@ -167,8 +184,8 @@ def request_create(
     with transaction.atomic():
         now = timezone.now()
         day = timezone.localdate(now)
-        number, seq = number_allocate(day=day)
-        reaction_deadline, resolution_deadline = sla.deadlines_for(urgency=urgency, created_at=now)
+        number, seq, minutes = _number_and_policy(day=day, urgency=urgency)
+        reaction_deadline, resolution_deadline = sla.deadlines_from(urgency=urgency, minutes=minutes, created_at=now)
         request = Request.objects.create(
             number=number,
             day=day,

@@ -29,11 +29,14 @@ DEFAULT_SLA_MINUTES: dict[str, tuple[int, int]] = {
 
 def deadlines_for(*, urgency: str, created_at: datetime) -> tuple[datetime, datetime]:
     """The reaction and resolution deadlines of a request of ``urgency`` created at ``created_at``."""
-    policy = SlaPolicy.objects.filter(urgency=urgency).first()
-    if policy is not None:
-        reaction, resolution = policy.reaction_minutes, policy.resolution_minutes
-    else:
-        reaction, resolution = DEFAULT_SLA_MINUTES[urgency]
+    policy = SlaPolicy.objects.filter(urgency=urgency).values_list("reaction_minutes", "resolution_minutes").first()
+    return deadlines_from(urgency=urgency, minutes=policy, created_at=created_at)
+
+
+def deadlines_from(*, urgency: str, minutes: tuple[int, int] | None, created_at: datetime) -> tuple[datetime, datetime]:
+    """The deadlines of a request of ``urgency`` created at ``created_at`` from its policy's reaction and
+    resolution minutes, already read (None when the policy row is missing: the defaults apply)."""
+    reaction, resolution = minutes if minutes is not None else DEFAULT_SLA_MINUTES[urgency]
     return created_at + timedelta(minutes=reaction), created_at + timedelta(minutes=resolution)
 
 
