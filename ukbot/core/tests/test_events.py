@@ -304,3 +304,21 @@ def test_retention_purges_only_old_fully_delivered_events(effects, fast_retries)
     assert set(OutboxEvent.objects.values_list("id", flat=True)) == {dead.id, recent.id}
     assert not OutboxEvent.objects.filter(id__in=[delivered.id, ignored.id]).exists()
     assert Delivery.objects.filter(event_id=dead.id, status="dead").count() == 1
+
+
+def test_stored_events_carry_the_sequence_publish_returned_with_or_without_handlers(effects):
+    # given events of a subject (with handlers, and without any), and one with no subject
+    with transaction.atomic():
+        first = publish(THING_HAPPENED, subject="r7", data={"n": 1})
+        unheard = publish(THING_IGNORED, subject="r7")
+        second = publish(THING_HAPPENED, subject="r7", data={"n": 2})
+        loose = publish(THING_HAPPENED, data={"n": 3})
+
+    # then the subject's events are numbered in order (heard or not), the loose one not, and the rows say the same
+    assert (first.sequence, unheard.sequence, second.sequence, loose.sequence) == (1, 2, 3, None)
+    stored = dict(OutboxEvent.objects.values_list("id", "sequence"))
+    assert stored == {first.id: 1, unheard.id: 2, second.id: 3, loose.id: None}
+    handlers = len(registry.handlers_for(THING_HAPPENED.name))
+    assert handlers and Delivery.objects.filter(event_id=second.id).count() == handlers
+    assert Delivery.objects.filter(event_id=loose.id).count() == handlers
+    assert not Delivery.objects.filter(event_id=unheard.id).exists()
