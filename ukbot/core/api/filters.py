@@ -62,6 +62,11 @@ class FastFilterSet(django_filters.FilterSet):
         model = self.queryset.model
         self.filters = {}
         for name, filter_ in base.items():
+            if "_field" not in filter_.__dict__:
+                # A filter builds its form field (and label) lazily and keeps it; a multiple-choice filter asks for
+                # it on every query. Built once on the class's filter, it is shared by the copies as the form's is.
+                filter_.model = model
+                filter_.field  # noqa: B018 - evaluated for its cached side effect
             mine = copy.copy(filter_)
             mine.model, mine.parent = model, self
             if filter_.method is not None:

@@ -77,3 +77,6 @@ def test_a_fast_filterset_validates_and_filters_like_a_plain_one():
     assert first.filters["type"] is not second.filters["type"] and first.filters["type"].parent is first
     assert first.form.fields["type"] is second.form.fields["type"]  # shared, read-only
     assert second.is_valid() and second.form.cleaned_data["type"] == ["c.d"]
+    # the form field (and label) each filter makes is made once and shared, as the form's is
+    assert first.filters["type"].field is second.filters["type"].field is first.form.fields["type"]
+    assert first.filters["subject"].label == Plain(QueryDict("")).filters["subject"].label
