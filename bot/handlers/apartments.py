@@ -1,7 +1,432 @@
-"""(being built) the apartments screens of the bot."""
+"""A resident's apartments: "My apartments" (links with their status, the primary one, removal) and the wizard that
+asks for a new link: yard → building → entrance → apartment → relation → optional identity document.
+
+Registration (:mod:`bot.handlers.start`) runs the same wizard through :func:`ask_place` once the profile exists.
+"""
 
 from __future__ import annotations
 
-from aiogram import Router
+from dataclasses import dataclass
+
+from aiogram import Bot, F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from django.utils.translation import get_language
+
+from bot import hints
+from bot.errors import explain
+from bot.files import store_file
+from bot.filters import ActiveRole, Registered
+from bot.i18n import _, __
+from bot.menus import MenuButton, main_menu
+from bot.person import Person, person_of
+from bot.render import esc
+from bot.sync import call
+from ukbot.core.errors import AppError, NotFoundError
+from ukbot.users import public as users_public
+from ukbot.users import selectors as users_selectors
+from ukbot.users import services as users_services
 
 router = Router(name=__name__)
+
+# How many choices one screen shows: long lists (a big building's apartments) are split into pages.
+PAGE_SIZES = {"yard": 8, "building": 8, "entrance": 12, "flat": 30}
+ROW_WIDTHS = {"yard": 1, "building": 1, "entrance": 4, "flat": 5}
+RELATIONS = ("owner", "tenant", "family")
+
+
+class AddApartment(StatesGroup):
+    yard = State()
+    building = State()
+    entrance = State()
+    flat = State()
+    relation = State()
+    document = State()
+
+
+LEVEL_STATES = {
+    "yard": AddApartment.yard,
+    "building": AddApartment.building,
+    "entrance": AddApartment.entrance,
+    "flat": AddApartment.flat,
+}
+
+hints.register(AddApartment.yard, __("Choose your residential complex with the buttons above, or /cancel."))
+hints.register(AddApartment.building, __("Choose your building with the buttons above, or /cancel."))
+hints.register(AddApartment.entrance, __("Choose your entrance with the buttons above, or /cancel."))
+hints.register(AddApartment.flat, __("Choose your apartment with the buttons above, or /cancel."))
+hints.register(AddApartment.relation, __("Choose who you are in this apartment with the buttons above."))
+hints.register(AddApartment.document, __("Send a photo or a PDF of the document, or press “Skip”."))
+
+
+class PlaceCb(CallbackData, prefix="aplace"):
+    """A choice in the wizard: ``level`` is yard, building, entrance or flat; ``id`` the chosen row."""
+
+    level: str
+    id: int
+
+
+class PlacePageCb(CallbackData, prefix="apage"):
+    """Another page of the choices of ``level`` under ``parent`` (0 for yards)."""
+
+    level: str
+    parent: int
+    page: int
+
+
+class RelationCb(CallbackData, prefix="arel"):
+    relation: str
+
+
+class AptCb(CallbackData, prefix="apt"):
+    """A button of "My apartments": ``action`` is list, add, skip, primary, remove, remove_yes; ``link`` its link."""
+
+    action: str
+    link: int = 0
+
+
+# --- what the database says (run in the database thread) ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    id: int
+    label: str
+
+
+def place_options(level: str, parent: int) -> list[Option]:
+    """The choices of one level of the place tree under ``parent``."""
+    if level == "yard":
+        return [Option(row.pk, row.name) for row in users_selectors.yard_list()]
+    if level == "building":
+        return [Option(row.pk, row.address) for row in users_selectors.buildings_of_yard(yard_id=parent)]
+    if level == "entrance":
+        return [
+            Option(row.pk, _("Entrance {number}").format(number=row.number))
+            for row in users_selectors.entrances_of_building(building_id=parent)
+        ]
+    return [Option(row.pk, row.number) for row in users_selectors.apartments_of_entrance(entrance_id=parent)]
+
+
+def apartment_title(apartment_id: int) -> str | None:
+    """ "Lane 1, entrance 2, apartment 12" (escaped), or None when there is no such apartment."""
+    place = users_public.place_of(apartment_id=apartment_id)
+    if place is None:
+        return None
+    return _("{address}, entrance {entrance}, apartment {number}").format(
+        address=esc(place.building_address), entrance=place.entrance_number, number=esc(place.apartment_number)
+    )
+
+
+def relation_label(relation: str) -> str:
+    """How a relation (owner, tenant, family) reads in the active language."""
+    return users_public.label(field="relation", value=relation, language=get_language() or "ru")
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    link_id: int
+    title: str
+    relation: str
+    status: str
+    reason: str
+    primary: bool
+
+
+def links_of(account_id: int) -> list[LinkRow]:
+    """The person's apartment links (every status), oldest first."""
+    return [
+        LinkRow(
+            link_id=link.pk,
+            title=_("{address}, apartment {number}").format(
+                address=esc(link.apartment.entrance.building.address), number=esc(link.apartment.number)
+            ),
+            relation=relation_label(link.relation),
+            status=link.status,
+            reason=link.reason,
+            primary=link.is_primary,
+        )
+        for link in users_selectors.apartment_link_list(account_id=account_id)
+    ]
+
+
+# --- the wizard --------------------------------------------------------------------------------------------------
+
+LEVEL_QUESTIONS = {
+    "yard": __("Choose your residential complex:"),
+    "building": __("Choose your building:"),
+    "entrance": __("Choose your entrance:"),
+    "flat": __("Choose your apartment:"),
+}
+
+
+def _keyboard(level: str, parent: int, options: list[Option], page: int) -> InlineKeyboardMarkup:
+    size, width = PAGE_SIZES[level], ROW_WIDTHS[level]
+    pages = max(1, -(-len(options) // size))
+    page = min(max(page, 0), pages - 1)
+    shown = options[page * size : (page + 1) * size]
+    buttons = [
+        InlineKeyboardButton(text=option.label, callback_data=PlaceCb(level=level, id=option.id).pack())
+        for option in shown
+    ]
+    rows = [buttons[i : i + width] for i in range(0, len(buttons), width)]
+    if pages > 1:
+        nav = []
+        if page > 0:
+            nav.append(
+                InlineKeyboardButton(
+                    text="◀️", callback_data=PlacePageCb(level=level, parent=parent, page=page - 1).pack()
+                )
+            )
+        nav.append(
+            InlineKeyboardButton(
+                text=f"{page + 1}/{pages}", callback_data=PlacePageCb(level=level, parent=parent, page=page).pack()
+            )
+        )
+        if page < pages - 1:
+            nav.append(
+                InlineKeyboardButton(
+                    text="▶️", callback_data=PlacePageCb(level=level, parent=parent, page=page + 1).pack()
+                )
+            )
+        rows.append(nav)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def ask_place(message: Message, state: FSMContext, *, registration: bool = False) -> None:
+    """Start the wizard in the chat of ``message``: the list of yards (a new message)."""
+    options = await call(place_options, "yard", 0)
+    if not options:
+        await state.clear()
+        await message.answer(_("No buildings are listed yet. Please contact the management company."))
+        return
+    await state.set_state(AddApartment.yard)
+    await state.update_data(registration=registration)
+    await message.answer(str(LEVEL_QUESTIONS["yard"]), reply_markup=_keyboard("yard", 0, options, 0))
+
+
+async def _show_level(query: CallbackQuery, state: FSMContext, level: str, parent: int, page: int = 0) -> None:
+    options = await call(place_options, level, parent)
+    await state.set_state(LEVEL_STATES[level])
+    await query.message.edit_text(str(LEVEL_QUESTIONS[level]), reply_markup=_keyboard(level, parent, options, page))
+
+
+@router.callback_query(PlacePageCb.filter(), F.message, Registered())
+async def place_page(query: CallbackQuery, callback_data: PlacePageCb, state: FSMContext) -> None:
+    if await state.get_state() != LEVEL_STATES[callback_data.level].state:
+        await query.answer(_("This button is no longer active."))
+        return
+    await query.answer()
+    await _show_level(query, state, callback_data.level, callback_data.parent, callback_data.page)
+
+
+@router.callback_query(AddApartment.yard, PlaceCb.filter(F.level == "yard"), F.message, Registered())
+async def yard_chosen(query: CallbackQuery, callback_data: PlaceCb, state: FSMContext) -> None:
+    await query.answer()
+    if not await call(place_options, "building", callback_data.id):
+        await query.message.answer(_("This complex has no buildings listed yet. Please choose another one."))
+        return
+    await state.update_data(yard_id=callback_data.id)
+    await _show_level(query, state, "building", callback_data.id)
+
+
+@router.callback_query(AddApartment.building, PlaceCb.filter(F.level == "building"), F.message, Registered())
+async def building_chosen(query: CallbackQuery, callback_data: PlaceCb, state: FSMContext) -> None:
+    await query.answer()
+    entrances = await call(place_options, "entrance", callback_data.id)
+    if not entrances:
+        await query.message.answer(_("This building has no apartments listed yet. Please choose another one."))
+        return
+    await state.update_data(building_id=callback_data.id)
+    if len(entrances) == 1:  # nothing to choose: straight to the apartments
+        await state.update_data(entrance_id=entrances[0].id)
+        await _show_level(query, state, "flat", entrances[0].id)
+        return
+    await _show_level(query, state, "entrance", callback_data.id)
+
+
+@router.callback_query(AddApartment.entrance, PlaceCb.filter(F.level == "entrance"), F.message, Registered())
+async def entrance_chosen(query: CallbackQuery, callback_data: PlaceCb, state: FSMContext) -> None:
+    await query.answer()
+    await state.update_data(entrance_id=callback_data.id)
+    await _show_level(query, state, "flat", callback_data.id)
+
+
+@router.callback_query(AddApartment.flat, PlaceCb.filter(F.level == "flat"), F.message, Registered())
+async def flat_chosen(query: CallbackQuery, callback_data: PlaceCb, state: FSMContext) -> None:
+    await query.answer()
+    title = await call(apartment_title, callback_data.id)
+    if title is None:
+        await query.message.answer(_("This apartment is no longer listed. Please choose another one."))
+        return
+    await state.update_data(apartment_id=callback_data.id)
+    await state.set_state(AddApartment.relation)
+    buttons = [
+        [
+            InlineKeyboardButton(
+                text=relation_label(relation).capitalize(), callback_data=RelationCb(relation=relation).pack()
+            )
+        ]
+        for relation in RELATIONS
+    ]
+    await query.message.edit_text(
+        _("🏠 {title}\n\nWho are you in this apartment?").format(title=title),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),
+    )
+
+
+@router.callback_query(AddApartment.relation, RelationCb.filter(F.relation.in_(RELATIONS)), F.message, Registered())
+async def relation_chosen(query: CallbackQuery, callback_data: RelationCb, state: FSMContext) -> None:
+    await query.answer()
+    await state.update_data(relation=callback_data.relation)
+    await state.set_state(AddApartment.document)
+    skip = InlineKeyboardButton(text=_("Skip"), callback_data=AptCb(action="skip").pack())
+    await query.message.answer(
+        _(
+            "To be approved faster, send a photo or a PDF of a document showing you live there "
+            "(ownership certificate, lease). Only the manager sees it.\n\nOr press “Skip”."
+        ),
+        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[skip]]),
+    )
+
+
+@router.message(AddApartment.document, F.photo | F.document, Registered())
+async def document_sent(message: Message, state: FSMContext, bot: Bot, person: Person) -> None:
+    media_id = await store_file(bot, message, owner_id=person.account_id)  # FileRefused: the step stays
+    await _finish(message, state, person, media_id)
+
+
+@router.callback_query(AddApartment.document, AptCb.filter(F.action == "skip"), F.message, Registered())
+async def document_skipped(query: CallbackQuery, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    await _finish(query.message, state, person, None)
+
+
+def _link_request(account_id: int, apartment_id: int, relation: str, media_id: str | None) -> str | None:
+    users_services.apartment_link_request(
+        account_id=account_id, apartment_id=apartment_id, relation=relation, document_media_id=media_id
+    )
+    return apartment_title(apartment_id)
+
+
+async def _finish(message: Message, state: FSMContext, person: Person, media_id: str | None) -> None:
+    data = await state.get_data()
+    await state.clear()  # first: a second tap on Skip finds the wizard over
+    try:
+        title = await call(_link_request, person.account_id, data["apartment_id"], data["relation"], media_id)
+    except AppError as exc:
+        await message.answer(explain(exc), reply_markup=main_menu(person))
+        return
+    person = await call(person_of, person.telegram_id) or person
+    await message.answer(
+        _(
+            "✅ Thank you! Your request for {title} is waiting for the manager's approval. "
+            "I will let you know the decision here."
+        ).format(title=title),
+        reply_markup=main_menu(person),
+    )
+
+
+# --- My apartments -----------------------------------------------------------------------------------------------
+
+STATUS_LINES = {
+    "pending": __("⏳ waiting for approval"),
+    "approved": __("✅ approved"),
+}
+
+
+def _list_view(rows: list[LinkRow]) -> tuple[str, InlineKeyboardMarkup]:
+    add = [InlineKeyboardButton(text=_("➕ Add an apartment"), callback_data=AptCb(action="add").pack())]
+    if not rows:
+        return _("You have no apartments yet."), InlineKeyboardMarkup(inline_keyboard=[add])
+    lines = [f"<b>{_('My apartments')}</b>"]
+    buttons = []
+    for index, row in enumerate(rows, start=1):
+        if row.status == "rejected":
+            status = _("❌ rejected: {reason}").format(reason=esc(row.reason))
+        else:
+            status = str(STATUS_LINES.get(row.status, row.status))
+        primary = " · " + _("⭐ primary") if row.primary else ""
+        lines.append(f"\n{index}. {row.title} — {row.relation}\n   {status}{primary}")
+        actions = []
+        if not row.primary and row.status != "rejected":
+            data = AptCb(action="primary", link=row.link_id).pack()
+            actions.append(InlineKeyboardButton(text=_("⭐ Make {n} primary").format(n=index), callback_data=data))
+        data = AptCb(action="remove", link=row.link_id).pack()
+        actions.append(InlineKeyboardButton(text=_("🗑 Remove {n}").format(n=index), callback_data=data))
+        buttons.append(actions)
+    buttons.append(add)
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=buttons)
+
+
+@router.message(MenuButton("my_apartments"), ActiveRole("applicant"))
+async def my_apartments(message: Message, state: FSMContext, person: Person) -> None:
+    await state.clear()
+    text, markup = _list_view(await call(links_of, person.account_id))
+    await message.answer(text, reply_markup=markup)
+
+
+async def _refresh(query: CallbackQuery, person: Person, note: str | None = None) -> None:
+    text, markup = _list_view(await call(links_of, person.account_id))
+    if note:
+        text = f"{note}\n\n{text}"
+    await query.message.edit_text(text, reply_markup=markup)
+
+
+@router.callback_query(AptCb.filter(F.action == "add"), F.message, ActiveRole("applicant"))
+async def add_apartment(query: CallbackQuery, state: FSMContext) -> None:
+    await query.answer()
+    await ask_place(query.message, state)
+
+
+@router.callback_query(AptCb.filter(F.action == "primary"), F.message, ActiveRole("applicant"))
+async def make_primary(query: CallbackQuery, callback_data: AptCb, person: Person) -> None:
+    try:
+        await call(users_services.apartment_primary_set, account_id=person.account_id, link_id=callback_data.link)
+    except AppError as exc:
+        await query.answer(str(exc.message), show_alert=True)
+        return
+    await query.answer(_("Done."))
+    await _refresh(query, person)
+
+
+@router.callback_query(AptCb.filter(F.action == "remove"), F.message, ActiveRole("applicant"))
+async def ask_remove(query: CallbackQuery, callback_data: AptCb, person: Person) -> None:
+    await query.answer()
+    rows = {row.link_id: row for row in await call(links_of, person.account_id)}
+    row = rows.get(callback_data.link)
+    if row is None:
+        await _refresh(query, person, _("This apartment is no longer in your list."))
+        return
+    yes = AptCb(action="remove_yes", link=row.link_id).pack()
+    no = AptCb(action="list").pack()
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=_("Yes, remove"), callback_data=yes),
+                InlineKeyboardButton(text=_("No, keep it"), callback_data=no),
+            ]
+        ]
+    )
+    await query.message.edit_text(
+        _("Remove {title} from your apartments?").format(title=row.title), reply_markup=markup
+    )
+
+
+@router.callback_query(AptCb.filter(F.action == "remove_yes"), F.message, ActiveRole("applicant"))
+async def remove(query: CallbackQuery, callback_data: AptCb, person: Person) -> None:
+    await query.answer()
+    try:
+        await call(users_services.apartment_link_remove, account_id=person.account_id, link_id=callback_data.link)
+    except NotFoundError:
+        await _refresh(query, person, _("This apartment is no longer in your list."))
+        return
+    await _refresh(query, person, _("Removed."))
+
+
+@router.callback_query(AptCb.filter(F.action == "list"), F.message, ActiveRole("applicant"))
+async def back_to_list(query: CallbackQuery, person: Person) -> None:
+    await query.answer()
+    await _refresh(query, person)

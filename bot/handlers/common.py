@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -103,9 +104,9 @@ async def language_set(telegram_id: int, person: Person | None, code: str) -> Pe
 async def language_chosen(query: CallbackQuery, callback_data: LanguageCb, state: FSMContext, person) -> None:
     code = callback_data.code
     person = await language_set(query.from_user.id, person, code)
-    await query.answer()
     if person is None:
-        return  # a newcomer chose at /start: the registration dialog carries on (bot.handlers.registration)
+        raise SkipHandler  # a newcomer chose at /start: the registration dialog (bot.handlers.start) carries on
+    await query.answer()
     with translation.override(code):
         await show_menu(query.message, person, in_language(code, _("Language changed.")))
 

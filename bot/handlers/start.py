@@ -1,26 +1,400 @@
-"""Greeting and help: /start and /help, answered in the user's Telegram language."""
+"""/start: registration of a newcomer, the greeting of a registered person, and the deep links.
+
+A newcomer: language → resident or staff → their own contact (phone) → consent to the processing of personal data
+→ a resident picks their apartment (:mod:`bot.handlers.apartments`) and waits for a manager's approval; staff type
+their invitation code (or came with ``/start inv_<code>``) and their name, and get their role. ``/start req_<number>``
+opens a request's card. A blocked person hears that access is blocked, and nothing else.
+"""
 
 from __future__ import annotations
 
-from aiogram import Router
-from aiogram.filters import Command, CommandStart
-from aiogram.types import Message
+import re
+from dataclasses import dataclass
+from typing import Any
 
-from bot.texts import language_of, text
+from aiogram import F, Router
+from aiogram.filters import CommandObject, CommandStart, Filter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    TelegramObject,
+)
+from django.utils import translation
+
+from bot import hints
+from bot.errors import explain
+from bot.handlers import apartments
+from bot.handlers.cards import show_card
+from bot.handlers.common import LanguageCb, language_keyboard
+from bot.i18n import _, __
+from bot.menus import main_menu
+from bot.person import LANGUAGES, Person, person_of
+from bot.render import esc
+from bot.sync import call
+from ukbot.auth import public as auth_public
+from ukbot.auth import services as auth_services
+from ukbot.core.errors import AppError, ConflictError
+from ukbot.notifications import public as notifications_public
+from ukbot.users import invitations
+from ukbot.users import public as users_public
+from ukbot.users import selectors as users_selectors
+from ukbot.users import services as users_services
+from ukbot.users.privacy import consent_record
 
 router = Router(name=__name__)
 
+# The version of the consent text below; a new text gets a new version, so the record says what was agreed to.
+CONSENT_VERSION = "bot-2026-11"
+PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+NAME_MAX = 100
 
-def _language(message: Message) -> str:
-    return language_of(message.from_user.language_code if message.from_user else None)
+
+class Registration(StatesGroup):
+    language = State()
+    kind = State()
+    contact = State()
+    consent = State()
+    invitation = State()
+    name = State()
+
+
+hints.register(Registration.language, __("Please choose your language with the buttons above."))
+hints.register(Registration.kind, __("Please choose with the buttons above: resident or staff."))
+hints.register(Registration.contact, __("Please press “📱 Share my phone number” below."))
+hints.register(Registration.consent, __("Please press “Agree” or “Decline” above."))
+hints.register(Registration.invitation, __("Please type the invitation code you got from your manager."))
+hints.register(Registration.name, __("Please type your first and last name, e.g. Aziz Karimov."))
+
+
+class RegCb(CallbackData, prefix="reg"):
+    """A registration button: resident, staff, agree, decline."""
+
+    action: str
+
+
+class Blocked(Filter):
+    """Passes for a registered person who is blocked."""
+
+    async def __call__(self, event: TelegramObject, person: Person | None = None, **_: Any) -> bool:
+        return person is not None and person.blocked
+
+
+# --- the database side (run in the database thread) --------------------------------------------------------------
+
+
+def first_name_of(account_id: int) -> str:
+    profile = users_selectors.profile_get(account_id=account_id)
+    return profile.first_name if profile else ""
+
+
+def welcome_back(person: Person) -> str:
+    """Turn Telegram messages back on (they may have blocked the bot before) and return the person's first name."""
+    notifications_public.telegram_resume(account_id=person.account_id)
+    return first_name_of(person.account_id)
+
+
+def phone_taken(telegram_id: int, phone: str) -> bool:
+    """Whether another person's profile has this phone number."""
+    account = auth_public.account_by_telegram(telegram_id=telegram_id)
+    own = account.id if account else None
+    return any(p.phone == phone and p.account_id != own for p in users_selectors.profile_list(search=phone))
+
+
+def agree(telegram_id: int, first_name: str, last_name: str) -> int:
+    """Create (or find) the account of the Telegram user and record their consent; return the account id."""
+    account = auth_services.telegram_account_ensure(telegram_id=telegram_id, first_name=first_name, last_name=last_name)
+    consent_record(account_id=account.pk, text_version=CONSENT_VERSION, channel="bot")
+    return account.pk
+
+
+def become_resident(account_id: int, first_name: str, last_name: str, language: str, phone: str) -> None:
+    """Give the account an applicant's profile in ``language`` with the phone.
+
+    :raises ConflictError: the phone belongs to another person.
+    """
+    users_public.ensure_applicant(
+        account_id=account_id, first_name=first_name[:NAME_MAX], last_name=last_name[:NAME_MAX], language=language
+    )
+    users_services.profile_update(account_id=account_id, phone=phone)
+
+
+@dataclass(frozen=True)
+class Joined:
+    role: str
+    phone_saved: bool
+
+
+def join_staff(account_id: int, code: str, first_name: str, last_name: str, language: str, phone: str) -> Joined:
+    """Use the invitation (its role, and specialization), then keep the name, language and phone.
+
+    :raises AppError: INVITATION_INVALID, INVITATION_USED, INVITATION_EXPIRED.
+    """
+    invitation = invitations.invitation_accept(code=code, account_id=account_id)
+    users_services.profile_update(account_id=account_id, first_name=first_name, last_name=last_name, language=language)
+    try:
+        users_services.profile_update(account_id=account_id, phone=phone)
+    except ConflictError:
+        return Joined(role=invitation.role, phone_saved=False)
+    return Joined(role=invitation.role, phone_saved=True)
+
+
+def role_label(role: str) -> str:
+    return users_public.label(field="role", value=role, language=translation.get_language() or "ru")
+
+
+# --- /start -----------------------------------------------------------------------------------------------------
+
+
+@router.message(Blocked())
+async def blocked(message: Message, state: FSMContext) -> None:
+    await state.clear()
+    await message.answer(
+        _("Your access is blocked. Please contact the management company."), reply_markup=ReplyKeyboardRemove()
+    )
+
+
+@router.callback_query(Blocked())
+async def blocked_button(query: CallbackQuery) -> None:
+    await query.answer(_("Your access is blocked. Please contact the management company."), show_alert=True)
 
 
 @router.message(CommandStart())
-async def start(message: Message) -> None:
-    name = message.from_user.first_name if message.from_user else ""
-    await message.answer(text("start", _language(message), name=name))
+async def start(message: Message, command: CommandObject, state: FSMContext, person: Person | None) -> None:
+    argument = (command.args or "").strip()
+    if person is None:
+        await _welcome_newcomer(message, state, argument)
+        return
+    await state.clear()
+    name = await call(welcome_back, person)
+    if argument.startswith("req_"):
+        await show_card(message, person, argument[4:])
+        return
+    if argument.startswith("inv_"):
+        await _extra_role(message, person, argument)
+        return
+    greeting = _("Hello, {name}!").format(name=esc(name)) if name else _("Hello!")
+    await message.answer(greeting, reply_markup=main_menu(person))
 
 
-@router.message(Command("help"))
-async def help_(message: Message) -> None:
-    await message.answer(text("help", _language(message)))
+async def _extra_role(message: Message, person: Person, code: str) -> None:
+    """A registered person with an invitation: add its role to theirs."""
+    try:
+        invitation = await call(invitations.invitation_accept, code=code, account_id=person.account_id)
+    except AppError as exc:
+        await message.answer(explain(exc), reply_markup=main_menu(person))
+        return
+    person = await call(person_of, person.telegram_id) or person
+    await message.answer(
+        _("You now have the role: {role}.").format(role=role_label(invitation.role)), reply_markup=main_menu(person)
+    )
+
+
+async def _welcome_newcomer(message: Message, state: FSMContext, argument: str) -> None:
+    await state.clear()
+    await state.set_state(Registration.language)
+    if argument.startswith("inv_"):
+        await state.update_data(invite=argument)
+    text = _("Welcome! I am the bot of your housing management company.")
+    if argument.startswith("req_"):
+        text += "\n" + _("Please register first, then open the request again.")
+    await message.answer(text, reply_markup=ReplyKeyboardRemove())
+    await message.answer(_("Choose your language:"), reply_markup=language_keyboard())
+
+
+# --- registration, step by step -------------------------------------------------------------------------------
+
+
+@router.callback_query(LanguageCb.filter(F.code.in_(LANGUAGES)), F.message)
+async def language_chosen(query: CallbackQuery, callback_data: LanguageCb, state: FSMContext, person) -> None:
+    """A newcomer chose the language (the common router has remembered it and let the tap through)."""
+    await query.answer()
+    if person is not None:
+        return
+    with translation.override(callback_data.code):
+        current = await state.get_state()
+        if current not in (None, Registration.language.state):
+            await query.message.answer(_("Language changed.") + "\n" + (hints.hint_for(current) or ""))
+            return
+        data = await state.get_data()
+        if data.get("invite"):
+            await state.update_data(kind="staff")
+            await _ask_contact(query.message, state)
+            return
+        await state.set_state(Registration.kind)
+        markup = InlineKeyboardMarkup(
+            inline_keyboard=[
+                [InlineKeyboardButton(text=_("🏠 I am a resident"), callback_data=RegCb(action="resident").pack())],
+                [InlineKeyboardButton(text=_("🧰 I am staff (invited)"), callback_data=RegCb(action="staff").pack())],
+            ]
+        )
+        await query.message.answer(_("Are you a resident or a member of staff?"), reply_markup=markup)
+
+
+@router.callback_query(Registration.kind, RegCb.filter(F.action.in_({"resident", "staff"})), F.message)
+async def kind_chosen(query: CallbackQuery, callback_data: RegCb, state: FSMContext) -> None:
+    await query.answer()
+    await state.update_data(kind=callback_data.action)
+    await _ask_contact(query.message, state)
+
+
+async def _ask_contact(message: Message, state: FSMContext) -> None:
+    await state.set_state(Registration.contact)
+    await message.answer(_("Please share your phone number with the button below."), reply_markup=_contact_keyboard())
+
+
+def _contact_keyboard() -> ReplyKeyboardMarkup:
+    button = KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)
+    return ReplyKeyboardMarkup(keyboard=[[button]], resize_keyboard=True, one_time_keyboard=True)
+
+
+def _phone(raw: str) -> str:
+    phone = users_services.phone_normalise(raw)
+    return phone if phone.startswith("+") else f"+{phone}"
+
+
+@router.message(Registration.contact, F.contact)
+async def contact_shared(message: Message, state: FSMContext) -> None:
+    if message.contact.user_id != message.from_user.id:
+        await message.answer(
+            _("Please share your own phone number with the button below, not someone else's contact."),
+            reply_markup=_contact_keyboard(),
+        )
+        return
+    phone = _phone(message.contact.phone_number)
+    if not PHONE.match(phone):
+        await message.answer(_("This phone number does not look right. Please try again."))
+        return
+    if await call(phone_taken, message.from_user.id, phone):
+        await message.answer(
+            _("This phone number is registered to another person. Please contact the management company."),
+            reply_markup=ReplyKeyboardRemove(),
+        )
+        return
+    await state.update_data(phone=phone)
+    await message.answer(_("Thank you! ✅"), reply_markup=ReplyKeyboardRemove())
+    data = await state.get_data()
+    if data.get("account_id"):  # consent given before (the phone was refused then): no need to ask again
+        await _after_consent(message, state, data["account_id"])
+        return
+    await state.set_state(Registration.consent)
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=_("✅ Agree"), callback_data=RegCb(action="agree").pack()),
+                InlineKeyboardButton(text=_("Decline"), callback_data=RegCb(action="decline").pack()),
+            ]
+        ]
+    )
+    await message.answer(
+        _(
+            "<b>Consent to the processing of personal data</b>\n\n"
+            "To serve your requests, the management company keeps your name, phone number, address and the photos "
+            "and documents you send. They are used only for this service and are not shared with others. "
+            "You may ask for them to be deleted at any time.\n\nDo you agree?"
+        ),
+        reply_markup=markup,
+    )
+
+
+@router.message(Registration.contact)
+async def not_a_contact(message: Message) -> None:
+    await message.answer(str(hints.hint_for(Registration.contact.state)), reply_markup=_contact_keyboard())
+
+
+@router.callback_query(Registration.consent, RegCb.filter(F.action == "decline"), F.message)
+async def declined(query: CallbackQuery, state: FSMContext) -> None:
+    await query.answer()
+    await state.clear()
+    await query.message.answer(_("Without your consent we cannot register you. Press /start if you change your mind."))
+
+
+@router.callback_query(Registration.consent, RegCb.filter(F.action == "agree"), F.message)
+async def agreed(query: CallbackQuery, state: FSMContext) -> None:
+    await query.answer()
+    await state.set_state(None)  # first: a second tap on Agree finds the step over
+    user = query.from_user
+    account_id = await call(agree, user.id, user.first_name or "", user.last_name or "")
+    await state.update_data(account_id=account_id)
+    await _after_consent(query.message, state, account_id, user=user)
+
+
+async def _after_consent(message: Message, state: FSMContext, account_id: int, *, user=None) -> None:
+    data = await state.get_data()
+    if data.get("kind") == "staff":
+        if data.get("invite"):
+            await _ask_name(message, state)
+            return
+        await state.set_state(Registration.invitation)
+        await message.answer(_("Please type the invitation code you got from your manager."))
+        return
+    user = user or message.from_user
+    language = translation.get_language() or "ru"
+    try:
+        await call(become_resident, account_id, user.first_name or "", user.last_name or "", language, data["phone"])
+    except ConflictError:
+        await state.set_state(Registration.contact)
+        await message.answer(
+            _("This phone number is registered to another person. Please contact the management company.")
+        )
+        return
+    await message.answer(_("You are registered! Now let us find your apartment."))
+    await apartments.ask_place(message, state, registration=True)
+
+
+async def _ask_name(message: Message, state: FSMContext) -> None:
+    await state.set_state(Registration.name)
+    await message.answer(_("Please type your first and last name, e.g. Aziz Karimov."))
+
+
+@router.message(Registration.invitation, F.text)
+async def invitation_typed(message: Message, state: FSMContext) -> None:
+    await state.update_data(invite=message.text.strip())
+    data = await state.get_data()
+    if data.get("first_name"):  # the name is known (the first code was refused): try the new code at once
+        await _join(message, state)
+        return
+    await _ask_name(message, state)
+
+
+@router.message(Registration.name, F.text)
+async def name_typed(message: Message, state: FSMContext) -> None:
+    words = message.text.split()
+    if len(words) < 2 or any(len(word) > NAME_MAX for word in words) or message.text.startswith("/"):
+        await message.answer(str(hints.hint_for(Registration.name.state)))
+        return
+    await state.update_data(first_name=words[0], last_name=" ".join(words[1:])[:NAME_MAX])
+    await _join(message, state)
+
+
+async def _join(message: Message, state: FSMContext) -> None:
+    data = await state.get_data()
+    await state.set_state(None)  # first: a repeated message finds the step over
+    language = translation.get_language() or "ru"
+    try:
+        joined = await call(
+            join_staff,
+            data["account_id"],
+            data["invite"],
+            data["first_name"],
+            data["last_name"],
+            language,
+            data["phone"],
+        )
+    except AppError as exc:
+        await state.set_state(Registration.invitation)
+        await message.answer(explain(exc) + "\n" + _("Please type the invitation code again, or /cancel."))
+        return
+    await state.clear()
+    person = await call(person_of, message.from_user.id)
+    text = _("Welcome, {name}! You work as: {role}.").format(name=esc(data["first_name"]), role=role_label(joined.role))
+    if not joined.phone_saved:
+        text += "\n" + _("Your phone number is registered to another person; your manager can sort it out.")
+    await message.answer(text, reply_markup=main_menu(person) if person else ReplyKeyboardRemove())

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ukbot.notifications import services
+from ukbot.notifications import delivery, services
+from ukbot.notifications.models import Channel, ChannelSetting
 from ukbot.users import public as users_public
 
 
@@ -25,3 +26,17 @@ def notify_shift_starting(*, shift_id: int, executor_id: int, specialization: st
         subject=str(shift_id),
     )
     return len(queued)
+
+
+def telegram_resume(*, account_id: int) -> bool:
+    """Turn Telegram back on for a person who had blocked the bot and now writes to it again; return whether it was
+    off for that reason. A channel the person or staff turned off stays off."""
+    blocked = ChannelSetting.objects.filter(
+        account_id=account_id,
+        channel=Channel.TELEGRAM,
+        enabled=False,
+        disabled_reason=ChannelSetting.Reason.BOT_BLOCKED,
+    ).exists()
+    if blocked:
+        delivery.channel_enable(account_id=account_id, channel=Channel.TELEGRAM)
+    return blocked

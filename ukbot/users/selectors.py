@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db.models import Q, QuerySet
 
 from ukbot.users.models import (
+    Apartment,
     ApartmentLink,
     ApartmentLinkStatus,
     Building,
+    Entrance,
     Invitation,
     Profile,
     RoleGrant,
     Specialization,
     VerificationApplication,
+    Yard,
 )
 from ukbot.users.roles import ranked
 
@@ -73,6 +78,34 @@ def profile_list(
 def building_list() -> QuerySet[Building]:
     """Return every building, by id."""
     return Building.objects.order_by("pk")
+
+
+# --- the place tree, level by level (what a resident picks their apartment from) -------------------------------
+
+
+def yard_list() -> QuerySet[Yard]:
+    """Return every yard, by name."""
+    return Yard.objects.order_by("name", "pk")
+
+
+def buildings_of_yard(*, yard_id: int) -> QuerySet[Building]:
+    """Return the buildings of a yard, by address."""
+    return Building.objects.filter(yard_id=yard_id).order_by("address", "pk")
+
+
+def entrances_of_building(*, building_id: int) -> QuerySet[Entrance]:
+    """Return the entrances of a building that have apartments, by number."""
+    return Entrance.objects.filter(building_id=building_id, apartments__isnull=False).distinct().order_by("number")
+
+
+def apartments_of_entrance(*, entrance_id: int) -> list[Apartment]:
+    """Return the apartments of an entrance in natural order of their numbers (2 before 10, 12 before 12a)."""
+    return sorted(Apartment.objects.filter(entrance_id=entrance_id), key=lambda row: _natural(row.number))
+
+
+def _natural(number: str) -> tuple[int, str]:
+    leading = re.match(r"\d+", number)
+    return (int(leading.group()) if leading else 10**9, number)
 
 
 def invitation_list() -> QuerySet[Invitation]:
