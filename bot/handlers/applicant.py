@@ -33,7 +33,7 @@ from bot.files import FileRefused, store_file
 from bot.filters import ActiveRole
 from bot.handlers.cards import register_actions
 from bot.i18n import _, __, n_
-from bot.menus import MenuButton
+from bot.menus import MenuButton, is_menu_text
 from bot.person import Person
 from bot.sync import call
 from ukbot.core.errors import AppError, ValidationFailedError
@@ -49,8 +49,9 @@ MAX_DESCRIPTION = requests_services.MAX_DESCRIPTION
 MAX_FILES = requests_services.MAX_ATTACHMENTS
 MAX_ADDRESS = 300  # what the request keeps of a typed address
 MAX_FEEDBACK = 2000
-# Text typed in a dialog step: not a command (commands are answered elsewhere or get the step's hint).
-TEXT = F.text & ~F.text.startswith("/")
+# Text typed in a dialog step: not a command (commands are answered elsewhere or get the step's hint) and not a
+# menu button (a menu button leaves the dialog for that screen; its handler may come later than the step's).
+TEXT = F.text & ~F.text.startswith("/") & ~F.text.func(is_menu_text)
 FILE = F.photo | F.document
 # people who act on requests as applicants (inspectors file requests as residents do; see cards.actor_kind)
 APPLICANTS = ("applicant", "inspector")
@@ -344,25 +345,46 @@ async def address_typed(message: Message, state: FSMContext, person: Person) -> 
     await _next(message, state, person, NewRequest.description)
 
 
+@router.message(NewRequest.description, F.photo, F.caption)
+async def description_with_photo(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
+    """A photo with a caption: the caption is the description and the photo the first one."""
+    if not await _take_description(message, state, message.caption):
+        return
+    await state.set_state(NewRequest.photos)
+    count = await _take_file(message, bot, state, person)
+    if count:
+        text, markup = _photo_ack(count, NewCb(step="photos", value="done"))
+        await message.answer(text, reply_markup=markup)
+    else:
+        await _ask_photos(message)
+
+
 @router.message(NewRequest.description, TEXT)
 async def description_typed(message: Message, state: FSMContext, person: Person) -> None:
-    description = message.text.strip()
+    if not await _take_description(message, state, message.text):
+        return
+    if (await state.get_data()).get("editing"):
+        await _show_summary(message, state)
+        return
+    await state.set_state(NewRequest.photos)
+    await _ask_photos(message)
+
+
+async def _take_description(message: Message, state: FSMContext, text: str) -> bool:
+    """Keep the description if it is fit (else say why); return whether it was kept."""
+    description = text.strip()
     if not description:
         await message.answer(_("The description is empty. Please describe the problem in a few words."))
-        return
+        return False
     if len(description) > MAX_DESCRIPTION:
         await message.answer(
             _("The description is too long ({count} characters). Please keep it under {limit}.").format(
                 count=len(description), limit=MAX_DESCRIPTION
             )
         )
-        return
+        return False
     await state.update_data(description=description)
-    if (await state.get_data()).get("editing"):
-        await _show_summary(message, state)
-        return
-    await state.set_state(NewRequest.photos)
-    await _ask_photos(message)
+    return True
 
 
 def _kind_of(message: Message) -> str:
@@ -886,11 +908,12 @@ async def _rate(message: Message, state: FSMContext, person: Person, feedback: s
             feedback=feedback,
         )
     if done:
-        await message.answer(
-            _("⭐ Thank you! Request {number} is closed with your rating {stars}.").format(
-                number=number, stars="★" * rating + "☆" * (5 - rating)
-            )
-        )
+        stars = "★" * rating + "☆" * (5 - rating)
+        if data.get("mode") == "rate":
+            text = _("⭐ Thank you for rating the work on request {number}: {stars}.")
+        else:
+            text = _("⭐ Thank you! Request {number} is closed with your rating {stars}.")
+        await message.answer(text.format(number=number, stars=stars))
 
 
 @router.message(CardDialog.feedback, TEXT)

@@ -352,3 +352,46 @@ def test_cancel_leaves_the_wizard_from_any_step(bot):
     assert anna.tap("critical") == []  # the old urgency button
     assert bot.fake.calls("answerCallbackQuery")[-1].params.get("text") == "This button is no longer active."
     assert not Request.objects.filter(applicant_id=account).exists()
+
+
+def test_a_photo_with_a_caption_is_the_description_and_a_menu_button_leaves_the_wizard(bot):
+    account, _apartment, anna = _resident(bot, 5114, "en")
+    anna.send("📝 New request")
+    anna.tap("Plumbing")
+    anna.tap("low")
+    anna.tap("Шахрисабз")
+    [got] = anna.photo(media_bytes("jpeg"), caption="The pipe <under> the sink")
+    assert got.text == "Got 1 photo. Send more, or press Done."
+    anna.photo(media_bytes("jpeg"))
+    anna.tap("✅ Done")
+    [summary] = said(anna.tap("Any time"))
+    assert "Photos: 2" in summary.text and "The pipe &lt;under&gt; the sink" in summary.text
+
+    # a menu button in the middle of a step opens that screen instead of being taken as the description
+    anna.send("📝 New request")
+    anna.tap("Heating")
+    anna.tap("low")
+    anna.tap("Шахрисабз")
+    [listing] = anna.send("📋 My requests")
+    assert listing.text == "You have no requests yet. Press “📝 New request” to report a problem."
+    [reply] = anna.send("Cold radiators")  # the wizard is over
+    assert reply.text == "I did not understand that. Use the menu below, or /help."
+    assert not Request.objects.filter(applicant_id=account).exists()
+
+
+def test_rating_work_a_manager_accepted_on_the_residents_behalf(bot):
+    account, _apartment, anna = _resident(bot, 5115, "en")
+    number = _filed(account)
+    manager, _plumber = _work_done(number)
+    requests.request_accept(number=number, actor_kind="manager", actor_id=manager, reason="Confirmed by phone")
+    [card] = anna.press(f"req:open:{number}")
+    assert card.buttons == ["⭐ Rate", "💬 Comment"]
+    [stars] = said(anna.tap("⭐ Rate"))
+    assert stars.text == f"How would you rate the work on request {number}?"
+    anna.tap("5 ⭐")
+    [thanks] = said(anna.tap("Skip"))
+    assert "★★★★★" in thanks.text
+    request = Request.objects.get(pk=number)
+    assert (request.rating, request.feedback) == (5, "")
+    [late] = anna.press(f"req:rate:{number}")  # rated once
+    assert late.text == f"Request {number} cannot be rated now."
