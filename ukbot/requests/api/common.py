@@ -51,6 +51,23 @@ def visible(request, number: str):
 _when = serializers.DateTimeField().to_representation  # None stays None; else ISO 8601 in the current zone
 
 
+def _when_in(zone):
+    """``_when`` with the current zone looked up once (per row rather than per field): an aware datetime, which
+    is what the database gives, is converted and formatted here; anything else (None, naive, out of range) takes
+    the generic path, so the output and the errors stay the serializer field's."""
+
+    def when(value):
+        if value is not None and value.tzinfo is not None:
+            try:
+                text = value.astimezone(zone).isoformat()
+            except OverflowError:
+                return _when(value)
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return _when(value)
+
+    return when
+
+
 class RequestOutput(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
@@ -90,7 +107,7 @@ class RequestOutput(serializers.Serializer):
         """The declared fields, built directly: the generic path costs ~50 µs a row, which lists of 20 feel.
 
         ``test_fast_representation_matches_the_declared_fields`` keeps it equal to the generic path."""
-        when = _when
+        when = _when_in(timezone.get_current_timezone())
         return {
             "number": item.number,
             "status": item.status,

@@ -48,3 +48,18 @@ def test_fast_representation_matches_the_declared_fields():
         detail = RequestDetailOutput(item, context={"actor_kind": "manager", "account_id": 1})
         assert detail.data == _generic(detail)
         assert set(fast.data) == set(RequestOutput().fields)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Tashkent", "America/St_Johns"])
+def test_fast_times_match_the_declared_fields_in_any_current_zone(zone):
+    # given a request read back from the database (aware times) and one with a naive and a missing time
+    item = services.request_create(applicant_id=7, category="other", description="x")
+    read = Request.objects.get(pk=item.pk)
+    naive = Request.objects.get(pk=item.pk)
+    naive.visit_from = timezone.make_naive(read.created_at, timezone.get_fixed_timezone(0))
+    with timezone.override(zone):
+        for request in (item, read, naive):
+            fast = RequestOutput(request)
+            # then every time is what the serializer's DateTimeField gives ("Z" for UTC, the zone's offset else)
+            assert fast.data == _generic(fast)
+        assert fast.data["created_at"].endswith("Z") == (zone == "UTC")
