@@ -9,7 +9,7 @@ Point the code under test at it with ``TELEGRAM_API_URL=fake.url`` (any token wo
 
 What it implements (JSON, form-encoded and multipart bodies, as aiogram and httpx send them):
 
-- ``getMe``; ``sendMessage``, ``sendPhoto`` (a file id or an upload), ``editMessageText``,
+- ``getMe``; ``sendMessage``, ``sendPhoto``, ``sendDocument`` (a file id or an upload), ``editMessageText``,
   ``editMessageReplyMarkup`` → a Message; ``getFile`` plus the download at ``/file/bot<token>/<path>``;
   ``answerCallbackQuery``, ``setMyCommands``, ``deleteMessage`` and any other method → ``true``.
 - ``getUpdates`` with ``offset`` / ``limit`` / ``timeout`` (a real long poll); tests feed it with
@@ -43,7 +43,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-SEND_METHODS = {"sendMessage", "sendPhoto"}
+SEND_METHODS = {"sendMessage", "sendPhoto", "sendDocument"}
 _JSON_PARAMS = {"reply_markup", "entities", "caption_entities", "commands", "scope", "link_preview_options"}
 
 
@@ -336,6 +336,10 @@ class FakeTelegramAPI:
             self._last_send_by_chat[chat] = now
             if method == "sendMessage":
                 content: dict[str, Any] = {"text": params["text"]}
+            elif method == "sendDocument":
+                content = {"document": self._document(params, call.files)}
+                if params.get("caption"):
+                    content["caption"] = params["caption"]
             else:
                 content = {"photo": [self._photo(params, call.files)]}
                 if params.get("caption"):
@@ -369,6 +373,15 @@ class FakeTelegramAPI:
             file_id = str(params["photo"])
         size = len(self._files.get(file_id, ("", b""))[1])
         return {"file_id": file_id, "file_unique_id": file_id[-8:], "width": 640, "height": 480, "file_size": size}
+
+    def _document(self, params: dict, files: dict[str, bytes]) -> dict:
+        if "document" in files:
+            file_id = f"document-{len(self._files) + 1}"
+            self._files[file_id] = (f"documents/{file_id}", files["document"])
+        else:
+            file_id = str(params["document"])
+        size = len(self._files.get(file_id, ("", b""))[1])
+        return {"file_id": file_id, "file_unique_id": file_id[-8:], "file_size": size}
 
     def _get_updates(self, params: dict) -> list[dict]:
         offset = int(params.get("offset") or 0)
