@@ -542,7 +542,12 @@ async def confirmed(query: CallbackQuery, state: FSMContext, person: Person) -> 
         # keep what the person wrote: they can fix it with Edit
         await state.set_state(NewRequest.summary)
         await state.set_data(data)
-        await query.message.answer(explain(exc))
+        if any(detail.field == "media_ids" for detail in exc.details):
+            # a file taken meanwhile (attached elsewhere, found infected): the ids mean nothing to the person
+            text = _("One of your photos can no longer be used. Press Edit, then Photos, to send them again.")
+        else:
+            text = explain(exc)
+        await query.message.answer(text)
         await _show_summary(query.message, state)
         return
     text = _("✅ Your request <b>{number}</b> is registered. We will tell you when a specialist takes it.").format(

@@ -412,3 +412,24 @@ def test_rating_work_a_manager_accepted_on_the_residents_behalf(bot):
     assert (request.rating, request.feedback) == (5, "")
     [late] = anna.press(f"req:rate:{number}")  # rated once
     assert late.text == f"Request {number} cannot be rated now."
+
+
+def test_a_refused_photo_at_confirm_leaves_no_half_request_and_the_summary_stays(bot):
+    account, _apartment, anna = _resident(bot, 5116, "en")
+    other = _filed(account, "An earlier problem")
+    summary = _to_summary(anna, "en")[-1]
+    # meanwhile the wizard's photo gets attached elsewhere (say, from the web), so it cannot be attached again
+    photo = str(apps.get_model("media", "MediaFile").objects.filter(owner_id=account).latest("created_at").pk)
+    requests.attachments_add(number=other, media_ids=[photo], kind="before", actor_id=account, actor_kind="applicant")
+    replies = said(anna.tap("✅ Confirm", on=summary))
+    assert replies[0].text == "One of your photos can no longer be used. Press Edit, then Photos, to send them again."
+    assert len(replies) == 2 and replies[1].buttons == ["✅ Confirm", "✏️ Edit"]
+    assert list(request_rows().filter(applicant_id=account).values_list("number", flat=True)) == [other]
+    # the person fixes it: photos again, then confirm
+    anna.tap("✏️ Edit", on=replies[1])
+    anna.tap("Photos")
+    anna.photo(media_bytes("jpeg"))
+    [again] = said(anna.tap("✅ Done"))
+    assert "Photos: 1" in again.text
+    anna.tap("✅ Confirm", on=again)
+    assert request_rows().filter(applicant_id=account).count() == 2
