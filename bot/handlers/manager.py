@@ -328,6 +328,8 @@ def assign_choices(number: str, version: int) -> tuple[str, InlineKeyboardMarkup
     text = _("Who will do request {number} ({category})? The least busy come first.").format(
         number=number, category=category
     )
+    if request.executor_id:
+        text += "\n" + _("Now with: {name}.").format(name=render.esc(_name(request.executor_id)))
     return text, _markup(_rows(buttons, 1))
 
 

@@ -12,9 +12,12 @@ from django.db import connection
 from bot.i18n import in_language
 from bot.menus import BUTTONS
 from tests.factories import executor, media_bytes, media_file, person, telegram_person
+from ukbot.core.events.relay import drain
+from ukbot.notifications import delivery
 from ukbot.requests import public as requests_public
 from ukbot.requests import selectors as requests_selectors
 from ukbot.requests import services as requests_services
+from ukbot.requests import sla
 from ukbot.users import invitations, verification
 from ukbot.users import public as users_public
 from ukbot.users import services as users_services
@@ -95,6 +98,51 @@ def test_a_manager_assigns_a_new_request_to_the_least_busy_plumber_then_confirms
     [confirmed] = mona.tap("✅ Confirm")
     assert confirmed.text == f"Done: request {number} is now “confirmed”."
     assert _status(number) == "confirmed"
+
+
+def test_lists_come_in_pages_of_five(bot):
+    _manager_id, mona = _manager(bot)
+    numbers = [_request(description=f"Leak {i}") for i in range(6)]
+
+    [first] = mona.send(_label("mgr_new"))
+    assert first.text.startswith("<b>🆕 New requests</b> — 6 · page 1 of 2")
+    assert [n for n in numbers if n in first.text] == numbers[:5]
+    assert first.buttons == [f"🔎 {n}" for n in numbers[:5]] + ["▶️"]
+    [second] = mona.tap("▶️")
+
+    assert second.method == "editMessageText"
+    assert second.text.startswith("<b>🆕 New requests</b> — 6 · page 2 of 2")
+    assert second.buttons == [f"🔎 {numbers[5]}", "◀️"]
+    [empty] = mona.send(_label("mgr_returned"))
+    assert empty.text == "No returned requests."
+
+
+def test_an_overdue_request_is_listed_and_the_sla_alert_opens_its_card(bot):
+    _manager_id, mona = _manager(bot)
+    late = requests_services.request_create(
+        applicant_id=person("applicant"), category="plumbing", description="Flooding", urgency="critical"
+    ).number
+    on_time = _request()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """UPDATE "requests"."request" SET reaction_deadline = now() - interval '1 minute' WHERE number = %s""",
+            [late],
+        )
+
+    [overdue] = mona.send(_label("mgr_overdue"))
+    assert late in overdue.text and on_time not in overdue.text
+    [new] = mona.send(_label("mgr_new"))
+    assert f"⏰ 🆕 <b>{late}</b>" in new.text and f"⏰ 🆕 <b>{on_time}</b>" not in new.text
+
+    assert sla.sla_sweep() == 1
+    drain(max_seconds=10)
+    delivery.deliver_due(max_seconds=5)
+    [alert] = [r for r in bot.shown_to(mona) if r.buttons == ["Open"]]
+    assert alert.text.startswith(f"⚠️ Request <b>{late}</b> (critical) is overdue")
+    [card] = mona.tap("Open", on=alert)
+
+    assert card.text.startswith(f"🆕 <b>Request {late}</b>")
+    assert "👷 Assign" in card.buttons
 
 
 def test_a_double_tap_on_confirm_makes_one_move(bot):
@@ -346,3 +394,50 @@ def test_a_manager_verifies_an_executor_after_seeing_their_documents(bot):
     assert empty.text == "No verification applications are waiting. 👍"
     assert users_public.specializations_of(account_id=applicant) == {"plumber": 4}
     assert "executor" in users_public.access_profile(account_id=applicant).roles
+
+
+def test_a_document_that_is_not_a_picture_is_sent_as_a_file_and_a_rejection_needs_a_reason(bot):
+    _manager_id, mona = _manager(bot)
+    applicant = person(first_name="Bobur", last_name="Aliev")
+    certificate = media_bytes("pdf")
+    application = verification.verification_apply(
+        account_id=applicant,
+        specialization="electrician",
+        documents=[media_file(applicant, "pdf", name="certificate.pdf", content=certificate)],
+        comment="10 years <b>experience</b>",
+    )
+
+    document, shown = mona.send(_label("mgr_verifications"))
+    assert (document.method, document.text) == ("sendDocument", "Document 1 of 1")
+    assert document.call.files["document"] == certificate
+    assert "Comment: 10 years &lt;b&gt;experience&lt;/b&gt;" in shown.text
+    [prompt] = mona.tap("❌ Reject")
+    assert prompt.text == "Why is the application rejected? The person will read it."
+    [again] = mona.send("  ")
+    assert again.text == "Write why the application is rejected, as a text message, or /cancel."
+    rejected, _empty = mona.send("The certificate is expired")
+
+    assert rejected.text == "Rejected: Bobur Aliev. They will be told why."
+    brief = users_public.verification_brief(application_id=application.pk)
+    assert (brief.status, brief.reason) == ("rejected", "The certificate is expired")
+
+
+def test_a_manager_hands_a_request_in_work_to_another_executor(bot):
+    manager_id, mona = _manager(bot)
+    first, second = executor("plumber"), executor("plumber")
+    number = _request()
+    requests_services.request_reassign(number=number, executor_id=first, actor_id=manager_id)
+    requests_services.request_move(number=number, to_status="in_progress", actor_kind="executor", actor_id=first)
+
+    [active] = mona.send(_label("mgr_active"))
+    assert number in active.text
+    [card] = mona.tap(f"🔎 {number}")
+    assert card.buttons == ["👷 Reassign", "❓ Clarify", "✖️ Cancel"]
+    [choice] = mona.tap("👷 Reassign")
+    assert choice.text.endswith(f"\nNow with: #{first}.")
+    assert choice.buttons == [f"#{second} · level 3 · 0 in hand"]
+    mona.tap(f"#{second} ·")
+
+    request = requests_selectors.request_get(number=number)
+    assert (request.status, request.executor_id) == ("in_progress", second)
+    assert {"executor_id": second, "previous_executor_id": first}.items() <= _events("request.assigned")[-1].items()
