@@ -57,7 +57,8 @@ FILE = F.photo | F.document
 APPLICANTS = ("applicant", "inspector")
 
 
-class NewRequest(StatesGroup):
+# State names are "<class name>:<state>" across every module of the bot: the names here are the resident's own.
+class ResidentRequest(StatesGroup):
     category = State()
     urgency = State()
     address = State()
@@ -69,7 +70,7 @@ class NewRequest(StatesGroup):
     edit = State()
 
 
-class CardDialog(StatesGroup):
+class ResidentCard(StatesGroup):
     comment = State()
     photos = State()
     answer = State()
@@ -96,25 +97,26 @@ class ActCb(CallbackData, prefix="aact"):
 
 
 for _state, _hint in (
-    (NewRequest.category, __("Choose a category with the buttons above, or /cancel.")),
-    (NewRequest.urgency, __("Choose how urgent it is with the buttons above.")),
-    (NewRequest.address, __("Choose the address with the buttons above.")),
-    (NewRequest.address_text, __("Type the address as text.")),
-    (NewRequest.description, __("Describe the problem in words. You can send photos at the next step.")),
-    (NewRequest.photos, __("Send a photo, or press Done.")),
-    (NewRequest.visit, __("Choose a convenient time with the buttons above.")),
-    (NewRequest.summary, __("Press Confirm to send the request, or Edit to change it.")),
-    (NewRequest.edit, __("Choose what to change with the buttons above.")),
-    (CardDialog.comment, __("Type your comment as text, or /cancel.")),
-    (CardDialog.photos, __("Send a photo, or press Done.")),
-    (CardDialog.answer, __("Type your answer as text, or /cancel.")),
-    (CardDialog.stars, __("Rate the work with the stars above.")),
-    (CardDialog.feedback, __("Write your feedback as text, or press Skip.")),
-    (CardDialog.return_reason, __("Say in words what is wrong with the work, or /cancel.")),
-    (CardDialog.return_photos, __("Send a photo, or press Done.")),
-    (CardDialog.cancel, __("Press Yes or No above.")),
+    (ResidentRequest.category, __("Choose a category with the buttons above, or /cancel.")),
+    (ResidentRequest.urgency, __("Choose how urgent it is with the buttons above.")),
+    (ResidentRequest.address, __("Choose the address with the buttons above.")),
+    (ResidentRequest.address_text, __("Type the address as text.")),
+    (ResidentRequest.description, __("Describe the problem in words. You can send photos at the next step.")),
+    (ResidentRequest.photos, __("Send a photo, or press Done.")),
+    (ResidentRequest.visit, __("Choose a convenient time with the buttons above.")),
+    (ResidentRequest.summary, __("Press Confirm to send the request, or Edit to change it.")),
+    (ResidentRequest.edit, __("Choose what to change with the buttons above.")),
+    (ResidentCard.comment, __("Type your comment as text, or /cancel.")),
+    (ResidentCard.photos, __("Send a photo, or press Done.")),
+    (ResidentCard.answer, __("Type your answer as text, or /cancel.")),
+    (ResidentCard.stars, __("Rate the work with the stars above.")),
+    (ResidentCard.feedback, __("Write your feedback as text, or press Skip.")),
+    (ResidentCard.return_reason, __("Say in words what is wrong with the work, or /cancel.")),
+    (ResidentCard.return_photos, __("Send a photo, or press Done.")),
+    (ResidentCard.cancel, __("Press Yes or No above.")),
 ):
     hints.register(_state, _hint)
+del _state, _hint
 
 
 def _markup(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
@@ -165,10 +167,10 @@ def saved_addresses(account_id: int) -> list[tuple[int, str]]:
 async def _ask_address(message: Message, state: FSMContext, person: Person) -> None:
     saved = await call(saved_addresses, person.account_id)
     if not saved:
-        await state.set_state(NewRequest.address_text)
+        await state.set_state(ResidentRequest.address_text)
         await message.answer(_("Where is the problem? Type the address (street, building, apartment)."))
         return
-    await state.set_state(NewRequest.address)
+    await state.set_state(ResidentRequest.address)
     rows = [[_button(text, NewCb(step="addr", value=str(apartment_id)))] for apartment_id, text in saved]
     rows.append([_button(_("✏️ Other address"), NewCb(step="addr", value="other"))])
     await message.answer(_("Where is the problem?"), reply_markup=_markup(*rows))
@@ -258,7 +260,7 @@ def summary_text(data: dict) -> str:
 
 
 async def _show_summary(message: Message, state: FSMContext) -> None:
-    await state.set_state(NewRequest.summary)
+    await state.set_state(ResidentRequest.summary)
     await state.update_data(editing=False)
     markup = _markup(
         [_button(_("✅ Confirm"), NewCb(step="confirm"))],
@@ -272,15 +274,15 @@ async def _next(message: Message, state: FSMContext, person: Person, step: State
     if (await state.get_data()).get("editing"):
         await _show_summary(message, state)
         return
-    if step == NewRequest.address:
+    if step == ResidentRequest.address:
         await _ask_address(message, state, person)
         return
     await state.set_state(step)
     asks = {
-        NewRequest.urgency: _ask_urgency,
-        NewRequest.description: _ask_description,
-        NewRequest.photos: _ask_photos,
-        NewRequest.visit: _ask_visit,
+        ResidentRequest.urgency: _ask_urgency,
+        ResidentRequest.description: _ask_description,
+        ResidentRequest.photos: _ask_photos,
+        ResidentRequest.visit: _ask_visit,
     }
     await asks[step](message)
 
@@ -288,36 +290,36 @@ async def _next(message: Message, state: FSMContext, person: Person, step: State
 @router.message(MenuButton("new_request"), ActiveRole("applicant"))
 async def new_request(message: Message, state: FSMContext) -> None:
     await state.clear()
-    await state.set_state(NewRequest.category)
+    await state.set_state(ResidentRequest.category)
     await state.update_data(files=[])
     await _ask_category(message)
 
 
-@router.callback_query(NewCb.filter(F.step == "cat"), NewRequest.category, F.message)
+@router.callback_query(NewCb.filter(F.step == "cat"), ResidentRequest.category, F.message)
 async def category_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     if callback_data.value not in Category.values:
         return
     await state.update_data(category=callback_data.value)
     await _drop_buttons(query)
-    await _next(query.message, state, person, NewRequest.urgency)
+    await _next(query.message, state, person, ResidentRequest.urgency)
 
 
-@router.callback_query(NewCb.filter(F.step == "urg"), NewRequest.urgency, F.message)
+@router.callback_query(NewCb.filter(F.step == "urg"), ResidentRequest.urgency, F.message)
 async def urgency_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     if callback_data.value not in Urgency.values:
         return
     await state.update_data(urgency=callback_data.value)
     await _drop_buttons(query)
-    await _next(query.message, state, person, NewRequest.address)
+    await _next(query.message, state, person, ResidentRequest.address)
 
 
-@router.callback_query(NewCb.filter(F.step == "addr"), NewRequest.address, F.message)
+@router.callback_query(NewCb.filter(F.step == "addr"), ResidentRequest.address, F.message)
 async def address_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     if callback_data.value == "other":
-        await state.set_state(NewRequest.address_text)
+        await state.set_state(ResidentRequest.address_text)
         await query.message.answer(_("Type the address (street, building, apartment or place)."))
         return
     saved = dict(await call(saved_addresses, person.account_id))
@@ -327,10 +329,10 @@ async def address_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMC
         return
     await state.update_data(apartment_id=apartment_id, address="", address_label=saved[apartment_id])
     await _drop_buttons(query)
-    await _next(query.message, state, person, NewRequest.description)
+    await _next(query.message, state, person, ResidentRequest.description)
 
 
-@router.message(NewRequest.address_text, TEXT)
+@router.message(ResidentRequest.address_text, TEXT)
 async def address_typed(message: Message, state: FSMContext, person: Person) -> None:
     address = message.text.strip()
     if not address:
@@ -342,15 +344,15 @@ async def address_typed(message: Message, state: FSMContext, person: Person) -> 
         )
         return
     await state.update_data(apartment_id=None, address=address, address_label=address)
-    await _next(message, state, person, NewRequest.description)
+    await _next(message, state, person, ResidentRequest.description)
 
 
-@router.message(NewRequest.description, F.photo, F.caption)
+@router.message(ResidentRequest.description, F.photo, F.caption)
 async def description_with_photo(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
     """A photo with a caption: the caption is the description and the photo the first one."""
     if not await _take_description(message, state, message.caption):
         return
-    await state.set_state(NewRequest.photos)
+    await state.set_state(ResidentRequest.photos)
     count = await _take_file(message, bot, state, person)
     if count:
         text, markup = _photo_ack(count, NewCb(step="photos", value="done"))
@@ -359,14 +361,14 @@ async def description_with_photo(message: Message, bot: Bot, state: FSMContext, 
         await _ask_photos(message)
 
 
-@router.message(NewRequest.description, TEXT)
+@router.message(ResidentRequest.description, TEXT)
 async def description_typed(message: Message, state: FSMContext, person: Person) -> None:
     if not await _take_description(message, state, message.text):
         return
     if (await state.get_data()).get("editing"):
         await _show_summary(message, state)
         return
-    await state.set_state(NewRequest.photos)
+    await state.set_state(ResidentRequest.photos)
     await _ask_photos(message)
 
 
@@ -419,7 +421,7 @@ def _photo_ack(count: int, done: CallbackData) -> tuple[str, InlineKeyboardMarku
     return text.format(count=count), _markup([_button(_("✅ Done"), done)])
 
 
-@router.message(NewRequest.photos, FILE)
+@router.message(ResidentRequest.photos, FILE)
 async def photo_sent(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
     count = await _take_file(message, bot, state, person)
     if count:
@@ -427,14 +429,14 @@ async def photo_sent(message: Message, bot: Bot, state: FSMContext, person: Pers
         await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(NewCb.filter(F.step == "photos"), NewRequest.photos, F.message)
+@router.callback_query(NewCb.filter(F.step == "photos"), ResidentRequest.photos, F.message)
 async def photos_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     await _drop_buttons(query)
-    await _next(query.message, state, person, NewRequest.visit)
+    await _next(query.message, state, person, ResidentRequest.visit)
 
 
-@router.callback_query(NewCb.filter(F.step == "visit"), NewRequest.visit, F.message)
+@router.callback_query(NewCb.filter(F.step == "visit"), ResidentRequest.visit, F.message)
 async def visit_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext) -> None:
     await query.answer()
     if callback_data.value not in _visit_labels():
@@ -450,26 +452,26 @@ async def visit_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMCon
 
 
 EDITABLE = {
-    "category": (__("Category"), NewRequest.category),
-    "urgency": (__("Urgency"), NewRequest.urgency),
-    "address": (__("Address"), NewRequest.address),
-    "description": (__("Description"), NewRequest.description),
-    "photos": (__("Photos"), NewRequest.photos),
-    "visit": (__("Visit time"), NewRequest.visit),
+    "category": (__("Category"), ResidentRequest.category),
+    "urgency": (__("Urgency"), ResidentRequest.urgency),
+    "address": (__("Address"), ResidentRequest.address),
+    "description": (__("Description"), ResidentRequest.description),
+    "photos": (__("Photos"), ResidentRequest.photos),
+    "visit": (__("Visit time"), ResidentRequest.visit),
 }
 
 
-@router.callback_query(NewCb.filter(F.step == "edit"), NewRequest.summary, F.message)
+@router.callback_query(NewCb.filter(F.step == "edit"), ResidentRequest.summary, F.message)
 async def edit_chosen(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     await _drop_buttons(query)
-    await state.set_state(NewRequest.edit)
+    await state.set_state(ResidentRequest.edit)
     rows = [[_button(str(text), NewCb(step="field", value=name))] for name, (text, _s) in EDITABLE.items()]
     rows.append([_button(_("⬅️ Back to the summary"), NewCb(step="field", value="back"))])
     await query.message.answer(_("What would you like to change?"), reply_markup=_markup(*rows))
 
 
-@router.callback_query(NewCb.filter(F.step == "field"), NewRequest.edit, F.message)
+@router.callback_query(NewCb.filter(F.step == "field"), ResidentRequest.edit, F.message)
 async def field_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     await _drop_buttons(query)
@@ -530,7 +532,7 @@ def _attach_files(number: str, account_id: int, files: list) -> None:
             )
 
 
-@router.callback_query(NewCb.filter(F.step == "confirm"), NewRequest.summary, F.message)
+@router.callback_query(NewCb.filter(F.step == "confirm"), ResidentRequest.summary, F.message)
 async def confirmed(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     data = await state.get_data()
@@ -540,7 +542,7 @@ async def confirmed(query: CallbackQuery, state: FSMContext, person: Person) -> 
         created = await call(request_file, person.account_id, data)
     except AppError as exc:
         # keep what the person wrote: they can fix it with Edit
-        await state.set_state(NewRequest.summary)
+        await state.set_state(ResidentRequest.summary)
         await state.set_data(data)
         if any(detail.field == "media_ids" for detail in exc.details):
             # a file taken meanwhile (attached elsewhere, found infected): the ids mean nothing to the person
@@ -705,10 +707,10 @@ async def card_action(query: CallbackQuery, callback_data: RequestCb, state: FSM
     await state.update_data(number=own.number)
     message, number, action = query.message, own.number, callback_data.action
     if action == "comment":
-        await state.set_state(CardDialog.comment)
+        await state.set_state(ResidentCard.comment)
         await message.answer(_("Write your comment on request {number}.").format(number=number))
     elif action == "photo":
-        await state.set_state(CardDialog.photos)
+        await state.set_state(ResidentCard.photos)
         await state.update_data(files=[])
         await message.answer(_("Send the photos for request {number}, then press Done.").format(number=number))
     elif action == "answer":
@@ -724,7 +726,7 @@ async def card_action(query: CallbackQuery, callback_data: RequestCb, state: FSM
 # comment
 
 
-@router.message(CardDialog.comment, TEXT)
+@router.message(ResidentCard.comment, TEXT)
 async def comment_typed(message: Message, state: FSMContext, person: Person) -> None:
     number = (await state.get_data())["number"]
     done = await _finish(
@@ -743,7 +745,7 @@ async def comment_typed(message: Message, state: FSMContext, person: Person) -> 
 # add photos
 
 
-@router.message(CardDialog.photos, FILE)
+@router.message(ResidentCard.photos, FILE)
 async def card_photo_sent(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
     count = await _take_file(message, bot, state, person)
     if count:
@@ -752,7 +754,7 @@ async def card_photo_sent(message: Message, bot: Bot, state: FSMContext, person:
         await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(ActCb.filter(F.action == "done"), CardDialog.photos, F.message)
+@router.callback_query(ActCb.filter(F.action == "done"), ResidentCard.photos, F.message)
 async def card_photos_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     await _drop_buttons(query)
@@ -784,7 +786,7 @@ async def _start_answer(message: Message, state: FSMContext, own: Own) -> None:
         await state.clear()
         await message.answer(_("No question is waiting for your answer on request {number}.").format(number=own.number))
         return
-    await state.set_state(CardDialog.answer)
+    await state.set_state(ResidentCard.answer)
     question = f"\n\n❓ <i>{render.esc(own.question)}</i>" if own.question else ""
     await message.answer(
         _("The manager asks about request {number}:").format(number=own.number)
@@ -794,7 +796,7 @@ async def _start_answer(message: Message, state: FSMContext, own: Own) -> None:
     )
 
 
-@router.message(CardDialog.answer, TEXT)
+@router.message(ResidentCard.answer, TEXT)
 async def answer_typed(message: Message, state: FSMContext, person: Person) -> None:
     number = (await state.get_data())["number"]
     done = await _finish(
@@ -821,7 +823,7 @@ async def _start_cancel(message: Message, state: FSMContext, own: Own) -> None:
             ).format(number=own.number)
         )
         return
-    await state.set_state(CardDialog.cancel)
+    await state.set_state(ResidentCard.cancel)
     markup = _markup(
         [
             _button(_("Yes, cancel it"), ActCb(action="yes", number=own.number)),
@@ -831,7 +833,7 @@ async def _start_cancel(message: Message, state: FSMContext, own: Own) -> None:
     await message.answer(_("Cancel request {number}?").format(number=own.number), reply_markup=markup)
 
 
-@router.callback_query(ActCb.filter(F.action.in_({"yes", "no"})), CardDialog.cancel, F.message)
+@router.callback_query(ActCb.filter(F.action.in_({"yes", "no"})), ResidentCard.cancel, F.message)
 async def cancel_answered(query: CallbackQuery, callback_data: ActCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     await _drop_buttons(query)
@@ -865,7 +867,7 @@ async def _start_rating(message: Message, state: FSMContext, own: Own, action: s
         await state.clear()
         await message.answer(_("Request {number} cannot be rated now.").format(number=own.number))
         return
-    await state.set_state(CardDialog.stars)
+    await state.set_state(ResidentCard.stars)
     await state.update_data(mode=action)
     stars = [_button(f"{n} ⭐", ActCb(action="stars", number=own.number, value=str(n))) for n in range(1, 6)]
     await message.answer(
@@ -873,14 +875,14 @@ async def _start_rating(message: Message, state: FSMContext, own: Own, action: s
     )
 
 
-@router.callback_query(ActCb.filter(F.action == "stars"), CardDialog.stars, F.message)
+@router.callback_query(ActCb.filter(F.action == "stars"), ResidentCard.stars, F.message)
 async def stars_chosen(query: CallbackQuery, callback_data: ActCb, state: FSMContext) -> None:
     await query.answer()
     if callback_data.value not in {"1", "2", "3", "4", "5"}:
         return
     await _drop_buttons(query)
     await state.update_data(rating=int(callback_data.value))
-    await state.set_state(CardDialog.feedback)
+    await state.set_state(ResidentCard.feedback)
     number = (await state.get_data())["number"]
     await query.message.answer(
         _("Thank you! Anything to add? Write a few words, or press Skip."),
@@ -921,7 +923,7 @@ async def _rate(message: Message, state: FSMContext, person: Person, feedback: s
         await message.answer(text.format(number=number, stars=stars))
 
 
-@router.message(CardDialog.feedback, TEXT)
+@router.message(ResidentCard.feedback, TEXT)
 async def feedback_typed(message: Message, state: FSMContext, person: Person) -> None:
     feedback = message.text.strip()
     if len(feedback) > MAX_FEEDBACK:
@@ -934,7 +936,7 @@ async def feedback_typed(message: Message, state: FSMContext, person: Person) ->
     await _rate(message, state, person, feedback)
 
 
-@router.callback_query(ActCb.filter(F.action == "skip"), CardDialog.feedback, F.message)
+@router.callback_query(ActCb.filter(F.action == "skip"), ResidentCard.feedback, F.message)
 async def feedback_skipped(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     await _drop_buttons(query)
@@ -949,20 +951,20 @@ async def _start_return(message: Message, state: FSMContext, own: Own) -> None:
         await state.clear()
         await message.answer(_("Request {number} cannot be returned now.").format(number=own.number))
         return
-    await state.set_state(CardDialog.return_reason)
+    await state.set_state(ResidentCard.return_reason)
     await message.answer(
         _("What is wrong with the work on request {number}? Please describe it.").format(number=own.number)
     )
 
 
-@router.message(CardDialog.return_reason, TEXT)
+@router.message(ResidentCard.return_reason, TEXT)
 async def return_reason_typed(message: Message, state: FSMContext) -> None:
     reason = message.text.strip()
     if not reason or len(reason) > MAX_FEEDBACK:
         await message.answer(_("Please say in up to {limit} characters what is wrong.").format(limit=MAX_FEEDBACK))
         return
     await state.update_data(reason=reason, files=[])
-    await state.set_state(CardDialog.return_photos)
+    await state.set_state(ResidentCard.return_photos)
     number = (await state.get_data())["number"]
     await message.answer(
         _("You can send photos showing the problem. Press Done when finished."),
@@ -970,7 +972,7 @@ async def return_reason_typed(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.message(CardDialog.return_photos, FILE)
+@router.message(ResidentCard.return_photos, FILE)
 async def return_photo_sent(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
     count = await _take_file(message, bot, state, person)
     if count:
@@ -979,7 +981,7 @@ async def return_photo_sent(message: Message, bot: Bot, state: FSMContext, perso
         await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(ActCb.filter(F.action == "done"), CardDialog.return_photos, F.message)
+@router.callback_query(ActCb.filter(F.action == "done"), ResidentCard.return_photos, F.message)
 async def return_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     await _drop_buttons(query)
