@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.utils import translation
 
 from ukbot.users import selectors, services
@@ -126,10 +127,29 @@ def apartments_of(*, account_id: int) -> tuple[ApartmentRef, ...]:
     )
 
 
+def _approved_apartment_ids_sql() -> str:
+    link = ApartmentLink._meta
+    column = {field.name: field.column for field in link.concrete_fields}
+    return (
+        f'SELECT "{column["apartment"]}" FROM "{link.db_table}" '
+        f'WHERE "{column["profile"]}" = %s AND "{column["status"]}" = %s '
+        f'ORDER BY "{column["is_primary"]}" DESC, "{column["created_at"]}", "{column["id"]}"'
+    )
+
+
+_APPROVED_APARTMENT_IDS = _approved_apartment_ids_sql()
+
+
 def apartment_ids_of(*, account_id: int) -> tuple[int, ...]:
     """Return the ids of the apartments ``account_id`` has approved links to, primary first, then oldest link first
-    (what :func:`apartments_of` lists, in one narrow query)."""
-    return tuple(selectors.approved_apartment_ids(account_id=account_id))
+    (what :func:`apartments_of` lists, in one narrow query).
+
+    Every request a resident makes asks this (who sees which requests, where a new one is), so the query is
+    written out: the same query built through the ORM cost several times more than the database took to run it.
+    ``test_apartment_ids_of_matches_the_selector`` keeps it equal to ``selectors.approved_apartment_ids``."""
+    with connection.cursor() as cursor:
+        cursor.execute(_APPROVED_APARTMENT_IDS, [account_id, ApartmentLinkStatus.APPROVED])
+        return tuple(row[0] for row in cursor.fetchall())
 
 
 def co_residents(*, apartment_id: int) -> tuple[int, ...]:

@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from ukbot.core.errors import ConflictError, NotFoundError, ValidationFailedError
-from ukbot.users import public, services
+from ukbot.users import public, selectors, services
 from ukbot.users.models import ApartmentLink, Entrance, RoleGrant
 from ukbot.users.tests.factories import apartment, events, profile
 
@@ -446,3 +446,25 @@ def test_concurrent_approval_and_rejection_leave_one_decision():
     assert link.status == results[0].status
     assert _apartment_updates(person.account_id) == 2
     assert RoleGrant.objects.filter(profile_id=person.account_id).exists() == (link.status == "approved")
+
+
+def test_apartment_ids_of_matches_the_selector():
+    # given approved links (one primary, added last), a pending and a rejected one, and another person's link
+    person, other, manager = profile(), profile(), profile(roles=("manager",))
+    flats = [apartment() for _ in range(5)]
+    links = [
+        services.apartment_link_request(account_id=person.account_id, apartment_id=flat.pk, relation="owner")
+        for flat in flats[:4]
+    ]
+    for link in (links[0], links[1], links[3]):
+        services.apartment_link_approve(link_id=link.pk, reviewer_id=manager.account_id)
+    services.apartment_link_reject(link_id=links[2].pk, reviewer_id=manager.account_id, reason="No lease.")
+    services.apartment_primary_set(account_id=person.account_id, link_id=links[3].pk)
+    theirs = services.apartment_link_request(account_id=other.account_id, apartment_id=flats[4].pk, relation="owner")
+    services.apartment_link_approve(link_id=theirs.pk, reviewer_id=manager.account_id)
+
+    # then the written-out query answers what the ORM selector does: approved only, primary first, then oldest
+    for someone in (person, other, profile()):
+        expected = tuple(selectors.approved_apartment_ids(account_id=someone.account_id))
+        assert public.apartment_ids_of(account_id=someone.account_id) == expected
+    assert public.apartment_ids_of(account_id=person.account_id) == (flats[3].pk, flats[0].pk, flats[1].pk)
