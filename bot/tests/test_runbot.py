@@ -1,4 +1,5 @@
-"""`manage.py runbot` against a fake Telegram Bot API over HTTP: greetings in the user's language, clean stops."""
+"""`manage.py runbot` as a process against the fake Telegram Bot API over HTTP: answers in the user's language,
+a registered person's greeting from the test database, and clean stops on SIGTERM and SIGINT."""
 
 from __future__ import annotations
 
@@ -9,28 +10,47 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import redis
+from django.conf import settings
+from django.utils import translation
 
-from bot.tests.fake_telegram import TOKEN, FakeTelegram, command_update
+from bot.handlers.common import help_text
+from bot.i18n import _
+from tests.factories import telegram_person
+from tests.fakes.bot_harness import TOKEN
+from tests.fakes.telegram_api import FakeTelegramAPI
+from ukbot.users import services as users
 
 ROOT = Path(__file__).resolve().parents[2]
+# The bot's replies are answered late, so a stop that comes on seeing a reply comes while it is in flight.
+REPLY_DELAY = 0.5
 
-UZ_START = (
-    "Assalomu alaykum, Aziz! Men boshqaruv kompaniyasining botiman: bu yerda nosozlik haqida xabar "
-    "berishingiz va arizangiz bajarilishini kuzatishingiz mumkin.\nBuyruqlar roʻyxati: /help"
-)
-EN_HELP = "Commands:\n/start — get started\n/help — this help"
-RU_START = (
-    "Здравствуйте, Hans! Я бот управляющей компании: здесь можно сообщить о неисправности "
-    "и следить за выполнением заявки.\nСписок команд: /help"
-)
+
+def _in(language: str, text: str) -> str:
+    with translation.override(language):
+        return _(text)
+
+
+def _welcome(language: str) -> list[str]:
+    return [
+        _in(language, "Welcome! I am the bot of your housing management company."),
+        _in(language, "Choose your language:"),
+    ]
 
 
 def _handled_updates(stderr: str) -> list[str]:
     """The update ids that aiogram logged as handled (stderr carries one JSON object per line)."""
     messages = [json.loads(line)["message"] for line in stderr.splitlines() if line.startswith("{")]
     return [m.split()[1].removeprefix("id=") for m in messages if m.startswith("Update id=") and " is handled" in m]
+
+
+def _database_url() -> str:
+    """DATABASE_URL naming the test database (the bot process must see the rows the test wrote)."""
+    url = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(url._replace(path="/" + settings.DATABASES["default"]["NAME"]))
 
 
 def _env(**overrides: str) -> dict[str, str]:
@@ -40,68 +60,92 @@ def _env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def _forget_bot_keys() -> None:
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    try:
+        keys = list(client.scan_iter("ukbot:bot:*", count=500))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 @pytest.fixture
-def fake_telegram() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram().start()
-    yield fake
-    fake.stop()
+def fake() -> Iterator[FakeTelegramAPI]:
+    _forget_bot_keys()
+    with FakeTelegramAPI(token=TOKEN) as api:
+        yield api
+    _forget_bot_keys()
+
+
+def _command(fake: FakeTelegramAPI, chat_id: int, first_name: str, language_code: str, text: str) -> None:
+    user = {"id": chat_id, "is_bot": False, "first_name": first_name, "language_code": language_code}
+    fake.push_message(chat_id, text, from_user=user)
 
 
 def _run_bot_until(
-    fake: FakeTelegram, messages: int, stop_with: signal.Signals
-) -> tuple[list[dict], subprocess.CompletedProcess]:
-    """Start the real command against the fake, wait for ``messages`` sends, then stop it with ``stop_with``."""
+    fake: FakeTelegramAPI, messages: int, stop_with: signal.Signals
+) -> tuple[dict[str, list[str]], subprocess.CompletedProcess]:
+    """Start the real command against the fake, wait until ``messages`` replies were asked for, then stop it with
+    ``stop_with``; return the texts each chat got, and the finished process."""
+    fake.delay_next(REPLY_DELAY, "sendMessage", times=messages)
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runbot"],
         cwd=ROOT,
-        env=_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.url),
+        env=_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.url, DATABASE_URL=_database_url()),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        sent = fake.wait_for_sent(messages, timeout=60)
+        fake.wait_for(messages, method="sendMessage", timeout=60)
     finally:
         process.send_signal(stop_with)
         stdout, stderr = process.communicate(timeout=30)
-    return sent, subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+    texts: dict[str, list[str]] = {}
+    for call in fake.delivered():
+        texts.setdefault(call.chat_id, []).append(call.params["text"])
+    return texts, subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
-def test_start_from_an_uzbek_user_is_greeted_in_uzbek_and_sigterm_stops_the_bot(fake_telegram):
+@pytest.mark.django_db(transaction=True)
+def test_a_newcomer_is_asked_for_the_language_in_uzbek_and_sigterm_stops_the_bot(fake):
     # given one /start from a Telegram user whose app speaks Uzbek
-    fake_telegram.updates.append(
-        command_update(1, chat_id=4242, first_name="Aziz", language_code="uz", command="/start")
-    )
+    _command(fake, 4242, "Aziz", "uz", "/start")
     # when the bot runs until it has answered, then gets SIGTERM
-    sent, finished = _run_bot_until(fake_telegram, messages=1, stop_with=signal.SIGTERM)
-    # then it answered that chat once, in Uzbek, and stopped cleanly
-    assert sent == [{"chat_id": "4242", "text": UZ_START}]
+    sent, finished = _run_bot_until(fake, messages=2, stop_with=signal.SIGTERM)
+    # then it welcomed that chat in Uzbek and offered the languages, and stopped cleanly
+    assert sent == {"4242": _welcome("uz")}
+    [choose] = [c for c in fake.delivered() if c.params["text"] == _welcome("uz")[1]]
+    labels = [row[0]["text"] for row in choose.params["reply_markup"]["inline_keyboard"]]
+    assert labels == ["🇷🇺 Русский", "🇺🇿 Oʻzbekcha", "🇬🇧 English"]
     assert finished.returncode == 0, finished.stderr
     assert "Traceback" not in finished.stderr
-    # the stop came while the reply was in flight (the fake answers late): the bot let it finish first
+    # the stop came while the second reply was in flight (the fake answers late): the bot let it finish first
     assert _handled_updates(finished.stderr) == ["1"]
-    methods = fake_telegram.methods()
-    assert methods[:2] == ["deleteWebhook", "getMe"]
-    assert set(methods) == {"deleteWebhook", "getMe", "getUpdates", "sendMessage"}
+    methods = [c.method for c in fake.calls()]
+    assert methods[0] == "deleteWebhook"
+    assert set(methods) == {"deleteWebhook", "setMyCommands", "getMe", "getUpdates", "sendMessage"}
     # and the update was confirmed (next poll asked from offset 2), so a restart would not answer it again
-    polls = [params for method, params in fake_telegram.calls if method == "getUpdates"]
+    polls = [c.params for c in fake.calls("getUpdates")]
     assert polls[0].get("offset") is None
-    assert polls[-1]["offset"] == "2"
+    assert str(polls[-1]["offset"]) == "2"
 
 
-def test_help_follows_the_language_unsupported_languages_get_russian_and_sigint_stops_the_bot(fake_telegram):
-    fake_telegram.updates += [
-        command_update(7, chat_id=501, first_name="Ann", language_code="en-GB", command="/help"),
-        command_update(8, chat_id=502, first_name="Hans", language_code="de", command="/start"),
-    ]
-    sent, finished = _run_bot_until(fake_telegram, messages=2, stop_with=signal.SIGINT)
-    assert sorted(sent, key=lambda params: params["chat_id"]) == [
-        {"chat_id": "501", "text": EN_HELP},
-        {"chat_id": "502", "text": RU_START},
-    ]
+@pytest.mark.django_db(transaction=True)
+def test_answers_follow_the_language_and_a_registered_person_is_greeted_and_sigint_stops_the_bot(fake):
+    account = telegram_person("applicant", 503, language="en")
+    users.profile_update(account_id=account, first_name="Kamola")
+    _command(fake, 501, "Ann", "en-GB", "/help")
+    _command(fake, 502, "Hans", "de", "/start")
+    _command(fake, 503, "Kamola", "ru", "/start")
+    sent, finished = _run_bot_until(fake, messages=4, stop_with=signal.SIGINT)
+    with translation.override("en"):
+        help_en = help_text(None)
+    assert sent == {"501": [help_en], "502": _welcome("ru"), "503": ["Hello, Kamola!"]}
     assert finished.returncode == 0, finished.stderr
     assert "Traceback" not in finished.stderr
-    assert sorted(_handled_updates(finished.stderr)) == ["7", "8"]
+    assert sorted(_handled_updates(finished.stderr)) == ["1", "2", "3"]
 
 
 def test_without_a_token_the_command_exits_with_one_line():
