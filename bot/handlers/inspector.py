@@ -1,7 +1,329 @@
-"""(being built) the inspector screens of the bot."""
+"""The inspector's screens: report a problem found on a round (building, apartment or not, category, description,
+photos) as an inspection request, and the list of requests they filed."""
 
 from __future__ import annotations
 
-from aiogram import Router
+import math
+from dataclasses import dataclass
+
+from aiogram import Bot, F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from django.conf import settings
+from django.db import transaction
+from django.utils import translation
+
+from bot import hints, render
+from bot.callbacks import PageCb, RequestCb
+from bot.errors import explain
+from bot.files import store_file
+from bot.filters import ActiveRole
+from bot.i18n import _, __
+from bot.menus import MenuButton, is_menu_text
+from bot.person import Person
+from bot.sync import call
+from ukbot.core.errors import AppError
+from ukbot.requests import selectors as requests_selectors
+from ukbot.requests import services as requests_services
+from ukbot.requests.statuses import Actor, Category, Source
+from ukbot.users import selectors as users_selectors
 
 router = Router(name=__name__)
+router.message.filter(ActiveRole("inspector"))
+router.callback_query.filter(ActiveRole("inspector"))
+
+PAGE_SIZE = 5
+BUILDINGS_PER_PAGE = 8
+MAX_PHOTOS = 10
+
+
+class InspectCb(CallbackData, prefix="insp"):
+    """A step of the report: building (``value``: its id), bpage (a page of buildings), skip (no apartment),
+    category (``value``: its key), done (photos done)."""
+
+    action: str
+    value: str = ""
+
+
+class ReportForm(StatesGroup):
+    building = State()
+    apartment = State()
+    category = State()
+    description = State()
+    photos = State()
+
+
+hints.register(ReportForm.building, __("Choose the building with the buttons above. /cancel to stop."))
+hints.register(ReportForm.apartment, __("Write the apartment number, or press Skip."))
+hints.register(ReportForm.category, __("Choose the category with the buttons above."))
+hints.register(ReportForm.description, __("Describe the problem in a few words."))
+hints.register(ReportForm.photos, __("Send a photo of the problem, or press Done."))
+
+
+# --- plain data from the database thread ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Buildings:
+    """A page of buildings: (id, address) pairs."""
+
+    rows: tuple[tuple[int, str], ...]
+    page: int
+    pages: int
+
+
+def buildings_page(page: int) -> Buildings:
+    """A page of every building, by id."""
+    buildings = users_selectors.building_list()
+    pages = max(1, math.ceil(buildings.count() / BUILDINGS_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    rows = buildings.values_list("pk", "address")[page * BUILDINGS_PER_PAGE : (page + 1) * BUILDINGS_PER_PAGE]
+    return Buildings(tuple(rows), page, pages)
+
+
+def building_address(building_id: int) -> str | None:
+    """The building's address, or None when there is no such building."""
+    return users_selectors.building_list().filter(pk=building_id).values_list("address", flat=True).first()
+
+
+def report_create(account_id: int, data: dict) -> str:
+    """File the inspection request with its photos (one transaction: a request without its photos is not left
+    behind); return its number."""
+    address = ""
+    if data.get("apartment"):
+        with translation.override(settings.LANGUAGE_CODE):  # stored text, in the company's language
+            address = data["address"] + ", " + _("apt. %(number)s") % {"number": data["apartment"]}
+    with transaction.atomic():
+        request = requests_services.request_create(
+            applicant_id=account_id,
+            created_by=account_id,
+            source=Source.INSPECTION,
+            category=data["category"],
+            description=data["description"],
+            building_id=data["building"],
+            address=address,
+        )
+        if data["photos"]:
+            requests_services.attachments_add(
+                number=request.number,
+                media_ids=data["photos"],
+                kind="before",
+                actor_id=account_id,
+                actor_kind=Actor.APPLICANT,
+            )
+    return request.number
+
+
+@dataclass(frozen=True)
+class Listing:
+    text: str
+    numbers: tuple[str, ...]
+    labels: tuple[str, ...]
+    page: int
+    pages: int
+
+
+def filed_page(account_id: int, page: int) -> Listing:
+    """A page of the requests the inspector filed, newest first."""
+    requests = requests_selectors.requests_visible_to(account_id=account_id, actor_kind=Actor.APPLICANT).filter(
+        applicant_id=account_id
+    )
+    total = requests.count()
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    rows = list(requests[page * PAGE_SIZE : (page + 1) * PAGE_SIZE])
+    if not rows:
+        return Listing(_("You have not reported any problems yet."), (), (), 0, 1)
+    text = "\n\n".join([f"<b>{_('My requests')}</b>", *(render.line(row) for row in rows)])
+    if pages > 1:
+        text += "\n\n" + _("Page {page} of {pages}").format(page=page + 1, pages=pages)
+    labels = tuple(
+        f"{render.ICONS.get(row.status, '•')} {row.number} · {render.label('category', row.category)}" for row in rows
+    )
+    return Listing(text, tuple(row.number for row in rows), labels, page, pages)
+
+
+# --- the report wizard ------------------------------------------------------------------------------------------
+
+
+def _nav(previous, following) -> list[InlineKeyboardButton]:
+    nav = []
+    if previous is not None:
+        nav.append(InlineKeyboardButton(text="◀️", callback_data=previous.pack()))
+    if following is not None:
+        nav.append(InlineKeyboardButton(text="▶️", callback_data=following.pack()))
+    return nav
+
+
+def _buildings_markup(buildings: Buildings) -> InlineKeyboardMarkup:
+    rows = [
+        [InlineKeyboardButton(text=address, callback_data=InspectCb(action="building", value=str(pk)).pack())]
+        for pk, address in buildings.rows
+    ]
+    nav = _nav(
+        InspectCb(action="bpage", value=str(buildings.page - 1)) if buildings.page > 0 else None,
+        InspectCb(action="bpage", value=str(buildings.page + 1)) if buildings.page < buildings.pages - 1 else None,
+    )
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+@router.message(MenuButton("report_problem"))
+async def report_start(message: Message, state: FSMContext) -> None:
+    buildings = await call(buildings_page, 0)
+    if not buildings.rows:
+        await message.answer(_("No buildings are set up yet. Please tell the manager."))
+        return
+    await state.clear()
+    await state.set_state(ReportForm.building)
+    await message.answer(_("🔎 Where is the problem? Choose the building:"), reply_markup=_buildings_markup(buildings))
+
+
+@router.callback_query(ReportForm.building, InspectCb.filter(F.action == "bpage"), F.message)
+async def report_buildings_page(query: CallbackQuery, callback_data: InspectCb) -> None:
+    await query.answer()
+    buildings = await call(buildings_page, int(callback_data.value))
+    await query.message.edit_reply_markup(reply_markup=_buildings_markup(buildings))
+
+
+def _skip_markup() -> InlineKeyboardMarkup:
+    skip = InspectCb(action="skip").pack()
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=_("⏭ Skip"), callback_data=skip)]])
+
+
+@router.callback_query(ReportForm.building, InspectCb.filter(F.action == "building"), F.message)
+async def report_building(query: CallbackQuery, callback_data: InspectCb, state: FSMContext) -> None:
+    await query.answer()
+    address = await call(building_address, int(callback_data.value))
+    if address is None:
+        await query.message.answer(_("This building is no longer there. Choose another one."))
+        return
+    await state.update_data(building=int(callback_data.value), address=address)
+    await state.set_state(ReportForm.apartment)
+    await query.message.answer(
+        _("🏢 {address}\nIf the problem is in an apartment, write its number; otherwise press Skip.").format(
+            address=render.esc(address)
+        ),
+        reply_markup=_skip_markup(),
+    )
+
+
+async def _ask_category(message: Message, state: FSMContext) -> None:
+    await state.set_state(ReportForm.category)
+    buttons = [
+        InlineKeyboardButton(
+            text=str(category.label), callback_data=InspectCb(action="category", value=category).pack()
+        )
+        for category in Category
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    await message.answer(_("What kind of problem is it?"), reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+@router.message(ReportForm.apartment, F.text)
+async def report_apartment(message: Message, state: FSMContext) -> None:
+    number = message.text.strip()
+    if is_menu_text(number) or not number or len(number) > 10 or number.startswith("/"):
+        await message.answer(_("Write the apartment number (e.g. 12), or press Skip."), reply_markup=_skip_markup())
+        return
+    await state.update_data(apartment=number)
+    await _ask_category(message, state)
+
+
+@router.callback_query(ReportForm.apartment, InspectCb.filter(F.action == "skip"), F.message)
+async def report_no_apartment(query: CallbackQuery, state: FSMContext) -> None:
+    await query.answer()
+    await state.update_data(apartment="")
+    await _ask_category(query.message, state)
+
+
+@router.callback_query(ReportForm.category, InspectCb.filter(F.action == "category"), F.message)
+async def report_category(query: CallbackQuery, callback_data: InspectCb, state: FSMContext) -> None:
+    await query.answer()
+    if callback_data.value not in Category.values:
+        await query.message.answer(_("Choose the category with the buttons above."))
+        return
+    await state.update_data(category=callback_data.value)
+    await state.set_state(ReportForm.description)
+    await query.message.answer(_("Describe the problem in a few words."))
+
+
+@router.message(ReportForm.description, F.text)
+async def report_description(message: Message, state: FSMContext) -> None:
+    text = message.text.strip()
+    if is_menu_text(text) or len(text) < 3:
+        await message.answer(_("Describe the problem in a few words."))
+        return
+    await state.update_data(description=text, photos=[])
+    await state.set_state(ReportForm.photos)
+    await message.answer(_("Send photos of the problem (one or more), then press Done."), reply_markup=_done_markup())
+
+
+def _done_markup() -> InlineKeyboardMarkup:
+    done = InspectCb(action="done").pack()
+    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=_("✅ Done"), callback_data=done)]])
+
+
+@router.message(ReportForm.photos, F.photo | F.document)
+async def report_photo(message: Message, state: FSMContext, person: Person, bot: Bot) -> None:
+    photos = (await state.get_data()).get("photos", [])
+    if len(photos) >= MAX_PHOTOS:
+        await message.answer(_("That is the most I can take. Press Done."), reply_markup=_done_markup())
+        return
+    photos.append(await store_file(bot, message, owner_id=person.account_id))
+    await state.update_data(photos=photos)
+    await message.answer(
+        _("Photo {count} received. Send more or press Done.").format(count=len(photos)), reply_markup=_done_markup()
+    )
+
+
+@router.callback_query(ReportForm.photos, InspectCb.filter(F.action == "done"), F.message)
+async def report_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    data = await state.get_data()
+    await state.clear()  # before the call: a second tap on Done finds the dialog over (one request, not two)
+    try:
+        number = await call(report_create, person.account_id, data)
+    except AppError as exc:
+        await query.message.answer(explain(exc))
+        return
+    opened = RequestCb(action="open", number=number).pack()
+    await query.message.answer(
+        _("✅ Thank you! Request {number} is filed; the dispatcher will take it from here.").format(number=number),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text=_("Open"), callback_data=opened)]]
+        ),
+    )
+
+
+# --- my requests ------------------------------------------------------------------------------------------------
+
+
+def _list_markup(listing: Listing) -> InlineKeyboardMarkup | None:
+    rows = [
+        [InlineKeyboardButton(text=text, callback_data=RequestCb(action="open", number=number).pack())]
+        for number, text in zip(listing.numbers, listing.labels, strict=True)
+    ]
+    nav = _nav(
+        PageCb(name="insp", page=listing.page - 1) if listing.page > 0 else None,
+        PageCb(name="insp", page=listing.page + 1) if listing.page < listing.pages - 1 else None,
+    )
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+@router.message(MenuButton("my_requests"))
+async def my_requests(message: Message, person: Person) -> None:
+    listing = await call(filed_page, person.account_id, 0)
+    await message.answer(listing.text, reply_markup=_list_markup(listing))
+
+
+@router.callback_query(PageCb.filter(F.name == "insp"), F.message)
+async def my_requests_page(query: CallbackQuery, callback_data: PageCb, person: Person) -> None:
+    await query.answer()
+    listing = await call(filed_page, person.account_id, callback_data.page)
+    await query.message.edit_text(listing.text, reply_markup=_list_markup(listing))
