@@ -154,6 +154,7 @@ def links_of(account_id: int) -> list[LinkRow]:
 
 # --- the wizard --------------------------------------------------------------------------------------------------
 
+BROWSING = {state.state for state in (*LEVEL_STATES.values(), AddApartment.relation)}
 LEVEL_QUESTIONS = {
     "yard": __("Choose your residential complex:"),
     "building": __("Choose your building:"),
@@ -162,7 +163,31 @@ LEVEL_QUESTIONS = {
 }
 
 
-def _keyboard(level: str, parent: int, options: list[Option], page: int) -> InlineKeyboardMarkup:
+def _back_button(back: tuple[str, int] | None) -> list[InlineKeyboardButton]:
+    if back is None:
+        return []
+    data = PlacePageCb(level=back[0], parent=back[1], page=0).pack()
+    return [InlineKeyboardButton(text=_("⬅️ Back"), callback_data=data)]
+
+
+def _back_from(level: str, data: dict) -> tuple[str, int] | None:
+    """Where "Back" leads from ``level``: the level above, with its parent (a building's lone entrance skipped)."""
+    if level == "building":
+        return "yard", 0
+    if level == "entrance":
+        return "building", data.get("yard_id", 0)
+    if level == "flat":
+        if data.get("single_entrance"):
+            return "building", data.get("yard_id", 0)
+        return "entrance", data.get("building_id", 0)
+    if level == "relation":
+        return "flat", data.get("entrance_id", 0)
+    return None
+
+
+def _keyboard(
+    level: str, parent: int, options: list[Option], page: int, back: tuple[str, int] | None = None
+) -> InlineKeyboardMarkup:
     size, width = PAGE_SIZES[level], ROW_WIDTHS[level]
     pages = max(1, -(-len(options) // size))
     page = min(max(page, 0), pages - 1)
@@ -192,6 +217,8 @@ def _keyboard(level: str, parent: int, options: list[Option], page: int) -> Inli
                 )
             )
         rows.append(nav)
+    if back is not None:
+        rows.append(_back_button(back))
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -210,12 +237,15 @@ async def ask_place(message: Message, state: FSMContext, *, registration: bool =
 async def _show_level(query: CallbackQuery, state: FSMContext, level: str, parent: int, page: int = 0) -> None:
     options = await call(place_options, level, parent)
     await state.set_state(LEVEL_STATES[level])
-    await query.message.edit_text(str(LEVEL_QUESTIONS[level]), reply_markup=_keyboard(level, parent, options, page))
+    back = _back_from(level, await state.get_data())
+    markup = _keyboard(level, parent, options, page, back)
+    await query.message.edit_text(str(LEVEL_QUESTIONS[level]), reply_markup=markup)
 
 
 @router.callback_query(PlacePageCb.filter(), F.message, Registered())
 async def place_page(query: CallbackQuery, callback_data: PlacePageCb, state: FSMContext) -> None:
-    if await state.get_state() != LEVEL_STATES[callback_data.level].state:
+    """Another page of a level, or "Back" to a level above (from any step before the document)."""
+    if callback_data.level not in LEVEL_STATES or await state.get_state() not in BROWSING:
         await query.answer(_("This button is no longer active."))
         return
     await query.answer()
@@ -239,7 +269,7 @@ async def building_chosen(query: CallbackQuery, callback_data: PlaceCb, state: F
     if not entrances:
         await query.message.answer(_("This building has no apartments listed yet. Please choose another one."))
         return
-    await state.update_data(building_id=callback_data.id)
+    await state.update_data(building_id=callback_data.id, single_entrance=len(entrances) == 1)
     if len(entrances) == 1:  # nothing to choose: straight to the apartments
         await state.update_data(entrance_id=entrances[0].id)
         await _show_level(query, state, "flat", entrances[0].id)
@@ -271,6 +301,7 @@ async def flat_chosen(query: CallbackQuery, callback_data: PlaceCb, state: FSMCo
         ]
         for relation in RELATIONS
     ]
+    buttons.append(_back_button(_back_from("relation", await state.get_data())))
     await query.message.edit_text(
         _("🏠 {title}\n\nWho are you in this apartment?").format(title=title),
         reply_markup=InlineKeyboardMarkup(inline_keyboard=buttons),

@@ -79,13 +79,24 @@ def test_a_resident_without_apartments_adds_one_by_entrance_and_page(bot, places
     assert (yards.text, yards.buttons) == ("Choose your residential complex:", ["Mirobod"])
     timur.tap("Mirobod")
     [entrances] = timur.tap("Oybek 12")
-    assert (entrances.text, entrances.buttons) == ("Choose your entrance:", ["Entrance 1", "Entrance 2"])
+    assert (entrances.text, entrances.buttons) == ("Choose your entrance:", ["Entrance 1", "Entrance 2", "⬅️ Back"])
     [page1] = timur.tap("Entrance 2")
-    assert page1.buttons[0] == "4" and page1.buttons[29] == "33" and page1.buttons[-2:] == ["1/2", "▶️"]
+    assert page1.buttons[0] == "4" and page1.buttons[29] == "33" and page1.buttons[-3:] == ["1/2", "▶️", "⬅️ Back"]
     [page2] = timur.tap("▶️")
-    assert page2.buttons == [str(n) for n in range(34, 44)] + ["◀️", "2/2"]
+    assert page2.buttons == [str(n) for n in range(34, 44)] + ["◀️", "2/2", "⬅️ Back"]
     [relation] = timur.tap("42")
     assert relation.text.startswith("🏠 Oybek 12, entrance 2, apartment 42")
+    # changed their mind: back to the apartments, to the entrances, and into the first entrance
+    [flats] = timur.tap("Back", on=relation)
+    assert flats.text == "Choose your apartment:" and flats.buttons[0] == "4"
+    [entrances] = timur.tap("Back", on=flats)
+    assert entrances.buttons[:2] == ["Entrance 1", "Entrance 2"]
+    [flats] = timur.tap("Entrance 1")
+    assert flats.buttons == ["1", "2", "3", "⬅️ Back"]
+    timur.tap("Back")
+    timur.tap("Entrance 2")
+    timur.tap("▶️")
+    [relation] = timur.tap("42")
     timur.tap("Family member")
     [waits] = timur.document(media_bytes("pdf"), name="lease.pdf")
     assert waits.text.startswith("✅ Thank you! Your request for Oybek 12, entrance 2, apartment 42 is waiting")
@@ -93,16 +104,21 @@ def test_a_resident_without_apartments_adds_one_by_entrance_and_page(bot, places
     assert (link.apartment_id, link.relation, link.status, link.is_primary) == (places["42"], "family", "pending", True)
     assert link.document_media_id is not None
 
-    # the same apartment again: refused, and the person keeps their menu
-    timur.send("🏠 My apartments")
-    timur.tap("Add an apartment")
-    timur.tap("Mirobod")
-    timur.tap("Oybek 12")
-    timur.tap("Entrance 2")
-    timur.tap("▶️")
-    timur.tap("42")
-    timur.tap("Owner")
-    [refused] = timur.tap("Skip")
+
+def test_asking_for_an_apartment_one_already_has_is_refused_and_the_menu_stays(bot, places):
+    account = telegram_person("applicant", 6605, language="en")
+    users.apartment_link_request(account_id=account, apartment_id=places["2"], relation="owner")
+    rano = bot.person(6605, "Rano", language_code="en")
+    rano.send("🏠 My apartments")
+    rano.tap("Add an apartment")
+    rano.tap("Mirobod")
+    rano.tap("Oybek 12")
+    rano.tap("Entrance 1")
+    rano.tap("2")
+    rano.tap("Owner")
+    [hint] = rano.sticker()
+    assert hint.text == "Send a photo or a PDF of the document, or press “Skip”."
+    [refused] = rano.tap("Skip")
     assert refused.text == "You already have a link to this apartment, pending or approved."
     assert refused.keyboard[:2] == ["📝 New request", "📋 My requests"]
     assert len(selectors.apartment_link_list(account_id=account)) == 1

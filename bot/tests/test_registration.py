@@ -59,11 +59,11 @@ def test_a_resident_registers_in_uzbek_and_hears_the_managers_decision(bot, flat
     assert yards.buttons == ["Chilonzor", "Yunusobod"]
 
     [buildings] = nodira.tap("Chilonzor")
-    assert buildings.method == "editMessageText" and buildings.buttons == ["Bunyodkor 5"]
+    assert buildings.method == "editMessageText" and buildings.buttons == ["Bunyodkor 5", "⬅️ Back"]
     [flats] = nodira.tap("Bunyodkor 5")  # one entrance: straight to the apartments
-    assert flats.buttons == ["5", "6", "7"]
+    assert flats.buttons == ["5", "6", "7", "⬅️ Back"]
     [relation] = nodira.press(flats.data_of("7"), message_id=flats.message_id)
-    assert "Bunyodkor 5" in relation.text and len(relation.buttons) == 3
+    assert "Bunyodkor 5" in relation.text and len(relation.buttons) == 4
     [document] = nodira.press("arel:owner", message_id=relation.message_id)
     assert len(document.buttons) == 1  # Skip
     [waits] = nodira.photo(media_bytes("jpeg"))
@@ -146,7 +146,7 @@ def test_the_same_flow_reads_in_english(bot, flat):
     anna.tap("Bunyodkor 5")
     [relation] = anna.tap("6")
     assert relation.text == "🏠 Bunyodkor 5, entrance 1, apartment 6\n\nWho are you in this apartment?"
-    assert relation.buttons == ["Owner", "Tenant", "Family member"]
+    assert relation.buttons == ["Owner", "Tenant", "Family member", "⬅️ Back"]
     [document] = anna.tap("Tenant")
     [hint] = anna.send("here it is")
     assert hint.text == "Send a photo or a PDF of the document, or press “Skip”."
@@ -300,3 +300,28 @@ def test_a_blocked_person_hears_only_that_access_is_blocked(bot):
     for action in (lambda: boris.send("/start"), lambda: boris.send("📝 New request"), boris.sticker):
         [reply] = action()
         assert reply.text == "Your access is blocked. Please contact the management company."
+
+
+def test_a_registered_person_with_an_invitation_link_gets_the_role_as_well(bot):
+    account = telegram_person("applicant", 6701, language="en")
+    code = _invitation(role="inspector")
+    sardor = bot.person(6701, "Sardor", language_code="en")
+    [granted] = sardor.send(f"/start inv_{code}")
+    assert granted.text == "You now have the role: Inspector."
+    assert "🔁 Switch role" in granted.keyboard
+    assert selectors.profile_roles(account_id=account) == ["applicant", "inspector"]
+    [used] = sardor.send(f"/start inv_{code}")
+    assert used.text == "This invitation was already used or withdrawn."
+
+
+def test_cancel_in_the_middle_of_registration_leaves_nothing_and_start_begins_again(bot):
+    lola = bot.person(6702, "Lola", language_code="en")
+    lola.send("/start")
+    lola.tap("English")
+    lola.tap("resident")
+    [cancelled] = lola.send("/cancel")
+    assert cancelled.text == "Cancelled."
+    [again] = lola.send("📱 Share my phone number")
+    assert again.text == "Press /start to register."
+    assert _held(6702) is None
+    assert [r.text for r in lola.send("/start")][-1] == "Choose your language:"
