@@ -19,6 +19,7 @@ from ukbot.requests import selectors as requests_selectors
 from ukbot.requests import services as requests_services
 from ukbot.shifts import selectors as shifts_selectors
 from ukbot.shifts import services as shifts_services
+from ukbot.users import public as users_public
 from ukbot.users import selectors as users_selectors
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -84,9 +85,16 @@ def test_an_executors_day_in_russian(bot):
     share = ask.markup["keyboard"][0][0]
     assert share["request_location"] is True
     [started] = ivan.location(41.311081, 69.240562)
-    assert started.text.startswith(t(ru, "✅ Your shift ({trade}) has started at {time}.", trade="", time="")[:5])
-    assert menu(ru, "my_tasks") in started.keyboard
     shift = shifts_selectors.active_shift(executor_id=account)
+    assert started.text == t(
+        ru,
+        "✅ Your shift ({trade}) has started at {time}.\n"
+        "Free requests of your trade are in “🆓 Free requests”.\n"
+        "Tip: share your live location (📎 → Location → Share live location) so the dispatcher sees where you are.",
+        trade=users_public.label(field="specialization", value="plumber", language=ru),
+        time=timezone.localtime(shift.actual_start).strftime("%H:%M"),
+    )
+    assert menu(ru, "my_tasks") in started.keyboard
     assert (str(shift.start_latitude), str(shift.start_longitude)) == ("41.311081", "69.240562")
 
     [pool] = ivan.send(menu(ru, "pool"))
@@ -103,7 +111,11 @@ def test_an_executors_day_in_russian(bot):
 
     ivan.tap(t(ru, "📦 Request materials"))
     [bad] = ivan.send("много труб")
-    assert bad.text.startswith(t(ru, "I could not read these lines:\n{lines}", lines="")[:10])
+    assert bad.text == t(
+        ru,
+        "I could not read these lines:\n{lines}\nWrite each as name, quantity and unit, e.g. “Pipe 20mm 2 m”.",
+        lines="• много труб",
+    )
     [question] = ivan.send("Труба 2 м")
     assert question.text == t(ru, "Will you wait for the materials (the request pauses)?")
     replies = ivan.tap(t(ru, "⏸ Yes, wait for them"))
@@ -152,7 +164,9 @@ def test_an_executors_day_in_russian(bot):
     [ask] = ivan.tap(t(ru, "🏁 End shift"))
     assert ask.text == t(ru, "Share your location to end the shift, or press “Without location”.")
     [ended] = ivan.send(t(ru, "➡️ Without location"))
-    assert ended.text.startswith(t(ru, "🏁 Your shift has ended.")[:5])
+    assert ended.text == t(
+        ru, "🏁 Your shift has ended. You worked {hours} h {minutes} min. Thank you!", hours=0, minutes=0
+    )
     assert shifts_selectors.active_shift(executor_id=account) is None
     [off] = ivan.send(menu(ru, "pool"))
     assert off.text == t(ru, "You are off shift. Start your shift in “⏱ Shift” to see free requests.")
@@ -294,3 +308,42 @@ def test_start_without_a_trade_or_twice_and_odd_input(bot):
     assert on.text.startswith("🟢 You are on shift (Electrician) since ")
     [already] = lola.tap("▶️ Start shift")  # the button of the first, old screen
     assert already.text == "You are already on shift."
+
+
+def test_material_lines_are_read_as_name_quantity_unit():
+    from bot.handlers.executor import parse_materials
+
+    with translation.override("en"):
+        items, bad = parse_materials("Pipe 20mm 2 m\n  Tap   1 \n\nCement 2,5 kg\nsome pipes")
+    assert items == [
+        {"item": "Pipe 20mm", "quantity": "2", "unit": "m"},
+        {"item": "Tap", "quantity": "1", "unit": "pcs"},
+        {"item": "Cement", "quantity": "2.5", "unit": "kg"},
+    ]
+    assert bad == ["some pipes"]
+
+
+def test_materials_for_an_assigned_request_in_uzbek_do_not_ask_to_wait(bot):
+    uz = "uz"
+    account = telegram_person("executor", 6601, language=uz, trades=("plumber",))
+    number = plumbing_request("Quvur oqyapti")
+    requests_services.request_move(
+        number=number, to_status="assigned", actor_kind="manager", actor_id=person("manager"), executor_id=account
+    )
+    aziz = bot.person(6601, "Aziz", language_code="uz")
+    [tasks] = aziz.send(menu(uz, "my_tasks"))
+    assert number in tasks.text
+    [card] = aziz.tap(number, on=tasks)
+    assert t(uz, "🔧 Start work") in card.buttons
+    [ask] = aziz.tap(t(uz, "📦 Request materials"))
+    assert ask.text == t(
+        uz,
+        "Write the materials for {number}, one per line: name, quantity and unit.\n"
+        "For example:\nPipe 20mm 2 m\nTap 1 pcs",
+        number=number,
+    )
+    [said, _card] = aziz.send("Kran 1 dona")
+    assert said.text == t(uz, "📦 Materials requested for {number}:\n{items}", number=number, items="• Kran — 1 dona")
+    assert requests_selectors.request_get(number=number).status == "assigned"
+    assert [m.item for m in requests_selectors.materials_of(number=number)] == ["Kran"]
+    assert outbox("request.materials_requested")[0].data["materials_list"][0]["unit"] == "dona"
