@@ -27,7 +27,7 @@ from bot.errors import explain
 from bot.filters import ActiveRole
 from bot.handlers.cards import register_actions, show_card
 from bot.i18n import _, __, texts_of
-from bot.menus import BUTTONS, MenuButton
+from bot.menus import BUTTONS, MenuButton, is_menu_text
 from bot.person import Person
 from bot.sync import call
 from ukbot.core.errors import ConflictError, NotFoundError, ValidationFailedError
@@ -230,7 +230,7 @@ def card_actions(person: Person, request) -> list[list[InlineKeyboardButton]]:
     if request.status == Status.NEW:
         work.append(act(_("👷 Assign"), "assign"))
     elif request.status in IN_HANDS:
-        work.append(act(_("👷 Reassign"), "assign"))
+        work.append(act(_("👷 Reassign") if request.executor_id else _("👷 Assign"), "assign"))
     if Status.CLARIFICATION in moves:
         work.append(act(_("❓ Clarify"), "clarify"))
     if requests_selectors.materials_of(number=request.number).exists():
@@ -511,7 +511,10 @@ def _with_text(person: Person, step: str, data: dict, text: str) -> str:
     return _("Rejected: {who}. They will be told why.").format(who=render.esc(_name(application.account_id)))
 
 
-@router.message(MANAGERS, StateFilter(*Dialog.__states__), F.text)
+# A menu button pressed mid-dialog is not the awaited text: it falls through to its own handler below.
+@router.message(
+    MANAGERS, StateFilter(*Dialog.__states__), F.text.func(lambda text: text is not None and not is_menu_text(text))
+)
 async def text_given(message: Message, state: FSMContext, person: Person) -> None:
     step = await state.get_state()
     text = message.text.strip()

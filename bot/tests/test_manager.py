@@ -191,7 +191,11 @@ def test_a_manager_returns_completed_work_with_a_reason_and_an_empty_one_is_aske
     assert again.text == "Write why the work goes back, as a text message, or /cancel."
     [hint] = mona.sticker()
     assert hint.text == again.text
+    [invite] = mona.send(_label("mgr_invite"))  # a menu button mid-dialog is not taken for the reason
+    assert invite.text == "Whom are you inviting?"
     assert _status(number) == "completed"
+    mona.press(f"req:open:{number}")
+    mona.tap("↩️ Return to work")
     [done] = mona.send("The tap <still> drips")
 
     assert done.text == f"Done: request {number} is now “in progress”."
