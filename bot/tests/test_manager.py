@@ -445,3 +445,19 @@ def test_a_manager_hands_a_request_in_work_to_another_executor(bot):
     request = requests_selectors.request_get(number=number)
     assert (request.status, request.executor_id) == ("in_progress", second)
     assert {"executor_id": second, "previous_executor_id": first}.items() <= _events("request.assigned")[-1].items()
+
+
+def test_an_uzbek_speaking_manager_reads_the_awaiting_check_list_in_uzbek(bot):
+    manager_id, mona = _manager(bot, MONA, language="uz")
+    plumber = executor("plumber")
+    number = _request()
+    _completed(number, manager_id=manager_id, executor_id=plumber)
+
+    [listed] = mona.send(_label("mgr_check", "uz"))
+
+    assert number in listed.text
+    for field, value in (("category", "plumbing"), ("status", "completed")):
+        assert requests_public.label(field=field, value=value, language="uz") in listed.text
+    [card] = mona.tap(f"🔎 {number}")
+    mona.press(card.data_of("✅"))
+    assert _status(number) == "confirmed"
