@@ -28,6 +28,7 @@ from django.conf import settings
 from tests.fakes.telegram_api import Call, FakeTelegramAPI
 
 TOKEN = "424242:bot-harness-token"
+FLOOD_RATE = 200  # updates per person per flood-control period during tests
 SHOWN = {"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
 
 
@@ -230,11 +231,17 @@ class BotHarness:
     def start(self, *, fresh: bool = True) -> BotHarness:
         """Start polling; ``fresh`` forgets dialog states and flood counters left in Redis by earlier tests."""
         from bot.dispatcher import dispatcher
+        from bot.middlewares import Throttle
 
         if fresh:
             _forget_bot_keys()
         self._failure = None
-        dispatcher().update.outer_middleware._middlewares.insert(0, self._record)  # outermost: sees every update
+        middlewares = dispatcher().update.outer_middleware._middlewares
+        middlewares.insert(0, self._record)  # outermost: sees every update
+        for middleware in middlewares:
+            if isinstance(middleware, Throttle):
+                # A scripted person taps faster than a real one; the flood test sets its own rate.
+                middleware.rate = FLOOD_RATE
         started = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(started,), name="bot-under-test", daemon=True)
         self._thread.start()
