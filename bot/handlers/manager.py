@@ -686,7 +686,8 @@ def verification_item(position: int) -> Review | None:
         return None
     position %= total
     application = applications[position]
-    trade = users_public.label(field="specialization", value=application.specialization, language=get_language())
+    language = get_language() or "ru"
+    trade = users_public.label(field="specialization", value=application.specialization, language=language)
     lines = [
         "<b>" + _("🪪 Verification {position} of {total}").format(position=position + 1, total=total) + "</b>",
         _("Who: {who}").format(who=render.esc(_name(application.account_id))),
