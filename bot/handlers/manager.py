@@ -530,11 +530,11 @@ async def text_given(message: Message, state: FSMContext, person: Person) -> Non
         await state.set_data(data)
         await message.answer(f"{explain(exc)}\n\n{hints.hint_for(step)}")
         return
-    except ConflictError:
+    except ConflictError as exc:
         if data.get("number"):
             await _changed_meanwhile(message, person, data["number"])
             return
-        raise
+        reply = explain(exc)  # an apartment link or application decided by another manager meanwhile
     await message.answer(reply)
     if step == Dialog.link_reason.state:
         await _send_link(message, 0)
@@ -787,7 +787,11 @@ async def link_decided(query: CallbackQuery, callback_data: LinkCb, state: FSMCo
         await state.set_data({"id": callback_data.link})
         await query.message.answer(_("Why is the link rejected? The resident will read it."))
         return
-    await query.message.answer(await call(_approve_link, person, callback_data.link))
+    try:
+        text = await call(_approve_link, person, callback_data.link)
+    except ConflictError as exc:  # another manager decided it meanwhile: say so, and go on with the queue
+        text = explain(exc)
+    await query.message.answer(text)
     await _send_link(query.message, 0)
 
 
@@ -820,7 +824,10 @@ async def verification_decided(
         ]
         await query.message.answer(_("At which level (1 is a beginner, 5 a master)?"), reply_markup=_markup([buttons]))
         return
-    text = await call(_approve_verification, person, callback_data.application, callback_data.level)
+    try:
+        text = await call(_approve_verification, person, callback_data.application, callback_data.level)
+    except ConflictError as exc:  # reviewed by another manager meanwhile
+        text = explain(exc)
     await query.message.answer(text)
     await _send_verification(query.message, 0)
 

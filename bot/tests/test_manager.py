@@ -461,3 +461,22 @@ def test_an_uzbek_speaking_manager_reads_the_awaiting_check_list_in_uzbek(bot):
     [card] = mona.tap(f"🔎 {number}")
     mona.press(card.data_of("✅"))
     assert _status(number) == "confirmed"
+
+
+def test_next_goes_through_the_waiting_links_and_a_link_decided_meanwhile_is_refused_clearly(bot):
+    _manager_id, mona = _manager(bot)
+    first = _link(_apartment("3"), first_name="Dilnoza", document=None)
+    _link(_apartment("4"), first_name="Malika", document=None)
+    [shown] = mona.send(_label("mgr_apartments"))
+    assert "Who: Dilnoza Karimova" in shown.text
+
+    [following] = mona.tap("➡️ Next")
+    assert following.text.startswith("<b>🏠 Apartment link 2 of 2</b>\nWho: Malika Karimova")
+    [again] = mona.tap("➡️ Next", on=following)
+    assert again.text.startswith("<b>🏠 Apartment link 1 of 2</b>\nWho: Dilnoza Karimova")
+
+    users_services.apartment_link_approve(link_id=first, reviewer_id=person("manager"))
+    refused, rest = mona.tap("✅ Approve", on=again)
+    assert refused.text == "This apartment link was already reviewed (approved)."
+    assert "Who: Malika Karimova" in rest.text
+    assert users_public.apartment_link_brief(link_id=first).status == "approved"
