@@ -433,3 +433,43 @@ def test_a_refused_photo_at_confirm_leaves_no_half_request_and_the_summary_stays
     assert "Photos: 1" in again.text
     anna.tap("✅ Confirm", on=again)
     assert request_rows().filter(applicant_id=account).count() == 2
+
+
+def test_another_address_is_typed_and_kept_as_written(bot):
+    account, apartment, anna = _resident(bot, 5117, "en")
+    anna.send("📝 New request")
+    anna.tap("Cleaning")
+    anna.tap("low")
+    [ask] = said(anna.tap("✏️ Other address"))
+    assert ask.text == "Type the address (street, building, apartment or place)."
+    [long] = anna.send("x" * 301)
+    assert long.text == "That address is too long. Please keep it under 300 characters."
+    anna.send("The playground behind building 5")
+    anna.send("Broken glass on the slide")
+    anna.tap("Skip")
+    [summary] = said(anna.tap("Any time"))
+    assert "Address: The playground behind building 5" in summary.text
+    anna.tap("✅ Confirm", on=summary)
+    request = request_rows().get(applicant_id=account)
+    # the typed words are the address; the request still belongs to the resident's home (the service's rule)
+    assert (request.address, request.apartment_id) == ("The playground behind building 5", apartment)
+
+
+@pytest.mark.parametrize(
+    ("now", "key", "window"),
+    [
+        ((8, 0), "today", ((0, 9, 0), (0, 21, 0))),
+        ((15, 30), "today", ((0, 15, 30), (0, 21, 0))),
+        ((15, 30), "tm_morning", ((1, 9, 0), (1, 12, 0))),
+        ((23, 50), "tm_evening", ((1, 17, 0), (1, 21, 0))),
+    ],
+)
+def test_visit_windows_are_in_the_company_time_zone(now, key, window):
+    from bot.handlers.applicant import visit_window
+
+    zone = ZoneInfo(settings.TIME_ZONE)
+    today = datetime(2026, 11, 25, *now, tzinfo=zone)
+    start, end = visit_window(key, today)
+    expected = [datetime.combine(today.date() + timedelta(days=d), time(h, m), zone) for d, h, m in window]
+    assert [start, end] == expected
+    assert visit_window("any", today) == (None, None)
