@@ -10,9 +10,11 @@ from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.types import ErrorEvent
+from django.utils import translation
 
 from bot.files import FileRefused
 from bot.i18n import _
+from bot.person import DEFAULT_LANGUAGE
 from ukbot.core.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -40,14 +42,19 @@ async def _tell(event: ErrorEvent, text: str) -> None:
             await update.message.answer(text)
 
 
+# aiogram's error handlers run outside the person middleware, after it has left the person's language: each
+# handler switches to it again (the middleware put it in the data the handlers receive).
+
+
 @router.errors(ExceptionTypeFilter(AppError))
-async def app_error(event: ErrorEvent) -> None:
-    await _tell(event, explain(event.exception))
+async def app_error(event: ErrorEvent, language: str = DEFAULT_LANGUAGE) -> None:
+    with translation.override(language):
+        await _tell(event, explain(event.exception))
 
 
 @router.errors(ExceptionTypeFilter(FileRefused))
 async def file_refused(event: ErrorEvent) -> None:
-    await _tell(event, html.escape(event.exception.message))
+    await _tell(event, html.escape(event.exception.message))  # translated when it was raised
 
 
 @router.errors(ExceptionTypeFilter(TelegramBadRequest))
@@ -57,6 +64,7 @@ async def bad_request(event: ErrorEvent) -> None:
 
 
 @router.errors()
-async def unexpected(event: ErrorEvent) -> None:
+async def unexpected(event: ErrorEvent, language: str = DEFAULT_LANGUAGE) -> None:
     log.exception("bot: update %s failed", event.update.update_id, exc_info=event.exception)
-    await _tell(event, _("Sorry, something went wrong on our side. Please try again in a minute."))
+    with translation.override(language):
+        await _tell(event, _("Sorry, something went wrong on our side. Please try again in a minute."))

@@ -72,3 +72,30 @@ def test_a_person_who_changes_language_gets_the_menu_in_it(bot):
     olga.send("/lang")
     olga.tap("Oʻzbekcha")
     assert selectors.profile_get(account_id=account).language == "uz"
+
+
+def test_an_app_error_nobody_caught_is_explained_in_the_persons_language_and_a_crash_is_apologised_for(bot):
+    from aiogram.filters import Command
+
+    from bot.dispatcher import dispatcher
+    from ukbot.core.errors import NotFoundError
+
+    async def refuse(message):
+        raise NotFoundError()
+
+    async def crash(message):
+        raise RuntimeError("boom")
+
+    observer = dispatcher().message
+    observer.register(refuse, Command("refuse"))
+    observer.register(crash, Command("crash"))
+    try:
+        hans = bot.person(7006, "Hans", language_code="en")
+        [reply] = hans.send("/refuse")
+        assert reply.text == "Not found."
+        [reply] = hans.send("/crash")
+        assert reply.text == "Sorry, something went wrong on our side. Please try again in a minute."
+        [reply] = hans.send("/help")  # and the bot goes on
+        assert "/help" in reply.text
+    finally:
+        observer.handlers[:] = [h for h in observer.handlers if h.callback not in (refuse, crash)]
