@@ -63,27 +63,30 @@ def card(request, *, with_history: bool = True) -> str:
 
     ``request`` is a row from :mod:`ukbot.requests.selectors`. Read in the database thread.
     """
+    # xgettext does not look inside f-strings: each label is translated on its own line first.
+    title, status, category, urgency = _("Request"), _("Status"), _("Category"), _("Urgency")
+    address, created, due, rating, history = _("Address"), _("Created"), _("Due by"), _("Rating"), _("History")
     parts = [
-        f"{ICONS.get(request.status, '•')} <b>{_('Request')} {request.number}</b>",
-        f"{_('Status')}: {label('status', request.status)}",
-        f"{_('Category')}: {label('category', request.category)}",
-        f"{_('Urgency')}: {URGENCY_ICONS.get(request.urgency, '')} {label('urgency', request.urgency)}",
+        f"{ICONS.get(request.status, '•')} <b>{title} {request.number}</b>",
+        f"{status}: {label('status', request.status)}",
+        f"{category}: {label('category', request.category)}",
+        f"{urgency}: {URGENCY_ICONS.get(request.urgency, '')} {label('urgency', request.urgency)}",
     ]
     if request.address:
-        parts.append(f"{_('Address')}: {esc(request.address)}")
-    parts.append(f"{_('Created')}: {when(request.created_at)}")
+        parts.append(f"{address}: {esc(request.address)}")
+    parts.append(f"{created}: {when(request.created_at)}")
     if request.resolution_deadline and request.status not in {Status.ACCEPTED, Status.CANCELLED}:
-        parts.append(f"{_('Due by')}: {when(request.resolution_deadline)}")
+        parts.append(f"{due}: {when(request.resolution_deadline)}")
     if request.rating:
-        parts.append(f"{_('Rating')}: {'★' * request.rating}{'☆' * (5 - request.rating)}")
+        parts.append(f"{rating}: {'★' * request.rating}{'☆' * (5 - request.rating)}")
     parts.append("")
     parts.append(esc(request.description))
     if with_history:
-        history = list(requests_selectors.history_of(number=request.number))
-        moves = [row for row in history if row.action in {"created", "moved"}]
+        rows = list(requests_selectors.history_of(number=request.number))
+        moves = [row for row in rows if row.action in {"created", "moved"}]
         if moves:
             parts.append("")
-            parts.append(f"<b>{_('History')}</b>")
+            parts.append(f"<b>{history}</b>")
             for row in moves[-8:]:
                 reason = f" — {esc(row.reason)}" if row.reason else ""
                 parts.append(f"{when(row.at)} {label('status', row.to_status)}{reason}")
