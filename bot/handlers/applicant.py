@@ -20,19 +20,20 @@ from aiogram import Bot, F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from bot import hints, render
+from bot import hints, lists, render
 from bot.callbacks import PageCb, RequestCb
 from bot.errors import explain
 from bot.files import FileRefused, store_file
 from bot.filters import ActiveRole
 from bot.handlers.cards import register_actions
 from bot.i18n import _, __, n_
+from bot.keyboards import button, keyboard
 from bot.menus import MenuButton, is_menu_text
 from bot.person import Person
 from bot.sync import call
@@ -44,7 +45,6 @@ from ukbot.users import public as users_public
 
 router = Router(name=__name__)
 
-PAGE_SIZE = 5
 MAX_DESCRIPTION = requests_services.MAX_DESCRIPTION
 MAX_FILES = requests_services.MAX_ATTACHMENTS
 MAX_ADDRESS = 300  # what the request keeps of a typed address
@@ -119,14 +119,6 @@ for _state, _hint in (
 del _state, _hint
 
 
-def _markup(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[row for row in rows if row])
-
-
-def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
-
-
 async def _drop_buttons(query: CallbackQuery) -> None:
     """Take the buttons off the message that was answered, so it cannot be pressed again by mistake."""
     if isinstance(query.message, Message):
@@ -138,21 +130,21 @@ async def _drop_buttons(query: CallbackQuery) -> None:
 
 
 async def _ask_category(message: Message) -> None:
-    buttons = [_button(render.label("category", value), NewCb(step="cat", value=value)) for value in Category.values]
+    buttons = [button(render.label("category", value), NewCb(step="cat", value=value)) for value in Category.values]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    await message.answer(_("What is the problem about? Choose a category."), reply_markup=_markup(*rows))
+    await message.answer(_("What is the problem about? Choose a category."), reply_markup=keyboard(*rows))
 
 
 async def _ask_urgency(message: Message) -> None:
     rows = [
-        [_button(f"{render.URGENCY_ICONS[value]} {render.label('urgency', value)}", NewCb(step="urg", value=value))]
+        [button(f"{render.URGENCY_ICONS[value]} {render.label('urgency', value)}", NewCb(step="urg", value=value))]
         for value in Urgency.values
     ]
     text = _(
         "How urgent is it?\n\n🔴 <b>Critical</b> means a danger to life or property: flooding, a smell of gas, "
         "no heating in winter, a fire risk. Such requests are handled first, day and night."
     )
-    await message.answer(text, reply_markup=_markup(*rows))
+    await message.answer(text, reply_markup=keyboard(*rows))
 
 
 def _apartment_label(apartment: users_public.ApartmentRef) -> str:
@@ -171,9 +163,9 @@ async def _ask_address(message: Message, state: FSMContext, person: Person) -> N
         await message.answer(_("Where is the problem? Type the address (street, building, apartment)."))
         return
     await state.set_state(ResidentRequest.address)
-    rows = [[_button(text, NewCb(step="addr", value=str(apartment_id)))] for apartment_id, text in saved]
-    rows.append([_button(_("✏️ Other address"), NewCb(step="addr", value="other"))])
-    await message.answer(_("Where is the problem?"), reply_markup=_markup(*rows))
+    rows = [[button(text, NewCb(step="addr", value=str(apartment_id)))] for apartment_id, text in saved]
+    rows.append([button(_("✏️ Other address"), NewCb(step="addr", value="other"))])
+    await message.answer(_("Where is the problem?"), reply_markup=keyboard(*rows))
 
 
 async def _ask_description(message: Message) -> None:
@@ -183,7 +175,7 @@ async def _ask_description(message: Message) -> None:
 async def _ask_photos(message: Message) -> None:
     await message.answer(
         _("Send photos of the problem, if you have any (one or several). Press Done when finished."),
-        reply_markup=_markup([_button(_("Skip"), NewCb(step="photos", value="done"))]),
+        reply_markup=keyboard([button(_("Skip"), NewCb(step="photos", value="done"))]),
     )
 
 
@@ -230,8 +222,8 @@ async def _ask_visit(message: Message) -> None:
     keys = ["any", "today", "tm_morning", "tm_afternoon", "tm_evening"]
     if _company_now().time() >= TODAY_UNTIL:
         keys.remove("today")  # too late for a visit today
-    rows = [[_button(labels[key], NewCb(step="visit", value=key))] for key in keys]
-    await message.answer(_("When is it convenient for a specialist to come?"), reply_markup=_markup(*rows))
+    rows = [[button(labels[key], NewCb(step="visit", value=key))] for key in keys]
+    await message.answer(_("When is it convenient for a specialist to come?"), reply_markup=keyboard(*rows))
 
 
 def _visit_text(data: dict) -> str:
@@ -262,9 +254,9 @@ def summary_text(data: dict) -> str:
 async def _show_summary(message: Message, state: FSMContext) -> None:
     await state.set_state(ResidentRequest.summary)
     await state.update_data(editing=False)
-    markup = _markup(
-        [_button(_("✅ Confirm"), NewCb(step="confirm"))],
-        [_button(_("✏️ Edit"), NewCb(step="edit"))],
+    markup = keyboard(
+        [button(_("✅ Confirm"), NewCb(step="confirm"))],
+        [button(_("✏️ Edit"), NewCb(step="edit"))],
     )
     await message.answer(summary_text(await state.get_data()), reply_markup=markup)
 
@@ -353,11 +345,7 @@ async def description_with_photo(message: Message, bot: Bot, state: FSMContext, 
     if not await _take_description(message, state, message.caption):
         return
     await state.set_state(ResidentRequest.photos)
-    count = await _take_file(message, bot, state, person)
-    if count:
-        text, markup = _photo_ack(count, NewCb(step="photos", value="done"))
-        await message.answer(text, reply_markup=markup)
-    else:
+    if not await _photo_taken(message, bot, state, person, NewCb(step="photos", value="done")):
         await _ask_photos(message)
 
 
@@ -416,17 +404,21 @@ async def _take_file(message: Message, bot: Bot, state: FSMContext, person: Pers
     return len(files)
 
 
-def _photo_ack(count: int, done: CallbackData) -> tuple[str, InlineKeyboardMarkup]:
-    text = n_("Got {count} photo. Send more, or press Done.", "Got {count} photos. Send more, or press Done.", count)
-    return text.format(count=count), _markup([_button(_("✅ Done"), done)])
+async def _photo_taken(message: Message, bot: Bot, state: FSMContext, person: Person, done: CallbackData) -> bool:
+    """Take the message's file (:func:`_take_file`) and say how many there are, with a Done button that sends
+    ``done``; return whether it was taken."""
+    count = await _take_file(message, bot, state, person)
+    if count:
+        text = n_(
+            "Got {count} photo. Send more, or press Done.", "Got {count} photos. Send more, or press Done.", count
+        )
+        await message.answer(text.format(count=count), reply_markup=keyboard([button(_("✅ Done"), done)]))
+    return bool(count)
 
 
 @router.message(ResidentRequest.photos, FILE)
 async def photo_sent(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
-    count = await _take_file(message, bot, state, person)
-    if count:
-        text, markup = _photo_ack(count, NewCb(step="photos", value="done"))
-        await message.answer(text, reply_markup=markup)
+    await _photo_taken(message, bot, state, person, NewCb(step="photos", value="done"))
 
 
 @router.callback_query(NewCb.filter(F.step == "photos"), ResidentRequest.photos, F.message)
@@ -466,9 +458,9 @@ async def edit_chosen(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     await _drop_buttons(query)
     await state.set_state(ResidentRequest.edit)
-    rows = [[_button(str(text), NewCb(step="field", value=name))] for name, (text, _s) in EDITABLE.items()]
-    rows.append([_button(_("⬅️ Back to the summary"), NewCb(step="field", value="back"))])
-    await query.message.answer(_("What would you like to change?"), reply_markup=_markup(*rows))
+    rows = [[button(str(text), NewCb(step="field", value=name))] for name, (text, _s) in EDITABLE.items()]
+    rows.append([button(_("⬅️ Back to the summary"), NewCb(step="field", value="back"))])
+    await query.message.answer(_("What would you like to change?"), reply_markup=keyboard(*rows))
 
 
 @router.callback_query(NewCb.filter(F.step == "field"), ResidentRequest.edit, F.message)
@@ -489,7 +481,7 @@ async def field_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMCon
         await state.update_data(files=[])
         await message.answer(
             _("Send the photos again (the earlier ones are dropped), then press Done. Or press Skip for none."),
-            reply_markup=_markup([_button(_("Skip"), NewCb(step="photos", value="done"))]),
+            reply_markup=keyboard([button(_("Skip"), NewCb(step="photos", value="done"))]),
         )
         return
     asks = {"category": _ask_category, "urgency": _ask_urgency, "description": _ask_description, "visit": _ask_visit}
@@ -559,63 +551,40 @@ async def confirmed(query: CallbackQuery, state: FSMContext, person: Person) -> 
         text += "\n\n" + _(
             "⚠️ A similar request from your apartment is already open: <b>{number}</b>. We have linked them."
         ).format(number=created.duplicate_of)
-    markup = _markup([_button(_("Open"), RequestCb(action="open", number=created.number))])
+    markup = keyboard([button(_("Open"), RequestCb(action="open", number=created.number))])
     await query.message.answer(text, reply_markup=markup)
 
 
 # --- My requests ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Page:
-    text: str
-    numbers: tuple[str, ...]
-    page: int
-    pages: int
-
-
-def requests_page(account_id: int, page: int) -> Page:
+def requests_page(account_id: int, page: int) -> lists.ListPage:
     """One page of the requests the person may read as an applicant (their own and their apartments'), newest
     first; ``page`` counts from 0 and is kept within the pages there are."""
     found = requests_selectors.requests_visible_to(account_id=account_id, actor_kind=Actor.APPLICANT)
-    found = found.order_by("-created_at", "-number")
-    total = found.count()
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    rows = list(found[page * PAGE_SIZE : (page + 1) * PAGE_SIZE])
-    return Page(
-        text="\n\n".join(render.line(row) for row in rows),
-        numbers=tuple(row.number for row in rows),
+    return lists.page_of(
+        found.order_by("-created_at", "-number"),
         page=page,
-        pages=pages,
+        empty=_("You have no requests yet. Press “📝 New request” to report a problem."),
+        heading=lambda _total, page, pages: _("<b>My requests</b> (page {page} of {pages})").format(
+            page=page + 1, pages=pages
+        ),
+        label=lambda row: _("Open {number}").format(number=row.number),
     )
-
-
-def _page_view(found: Page) -> tuple[str, InlineKeyboardMarkup | None]:
-    if not found.numbers:
-        return _("You have no requests yet. Press “📝 New request” to report a problem."), None
-    title = _("<b>My requests</b> (page {page} of {pages})").format(page=found.page + 1, pages=found.pages)
-    rows = [[_button(_("Open {number}").format(number=n), RequestCb(action="open", number=n))] for n in found.numbers]
-    nav = []
-    if found.page > 0:
-        nav.append(_button("◀️", PageCb(name="mine", page=found.page - 1)))
-    if found.page < found.pages - 1:
-        nav.append(_button("▶️", PageCb(name="mine", page=found.page + 1)))
-    return f"{title}\n\n{found.text}", _markup(*rows, nav)
 
 
 @router.message(MenuButton("my_requests"), ActiveRole("applicant"))
 async def my_requests(message: Message, state: FSMContext, person: Person) -> None:
     await state.clear()
-    text, markup = _page_view(await call(requests_page, person.account_id, 0))
-    await message.answer(text, reply_markup=markup)
+    listing = await call(requests_page, person.account_id, 0)
+    await message.answer(listing.text, reply_markup=lists.markup(listing, "mine"))
 
 
 @router.callback_query(PageCb.filter(F.name == "mine"), ActiveRole("applicant"), F.message)
 async def my_requests_page(query: CallbackQuery, callback_data: PageCb, person: Person) -> None:
     await query.answer()
-    text, markup = _page_view(await call(requests_page, person.account_id, callback_data.page))
-    await query.message.edit_text(text, reply_markup=markup)
+    listing = await call(requests_page, person.account_id, callback_data.page)
+    await query.message.edit_text(listing.text, reply_markup=lists.markup(listing, "mine"))
 
 
 # --- the card's buttons ------------------------------------------------------------------------------------------
@@ -629,19 +598,19 @@ def card_actions(person: Person, request) -> list[list[InlineKeyboardButton]]:
     moves = allowed_moves(status, Actor.APPLICANT)
     rows = []
     if status == Status.CLARIFICATION:
-        rows.append([_button(_("💬 Answer the question"), RequestCb(action="answer", number=number))])
+        rows.append([button(_("💬 Answer the question"), RequestCb(action="answer", number=number))])
     if Status.ACCEPTED in moves:
-        rows.append([_button(_("⭐ Accept"), RequestCb(action="accept", number=number))])
+        rows.append([button(_("⭐ Accept"), RequestCb(action="accept", number=number))])
     if Status.RETURNED in moves:
-        rows.append([_button(_("↩️ Return"), RequestCb(action="return", number=number))])
+        rows.append([button(_("↩️ Return"), RequestCb(action="return", number=number))])
     if status == Status.ACCEPTED and request.rating is None:
-        rows.append([_button(_("⭐ Rate"), RequestCb(action="rate", number=number))])
+        rows.append([button(_("⭐ Rate"), RequestCb(action="rate", number=number))])
     if status != Status.CANCELLED:
-        rows.append([_button(_("💬 Comment"), RequestCb(action="comment", number=number))])
+        rows.append([button(_("💬 Comment"), RequestCb(action="comment", number=number))])
     if status not in FINAL:
-        rows.append([_button(_("📎 Add photo"), RequestCb(action="photo", number=number))])
+        rows.append([button(_("📎 Add photo"), RequestCb(action="photo", number=number))])
     if Status.CANCELLED in moves:
-        rows.append([_button(_("✖️ Cancel request"), RequestCb(action="cancel", number=number))])
+        rows.append([button(_("✖️ Cancel request"), RequestCb(action="cancel", number=number))])
     return rows
 
 
@@ -745,13 +714,11 @@ async def comment_typed(message: Message, state: FSMContext, person: Person) -> 
 # add photos
 
 
+@router.message(ResidentCard.return_photos, FILE)  # the photos of a return, too
 @router.message(ResidentCard.photos, FILE)
 async def card_photo_sent(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
-    count = await _take_file(message, bot, state, person)
-    if count:
-        number = (await state.get_data())["number"]
-        text, markup = _photo_ack(count, ActCb(action="done", number=number))
-        await message.answer(text, reply_markup=markup)
+    number = (await state.get_data())["number"]
+    await _photo_taken(message, bot, state, person, ActCb(action="done", number=number))
 
 
 @router.callback_query(ActCb.filter(F.action == "done"), ResidentCard.photos, F.message)
@@ -824,10 +791,10 @@ async def _start_cancel(message: Message, state: FSMContext, own: Own) -> None:
         )
         return
     await state.set_state(ResidentCard.cancel)
-    markup = _markup(
+    markup = keyboard(
         [
-            _button(_("Yes, cancel it"), ActCb(action="yes", number=own.number)),
-            _button(_("No"), ActCb(action="no", number=own.number)),
+            button(_("Yes, cancel it"), ActCb(action="yes", number=own.number)),
+            button(_("No"), ActCb(action="no", number=own.number)),
         ]
     )
     await message.answer(_("Cancel request {number}?").format(number=own.number), reply_markup=markup)
@@ -869,9 +836,9 @@ async def _start_rating(message: Message, state: FSMContext, own: Own, action: s
         return
     await state.set_state(ResidentCard.stars)
     await state.update_data(mode=action)
-    stars = [_button(f"{n} ⭐", ActCb(action="stars", number=own.number, value=str(n))) for n in range(1, 6)]
+    stars = [button(f"{n} ⭐", ActCb(action="stars", number=own.number, value=str(n))) for n in range(1, 6)]
     await message.answer(
-        _("How would you rate the work on request {number}?").format(number=own.number), reply_markup=_markup(stars)
+        _("How would you rate the work on request {number}?").format(number=own.number), reply_markup=keyboard(stars)
     )
 
 
@@ -886,7 +853,7 @@ async def stars_chosen(query: CallbackQuery, callback_data: ActCb, state: FSMCon
     number = (await state.get_data())["number"]
     await query.message.answer(
         _("Thank you! Anything to add? Write a few words, or press Skip."),
-        reply_markup=_markup([_button(_("Skip"), ActCb(action="skip", number=number))]),
+        reply_markup=keyboard([button(_("Skip"), ActCb(action="skip", number=number))]),
     )
 
 
@@ -968,17 +935,8 @@ async def return_reason_typed(message: Message, state: FSMContext) -> None:
     number = (await state.get_data())["number"]
     await message.answer(
         _("You can send photos showing the problem. Press Done when finished."),
-        reply_markup=_markup([_button(_("✅ Done"), ActCb(action="done", number=number))]),
+        reply_markup=keyboard([button(_("✅ Done"), ActCb(action="done", number=number))]),
     )
-
-
-@router.message(ResidentCard.return_photos, FILE)
-async def return_photo_sent(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
-    count = await _take_file(message, bot, state, person)
-    if count:
-        number = (await state.get_data())["number"]
-        text, markup = _photo_ack(count, ActCb(action="done", number=number))
-        await message.answer(text, reply_markup=markup)
 
 
 @router.callback_query(ActCb.filter(F.action == "done"), ResidentCard.return_photos, F.message)

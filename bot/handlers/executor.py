@@ -7,7 +7,6 @@ call the apps' services and selectors and hand back plain data.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,7 +26,7 @@ from aiogram.types import (
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from bot import hints, render
+from bot import hints, lists, render
 from bot.callbacks import PageCb, RequestCb
 from bot.errors import explain
 from bot.files import store_file
@@ -56,7 +55,6 @@ router.message.filter(ActiveRole("executor"))
 router.callback_query.filter(ActiveRole("executor"))
 router.edited_message.filter(ActiveRole("executor"))
 
-PAGE_SIZE = 5
 ARCHIVE = (Status.COMPLETED, Status.CONFIRMED, Status.ACCEPTED)
 MAX_DOCUMENTS = verification.MAX_DOCUMENTS
 MAX_PHOTOS = 10
@@ -123,37 +121,10 @@ hints.register(CompleteForm.comment, __("Write a short comment about the work, o
 # --- plain data from the database thread ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Listing:
-    """One page of a list of requests, ready to show."""
-
-    text: str
-    numbers: tuple[str, ...]
-    labels: tuple[str, ...]
-    page: int
-    pages: int
-
-
-def _listing(requests, *, page: int, title: str, empty: str) -> Listing:
-    total = requests.count()
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    rows = list(requests[page * PAGE_SIZE : (page + 1) * PAGE_SIZE])
-    if not rows:
-        return Listing(empty, (), (), 0, 1)
-    text = "\n\n".join([f"<b>{title}</b>", *(render.line(row) for row in rows)])
-    if pages > 1:
-        text += "\n\n" + _("Page {page} of {pages}").format(page=page + 1, pages=pages)
-    labels = tuple(
-        f"{render.ICONS.get(row.status, '•')} {row.number} · {render.label('category', row.category)}" for row in rows
-    )
-    return Listing(text, tuple(row.number for row in rows), labels, page, pages)
-
-
-def tasks_page(account_id: int, page: int) -> Listing:
+def tasks_page(account_id: int, page: int) -> lists.ListPage:
     """The executor's requests in hand (assigned to them and not yet done), a page of them."""
     requests = requests_selectors.requests_visible_to(account_id=account_id, actor_kind=Actor.EXECUTOR)
-    return _listing(
+    return lists.page_of(
         requests.filter(status__in=IN_HANDS),
         page=page,
         title=_("My tasks"),
@@ -161,19 +132,19 @@ def tasks_page(account_id: int, page: int) -> Listing:
     )
 
 
-def archive_page(account_id: int, page: int) -> Listing:
+def archive_page(account_id: int, page: int) -> lists.ListPage:
     """The executor's finished requests (completed, confirmed, accepted), a page of them."""
     requests = requests_selectors.requests_visible_to(account_id=account_id, actor_kind=Actor.EXECUTOR)
-    return _listing(
+    return lists.page_of(
         requests.filter(status__in=ARCHIVE), page=page, title=_("Archive"), empty=_("Your archive is empty.")
     )
 
 
-def pool_page(account_id: int, page: int) -> Listing | None:
+def pool_page(account_id: int, page: int) -> lists.ListPage | None:
     """The free requests the executor may claim now, a page of them; None when they are off shift."""
     if not shifts_public.active_specializations(executor_id=account_id):
         return None
-    return _listing(
+    return lists.page_of(
         requests_selectors.pool_for(executor_id=account_id),
         page=page,
         title=_("Free requests"),
@@ -373,23 +344,8 @@ register_actions("executor", card_actions)
 # --- lists ----------------------------------------------------------------------------------------------------------
 
 
-def _list_markup(listing: Listing, name: str, *, with_claim: bool = False) -> InlineKeyboardMarkup | None:
-    rows = []
-    for number, text in zip(listing.numbers, listing.labels, strict=True):
-        row = [InlineKeyboardButton(text=text, callback_data=RequestCb(action="open", number=number).pack())]
-        if with_claim:
-            row.append(
-                InlineKeyboardButton(text=_("✋ Claim"), callback_data=ExecCb(action="claim", number=number).pack())
-            )
-        rows.append(row)
-    nav = []
-    if listing.page > 0:
-        nav.append(InlineKeyboardButton(text="◀️", callback_data=PageCb(name=name, page=listing.page - 1).pack()))
-    if listing.page < listing.pages - 1:
-        nav.append(InlineKeyboardButton(text="▶️", callback_data=PageCb(name=name, page=listing.page + 1).pack()))
-    if nav:
-        rows.append(nav)
-    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+def _claim(number: str) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(text=_("✋ Claim"), callback_data=ExecCb(action="claim", number=number).pack())]
 
 
 OFF_SHIFT = __("You are off shift. Start your shift in “⏱ Shift” to see free requests.")
@@ -400,10 +356,10 @@ async def _page(person: Person, name: str, page: int) -> tuple[str, InlineKeyboa
         listing = await call(pool_page, person.account_id, page)
         if listing is None:
             return str(OFF_SHIFT), None
-        return listing.text, _list_markup(listing, name, with_claim=True)
+        return listing.text, lists.markup(listing, name, extra=_claim)
     reader = tasks_page if name == "tasks" else archive_page
     listing = await call(reader, person.account_id, page)
-    return listing.text, _list_markup(listing, name)
+    return listing.text, lists.markup(listing, name)
 
 
 @router.message(MenuButton("my_tasks"))

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import translation
 
-from bot import hints, render
+from bot import hints, lists, render
 from bot.callbacks import PageCb, RequestCb
 from bot.errors import explain
 from bot.files import store_file
@@ -34,7 +34,6 @@ router = Router(name=__name__)
 router.message.filter(ActiveRole("inspector"))
 router.callback_query.filter(ActiveRole("inspector"))
 
-PAGE_SIZE = 5
 BUILDINGS_PER_PAGE = 8
 MAX_PHOTOS = 10
 
@@ -116,33 +115,15 @@ def report_create(account_id: int, data: dict) -> str:
     return request.number
 
 
-@dataclass(frozen=True)
-class Listing:
-    text: str
-    numbers: tuple[str, ...]
-    labels: tuple[str, ...]
-    page: int
-    pages: int
-
-
-def filed_page(account_id: int, page: int) -> Listing:
+def filed_page(account_id: int, page: int) -> lists.ListPage:
     """A page of the requests the inspector filed, newest first."""
     requests = requests_selectors.requests_visible_to(account_id=account_id, actor_kind=Actor.APPLICANT).filter(
         applicant_id=account_id
     )
-    total = requests.count()
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    rows = list(requests[page * PAGE_SIZE : (page + 1) * PAGE_SIZE])
-    if not rows:
-        return Listing(_("You have not reported any problems yet."), (), (), 0, 1)
-    text = "\n\n".join([f"<b>{_('My requests')}</b>", *(render.line(row) for row in rows)])
-    if pages > 1:
-        text += "\n\n" + _("Page {page} of {pages}").format(page=page + 1, pages=pages)
-    labels = tuple(
-        f"{render.ICONS.get(row.status, '•')} {row.number} · {render.label('category', row.category)}" for row in rows
+    # The title stays inside an f-string, as it always was: makemessages does not see it (it has no translation yet).
+    return lists.page_of(
+        requests, page=page, title=f"{_('My requests')}", empty=_("You have not reported any problems yet.")
     )
-    return Listing(text, tuple(row.number for row in rows), labels, page, pages)
 
 
 # --- the report wizard ------------------------------------------------------------------------------------------
@@ -302,28 +283,14 @@ async def report_done(query: CallbackQuery, state: FSMContext, person: Person) -
 # --- my requests ------------------------------------------------------------------------------------------------
 
 
-def _list_markup(listing: Listing) -> InlineKeyboardMarkup | None:
-    rows = [
-        [InlineKeyboardButton(text=text, callback_data=RequestCb(action="open", number=number).pack())]
-        for number, text in zip(listing.numbers, listing.labels, strict=True)
-    ]
-    nav = _nav(
-        PageCb(name="insp", page=listing.page - 1) if listing.page > 0 else None,
-        PageCb(name="insp", page=listing.page + 1) if listing.page < listing.pages - 1 else None,
-    )
-    if nav:
-        rows.append(nav)
-    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
-
-
 @router.message(MenuButton("my_requests"))
 async def my_requests(message: Message, person: Person) -> None:
     listing = await call(filed_page, person.account_id, 0)
-    await message.answer(listing.text, reply_markup=_list_markup(listing))
+    await message.answer(listing.text, reply_markup=lists.markup(listing, "insp"))
 
 
 @router.callback_query(PageCb.filter(F.name == "insp"), F.message)
 async def my_requests_page(query: CallbackQuery, callback_data: PageCb, person: Person) -> None:
     await query.answer()
     listing = await call(filed_page, person.account_id, callback_data.page)
-    await query.message.edit_text(listing.text, reply_markup=_list_markup(listing))
+    await query.message.edit_text(listing.text, reply_markup=lists.markup(listing, "insp"))

@@ -9,7 +9,6 @@ the stale version and the manager is told, instead of overwriting the other chan
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from aiogram import Bot, F, Router
@@ -21,12 +20,13 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from bot import hints, render
-from bot.callbacks import PageCb, RequestCb
+from bot import hints, lists, render
+from bot.callbacks import PageCb
 from bot.errors import explain
 from bot.filters import ActiveRole
 from bot.handlers.cards import register_actions, show_card
 from bot.i18n import _, __, texts_of
+from bot.keyboards import button, keyboard, rows_of
 from bot.menus import BUTTONS, MenuButton, is_menu_text
 from bot.person import Person
 from bot.sync import call
@@ -46,7 +46,6 @@ from ukbot.users.specializations import MAX_LEVEL, MIN_LEVEL, SpecializationKey
 
 router = Router(name=__name__)
 MANAGERS = ActiveRole("manager", "admin")
-PAGE_SIZE = 5
 MAX_DOCUMENTS_SHOWN = 5
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png"})  # what sendPhoto takes; other files go as documents
 
@@ -129,34 +128,6 @@ PROMPTS = {
 EXPIRY_LABELS = {"1h": __("1 hour"), "24h": __("24 hours"), "7d": __("7 days")}
 
 
-def _button(text: str, data: CallbackData) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data.pack())
-
-
-def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
-    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
-
-
-def _markup(rows: list[list[InlineKeyboardButton]]) -> InlineKeyboardMarkup | None:
-    rows = [row for row in rows if row]
-    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
-
-
-def _pages(total: int, page: int) -> tuple[int, int]:
-    """The number of pages and ``page`` brought within them."""
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    return pages, min(max(page, 0), pages - 1)
-
-
-def _nav(name: str, page: int, pages: int) -> list[InlineKeyboardButton]:
-    row = []
-    if page > 0:
-        row.append(_button("◀️", PageCb(name=name, page=page - 1)))
-    if page < pages - 1:
-        row.append(_button("▶️", PageCb(name=name, page=page + 1)))
-    return row
-
-
 def _name(account_id: int | None) -> str:
     if account_id is None:
         return "—"
@@ -181,20 +152,26 @@ def list_page(person: Person, name: str, page: int) -> tuple[str, InlineKeyboard
     now = timezone.now()
     requests = requests_selectors.requests_visible_to(account_id=person.account_id, actor_kind=Actor.MANAGER)
     requests = requests.filter(sla.overdue_q(now=now)) if statuses is None else requests.filter(status__in=statuses)
-    total = requests.count()
-    if not total:
-        return str(empty), None
-    pages, page = _pages(total, page)
-    chosen = list(requests.order_by("created_at", "number")[page * PAGE_SIZE : (page + 1) * PAGE_SIZE])
-    header = f"<b>{title}</b> — {total}"
-    if pages > 1:
-        header += " · " + _("page {page} of {pages}").format(page=page + 1, pages=pages)
-    entries = [
-        ("⏰ " if statuses is not None and sla.is_overdue(request=request, now=now) else "") + render.line(request)
-        for request in chosen
-    ]
-    opens = [_button(f"🔎 {r.number}", RequestCb(action="open", number=r.number)) for r in chosen]
-    return "\n\n".join([header, *entries]), _markup([*_rows(opens, 2), _nav(name, page, pages)])
+
+    def heading(total: int, page: int, pages: int) -> str:
+        header = f"<b>{title}</b> — {total}"
+        if pages > 1:
+            header += " · " + _("page {page} of {pages}").format(page=page + 1, pages=pages)
+        return header
+
+    def entry(request) -> str:
+        overdue = statuses is not None and sla.is_overdue(request=request, now=now)
+        return ("⏰ " if overdue else "") + render.line(request)
+
+    listing = lists.page_of(
+        requests.order_by("created_at", "number"),
+        page=page,
+        empty=empty,
+        heading=heading,
+        entry=entry,
+        label=lambda request: f"🔎 {request.number}",
+    )
+    return listing.text, lists.markup(listing, name, per_row=2)
 
 
 def _menu_name(text: str | None, names) -> str:
@@ -224,7 +201,7 @@ def card_actions(person: Person, request) -> list[list[InlineKeyboardButton]]:
     moves = set(allowed_moves(request.status, Actor.MANAGER, before_clarification=before))
 
     def act(text: str, action: str) -> InlineKeyboardButton:
-        return _button(text, ActCb(action=action, number=request.number, version=request.version))
+        return button(text, ActCb(action=action, number=request.number, version=request.version))
 
     work = []
     if request.status == Status.NEW:
@@ -319,7 +296,7 @@ def assign_choices(number: str, version: int) -> tuple[str, InlineKeyboardMarkup
     if not ranked:
         return _("No other verified executor works in “{category}”.").format(category=category), None
     buttons = [
-        _button(
+        button(
             _("{name} · level {level} · {load} in hand").format(name=ref.full_name, level=ref.level, load=load),
             AssignCb(number=number, executor=ref.account_id, version=version),
         )
@@ -330,7 +307,7 @@ def assign_choices(number: str, version: int) -> tuple[str, InlineKeyboardMarkup
     )
     if request.executor_id:
         text += "\n" + _("Now with: {name}.").format(name=render.esc(_name(request.executor_id)))
-    return text, _markup(_rows(buttons, 1))
+    return text, keyboard(*rows_of(buttons, 1))
 
 
 @router.callback_query(MANAGERS, ActCb.filter(F.action == "assign"), F.message)
@@ -376,11 +353,11 @@ def _material_entries(materials) -> tuple[list[str], list[list[InlineKeyboardBut
         )
         row = []
         if m.status == "requested":
-            row.append(_button(_("✅ Approve #{id}").format(id=m.pk), MaterialCb(material=m.pk, to="approved")))
+            row.append(button(_("✅ Approve #{id}").format(id=m.pk), MaterialCb(material=m.pk, to="approved")))
         if m.status == "approved":
-            row.append(_button(_("📤 Issue #{id}").format(id=m.pk), MaterialCb(material=m.pk, to="issued")))
+            row.append(button(_("📤 Issue #{id}").format(id=m.pk), MaterialCb(material=m.pk, to="issued")))
         if m.status in {"requested", "approved"}:
-            row.append(_button(_("❌ Reject #{id}").format(id=m.pk), MaterialCb(material=m.pk, to="rejected")))
+            row.append(button(_("❌ Reject #{id}").format(id=m.pk), MaterialCb(material=m.pk, to="rejected")))
         rows.append(row)
     return entries, rows
 
@@ -391,12 +368,12 @@ def materials_page(page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     total = waiting.count()
     if not total:
         return _("No materials are waiting for you."), None
-    pages, page = _pages(total, page)
-    entries, rows = _material_entries(waiting[page * PAGE_SIZE : (page + 1) * PAGE_SIZE])
+    pages, page = lists.bounds(total, page)
+    entries, rows = _material_entries(waiting[page * lists.PER_PAGE : (page + 1) * lists.PER_PAGE])
     header = "<b>" + _("📦 Materials waiting") + f"</b> — {total}"
     if pages > 1:
         header += " · " + _("page {page} of {pages}").format(page=page + 1, pages=pages)
-    return "\n\n".join([header, *entries]), _markup([*rows, _nav("mgr_materials", page, pages)])
+    return "\n\n".join([header, *entries]), keyboard(*rows, lists.nav("mgr_materials", page, pages))
 
 
 def request_materials(number: str) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -406,7 +383,7 @@ def request_materials(number: str) -> tuple[str, InlineKeyboardMarkup | None]:
         return _("Request {number} has no materials.").format(number=number), None
     entries, rows = _material_entries(materials)
     header = "<b>" + _("📦 Materials of request {number}").format(number=number) + "</b>"
-    return "\n\n".join([header, *entries]), _markup(rows)
+    return "\n\n".join([header, *entries]), keyboard(*rows)
 
 
 @router.message(MANAGERS, MenuButton("mgr_materials"))
@@ -556,14 +533,14 @@ def _invitable(person: Person) -> list[str]:
 async def invite(message: Message, state: FSMContext, person: Person) -> None:
     await state.clear()
     await state.set_state(Invite.role)
-    buttons = [_button(str(Role(role).label), InviteCb(value=role)) for role in _invitable(person)]
-    await message.answer(_("Whom are you inviting?"), reply_markup=_markup(_rows(buttons, 2)))
+    buttons = [button(str(Role(role).label), InviteCb(value=role)) for role in _invitable(person)]
+    await message.answer(_("Whom are you inviting?"), reply_markup=keyboard(*rows_of(buttons, 2)))
 
 
 async def _ask_expiry(message: Message, state: FSMContext) -> None:
     await state.set_state(Invite.expiry)
-    buttons = [_button(str(label), InviteCb(value=key)) for key, label in EXPIRY_LABELS.items()]
-    await message.answer(_("How long may the invitation be used?"), reply_markup=_markup([buttons]))
+    buttons = [button(str(label), InviteCb(value=key)) for key, label in EXPIRY_LABELS.items()]
+    await message.answer(_("How long may the invitation be used?"), reply_markup=keyboard(buttons))
 
 
 @router.callback_query(MANAGERS, Invite.role, InviteCb.filter(), F.message)
@@ -577,8 +554,8 @@ async def invite_role(query: CallbackQuery, callback_data: InviteCb, state: FSMC
         await _ask_expiry(query.message, state)
         return
     await state.set_state(Invite.specialization)
-    buttons = [_button(str(label), InviteCb(value=key)) for key, label in SpecializationKey.choices]
-    await query.message.answer(_("Which trade?"), reply_markup=_markup(_rows(buttons, 2)))
+    buttons = [button(str(label), InviteCb(value=key)) for key, label in SpecializationKey.choices]
+    await query.message.answer(_("Which trade?"), reply_markup=keyboard(*rows_of(buttons, 2)))
 
 
 @router.callback_query(MANAGERS, Invite.specialization, InviteCb.filter(), F.message)
@@ -588,8 +565,8 @@ async def invite_trade(query: CallbackQuery, callback_data: InviteCb, state: FSM
         return
     await state.update_data(specialization=callback_data.value)
     await state.set_state(Invite.level)
-    buttons = [_button(str(level), InviteCb(value=str(level))) for level in range(MIN_LEVEL, MAX_LEVEL + 1)]
-    await query.message.answer(_("Which level (1 is a beginner, 5 a master)?"), reply_markup=_markup([buttons]))
+    buttons = [button(str(level), InviteCb(value=str(level))) for level in range(MIN_LEVEL, MAX_LEVEL + 1)]
+    await query.message.answer(_("Which level (1 is a beginner, 5 a master)?"), reply_markup=keyboard(buttons))
 
 
 @router.callback_query(MANAGERS, Invite.level, InviteCb.filter(), F.message)
@@ -713,7 +690,7 @@ async def _send_review(message: Message, review: Review, buttons: list[list[Inli
             await message.answer_photo(BufferedInputFile(document.data, filename=document.name), caption=caption)
         else:
             await message.answer_document(BufferedInputFile(document.data, filename=document.name), caption=caption)
-    await message.answer(review.text, reply_markup=_markup(buttons))
+    await message.answer(review.text, reply_markup=keyboard(*buttons))
 
 
 async def _send_link(message: Message, position: int) -> None:
@@ -723,12 +700,12 @@ async def _send_link(message: Message, position: int) -> None:
         return
     buttons = [
         [
-            _button(_("✅ Approve"), LinkCb(action="approve", link=review.item_id)),
-            _button(_("❌ Reject"), LinkCb(action="reject", link=review.item_id)),
+            button(_("✅ Approve"), LinkCb(action="approve", link=review.item_id)),
+            button(_("❌ Reject"), LinkCb(action="reject", link=review.item_id)),
         ]
     ]
     if review.total > 1:
-        buttons.append([_button(_("➡️ Next"), PageCb(name="mgr_links", page=review.position + 1))])
+        buttons.append([button(_("➡️ Next"), PageCb(name="mgr_links", page=review.position + 1))])
     await _send_review(message, review, buttons)
 
 
@@ -739,12 +716,12 @@ async def _send_verification(message: Message, position: int) -> None:
         return
     buttons = [
         [
-            _button(_("✅ Approve"), VerifyCb(action="approve", application=review.item_id)),
-            _button(_("❌ Reject"), VerifyCb(action="reject", application=review.item_id)),
+            button(_("✅ Approve"), VerifyCb(action="approve", application=review.item_id)),
+            button(_("❌ Reject"), VerifyCb(action="reject", application=review.item_id)),
         ]
     ]
     if review.total > 1:
-        buttons.append([_button(_("➡️ Next"), PageCb(name="mgr_verifications", page=review.position + 1))])
+        buttons.append([button(_("➡️ Next"), PageCb(name="mgr_verifications", page=review.position + 1))])
     await _send_review(message, review, buttons)
 
 
@@ -819,10 +796,10 @@ async def verification_decided(
         return
     if not MIN_LEVEL <= callback_data.level <= MAX_LEVEL:
         buttons = [
-            _button(str(level), VerifyCb(action="approve", application=callback_data.application, level=level))
+            button(str(level), VerifyCb(action="approve", application=callback_data.application, level=level))
             for level in range(MIN_LEVEL, MAX_LEVEL + 1)
         ]
-        await query.message.answer(_("At which level (1 is a beginner, 5 a master)?"), reply_markup=_markup([buttons]))
+        await query.message.answer(_("At which level (1 is a beginner, 5 a master)?"), reply_markup=keyboard(buttons))
         return
     try:
         text = await call(_approve_verification, person, callback_data.application, callback_data.level)
