@@ -31,7 +31,8 @@ def _labels(msgid: str) -> frozenset[str]:
 
 def texts_of(label) -> frozenset[str]:
     """Return ``label`` (a lazy text or an English msgid) translated into every language of the bot."""
-    msgid = label._proxy____args[0] if hasattr(label, "_proxy____args") else str(label)
+    args = getattr(label, "_args", None)  # a lazy text keeps its msgid there (str() would translate it)
+    msgid = args[0] if args else str(label)
     return _labels(msgid)
 
 

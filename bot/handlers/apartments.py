@@ -372,7 +372,7 @@ def _list_view(rows: list[LinkRow]) -> tuple[str, InlineKeyboardMarkup]:
     add = [InlineKeyboardButton(text=_("➕ Add an apartment"), callback_data=AptCb(action="add").pack())]
     if not rows:
         return _("You have no apartments yet."), InlineKeyboardMarkup(inline_keyboard=[add])
-    lines = [f"<b>{_('My apartments')}</b>"]
+    lines = ["<b>" + _("My apartments") + "</b>"]
     buttons = []
     for index, row in enumerate(rows, start=1):
         if row.status == "rejected":

@@ -237,14 +237,17 @@ def _visit_text(data: dict) -> str:
 def summary_text(data: dict) -> str:
     """The request as it will be sent; the person's own words escaped."""
     photos = len(data.get("files", []))
+    # xgettext does not look inside f-strings: each label is translated on its own first.
+    category, urgency, address, visit, photos_label = _("Category"), _("Urgency"), _("Address"), _("Visit"), _("Photos")
+    icon = render.URGENCY_ICONS.get(data["urgency"], "")
     parts = [
         _("<b>Please check your request</b>"),
         "",
-        f"{_('Category')}: {render.label('category', data['category'])}",
-        f"{_('Urgency')}: {render.URGENCY_ICONS.get(data['urgency'], '')} {render.label('urgency', data['urgency'])}",
-        f"{_('Address')}: {render.esc(data['address_label'])}",
-        f"{_('Visit')}: {_visit_text(data)}",
-        f"{_('Photos')}: {photos}",
+        f"{category}: {render.label('category', data['category'])}",
+        f"{urgency}: {icon} {render.label('urgency', data['urgency'])}",
+        f"{address}: {render.esc(data['address_label'])}",
+        f"{visit}: {_visit_text(data)}",
+        f"{photos_label}: {photos}",
         "",
         render.esc(data["description"]),
     ]

@@ -120,9 +120,8 @@ def filed_page(account_id: int, page: int) -> lists.ListPage:
     requests = requests_selectors.requests_visible_to(account_id=account_id, actor_kind=Actor.APPLICANT).filter(
         applicant_id=account_id
     )
-    # The title stays inside an f-string, as it always was: makemessages does not see it (it has no translation yet).
     return lists.page_of(
-        requests, page=page, title=f"{_('My requests')}", empty=_("You have not reported any problems yet.")
+        requests, page=page, title=_("My requests"), empty=_("You have not reported any problems yet.")
     )
 
 

@@ -99,3 +99,10 @@ def test_an_app_error_nobody_caught_is_explained_in_the_persons_language_and_a_c
         assert "/help" in reply.text
     finally:
         observer.handlers[:] = [h for h in observer.handlers if h.callback not in (refuse, crash)]
+
+
+def test_a_menu_button_is_recognised_in_every_language():
+    from bot.i18n import texts_of
+    from bot.menus import BUTTONS
+
+    assert texts_of(BUTTONS["my_requests"]) == {"📋 My requests", "📋 Мои заявки", "📋 Mening arizalarim"}
