@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db.models.manager import BaseManager
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -68,6 +69,15 @@ def _when_in(zone):
     return when
 
 
+class RequestListOutput(serializers.ListSerializer):
+    """A page of requests: the zone and the time that overdue is judged by are read once for the page."""
+
+    def to_representation(self, data) -> list[dict]:
+        items = data.all() if isinstance(data, BaseManager) else data
+        when, now = _when_in(timezone.get_current_timezone()), timezone.now()
+        return [self.child.row(item, when=when, now=now) for item in items]
+
+
 class RequestOutput(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.CharField()
@@ -103,11 +113,17 @@ class RequestOutput(serializers.Serializer):
     def get_overdue(self, item) -> bool:
         return sla.is_overdue(request=item, now=timezone.now())
 
+    class Meta:
+        list_serializer_class = RequestListOutput
+
     def to_representation(self, item) -> dict:
         """The declared fields, built directly: the generic path costs ~50 µs a row, which lists of 20 feel.
 
         ``test_fast_representation_matches_the_declared_fields`` keeps it equal to the generic path."""
-        when = _when_in(timezone.get_current_timezone())
+        return self.row(item, when=_when_in(timezone.get_current_timezone()), now=timezone.now())
+
+    def row(self, item, *, when, now) -> dict:
+        """The representation of ``item`` with times formatted by ``when`` and overdue as of ``now``."""
         return {
             "number": item.number,
             "status": item.status,
@@ -128,7 +144,7 @@ class RequestOutput(serializers.Serializer):
             "visit_to": when(item.visit_to),
             "reaction_deadline": when(item.reaction_deadline),
             "resolution_deadline": when(item.resolution_deadline),
-            "overdue": self.get_overdue(item),
+            "overdue": sla.is_overdue(request=item, now=now),
             "duplicate_of": item.duplicate_of_id,
             "created_at": when(item.created_at),
             "assigned_at": when(item.assigned_at),
@@ -144,6 +160,9 @@ class RequestOutput(serializers.Serializer):
 
 class RequestDetailOutput(RequestOutput):
     allowed_moves = serializers.SerializerMethodField(help_text="Statuses the caller may move the request to.")
+
+    class Meta:
+        list_serializer_class = serializers.ListSerializer  # each row needs its own allowed moves
 
     def to_representation(self, item) -> dict:
         return {**super().to_representation(item), "allowed_moves": self.get_allowed_moves(item)}

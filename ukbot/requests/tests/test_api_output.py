@@ -63,3 +63,17 @@ def test_fast_times_match_the_declared_fields_in_any_current_zone(zone):
             # then every time is what the serializer's DateTimeField gives ("Z" for UTC, the zone's offset else)
             assert fast.data == _generic(fast)
         assert fast.data["created_at"].endswith("Z") == (zone == "UTC")
+
+
+def test_a_page_of_requests_is_each_request_as_shown_alone():
+    # given requests, one of them overdue, shown as a page and one by one
+    items = [services.request_create(applicant_id=7, category="other", description=f"x{n}") for n in range(3)]
+    Request.objects.filter(pk=items[1].pk).update(reaction_deadline=timezone.now() - timedelta(minutes=5))
+    rows = list(Request.objects.filter(pk__in=[item.pk for item in items]).order_by("pk"))
+
+    page = RequestOutput(rows, many=True).data
+
+    assert page == [RequestOutput(row).data for row in rows]
+    assert [row["overdue"] for row in page] == [False, True, False]
+    details = RequestDetailOutput(rows, many=True, context={"actor_kind": "manager", "account_id": 1}).data
+    assert all("allowed_moves" in row for row in details)
