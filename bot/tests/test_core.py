@@ -106,3 +106,24 @@ def test_a_menu_button_is_recognised_in_every_language():
     from bot.menus import BUTTONS
 
     assert texts_of(BUTTONS["my_requests"]) == {"📋 My requests", "📋 Мои заявки", "📋 Mening arizalarim"}
+
+
+def test_a_person_with_two_roles_switches_between_their_menus(bot):
+    from tests.factories import telegram_person
+    from ukbot.users import selectors
+    from ukbot.users import services as users
+
+    account = telegram_person("applicant", 7007, language="en")
+    users.role_grant(account_id=account, role="inspector", granted_by=None)
+    olga = bot.person(7007, "Olga", language_code="en")
+    [menu] = olga.send("/menu")
+    assert menu.keyboard[:3] == ["📝 New request", "📋 My requests", "🏠 My apartments"]
+    assert "🔁 Switch role" in menu.keyboard
+    [choice] = olga.send("🔁 Switch role")
+    assert choice.text == "Choose the role to work in:"
+    [switched] = [r for r in olga.tap("Inspector") if r.keyboard]
+    assert switched.text == "You now work as: Inspector."
+    assert switched.keyboard[:2] == ["🔎 Report a problem", "📋 My requests"]
+    assert selectors.profile_get(account_id=account).active_role == "inspector"
+    olga.press("role:admin")  # a role that is not hers
+    assert olga.last.text == "This role is not yours."
