@@ -34,6 +34,8 @@ class Transcript:
         return replies
 
     def shown(self, who, reply) -> None:
+        if reply.method == "editMessageReplyMarkup":
+            return  # buttons taken off an answered message
         buttons = reply.buttons or reply.keyboard
         text = reply.text.replace("\n", "\n    ")
         verb = "edits to" if reply.method.startswith("edit") else "says"
