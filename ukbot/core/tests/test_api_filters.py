@@ -79,4 +79,8 @@ def test_a_fast_filterset_validates_and_filters_like_a_plain_one():
     assert second.is_valid() and second.form.cleaned_data["type"] == ["c.d"]
     # the form field (and label) each filter makes is made once and shared, as the form's is
     assert first.filters["type"].field is second.filters["type"].field is first.form.fields["type"]
-    assert first.filters["subject"].label == Plain(QueryDict("")).filters["subject"].label
+    named = Fast(QueryDict("type=a.b&subject=z"))
+    assert named.filters["subject"].label == Plain(QueryDict("")).filters["subject"].label
+    # only the filters the query names take part (an absent one would be skipped for its empty value anyway)
+    assert set(first.filters) == {"type"} and set(first.form.fields) == {"type"}
+    assert set(named.form.fields) == {"type", "subject"} and set(Fast(QueryDict("")).filters) == set()
