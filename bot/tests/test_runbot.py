@@ -13,14 +13,13 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-import redis
 from django.conf import settings
 from django.utils import translation
 
 from bot.handlers.common import help_text
 from bot.i18n import _
 from tests.factories import telegram_person
-from tests.fakes.bot_harness import TOKEN
+from tests.fakes.bot_harness import TOKEN, forget_bot_keys
 from tests.fakes.telegram_api import FakeTelegramAPI
 from ukbot.users import services as users
 
@@ -60,22 +59,12 @@ def _env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def _forget_bot_keys() -> None:
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        keys = list(client.scan_iter("ukbot:bot:*", count=500))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
-
-
 @pytest.fixture
 def fake() -> Iterator[FakeTelegramAPI]:
-    _forget_bot_keys()
+    forget_bot_keys()
     with FakeTelegramAPI(token=TOKEN) as api:
         yield api
-    _forget_bot_keys()
+    forget_bot_keys()
 
 
 def _command(fake: FakeTelegramAPI, chat_id: int, first_name: str, language_code: str, text: str) -> None:

@@ -234,7 +234,7 @@ class BotHarness:
         from bot.middlewares import Throttle
 
         if fresh:
-            _forget_bot_keys()
+            forget_bot_keys()
         self._failure = None
         middlewares = dispatcher().update.outer_middleware._middlewares
         middlewares.insert(0, self._record)  # outermost: sees every update
@@ -264,7 +264,7 @@ class BotHarness:
         with contextlib.suppress(Exception):
             dispatcher().update.outer_middleware._middlewares.remove(self._record)
         if forget:
-            _forget_bot_keys()
+            forget_bot_keys()
         if self._failure is not None:
             raise self._failure
 
@@ -324,7 +324,8 @@ class BotHarness:
         return [Reply(c) for c in self.fake.calls() if c.method in SHOWN and c.chat_id == str(person.id)]
 
 
-def _forget_bot_keys() -> None:
+def forget_bot_keys() -> None:
+    """Delete the bot's Redis keys (dialog states, locks, flood counters, newcomers' languages)."""
     client = redis_sync.Redis.from_url(settings.REDIS_URL)
     try:
         keys = list(client.scan_iter("ukbot:bot:*", count=500))
