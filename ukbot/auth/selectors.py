@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from ukbot.auth.models import Session
+from ukbot.auth.models import Account, Session
+from ukbot.core.db import from_row, select_list
 
 
 def sessions_open_for(*, account_id: int) -> QuerySet[Session]:
@@ -18,3 +22,31 @@ def sessions_open_for(*, account_id: int) -> QuerySet[Session]:
 def session_is_open(*, account_id: int, session_id: str) -> bool:
     """Whether the session exists, belongs to the account, and is neither revoked nor expired."""
     return sessions_open_for(account_id=account_id).filter(pk=session_id).exists()
+
+
+def account_and_session(*, account_id, session_id) -> tuple[Account | None, bool]:
+    """The account (None if there is none) and whether ``session_id`` is one of its open sessions, as
+    :func:`session_is_open` judges, in one statement: every authenticated API call asks this first, and two ORM
+    queries cost it several times what the database takes. A session id that is not a UUID is not open."""
+    try:
+        session = uuid.UUID(str(session_id)) if session_id else None
+    except ValueError:
+        session = None
+    try:
+        account_id = int(account_id)
+    except (TypeError, ValueError):
+        return None, False
+    if not -(2**63) <= account_id < 2**63:  # outside bigint: no such account (and no database error)
+        return None, False
+    quote = connection.ops.quote_name
+    sql = (
+        f"SELECT {select_list(Account, alias='a')}, EXISTS (SELECT 1 FROM {quote(Session._meta.db_table)} s"
+        " WHERE s.id = %s AND s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > %s)"
+        f" FROM {quote(Account._meta.db_table)} a WHERE a.id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [session, timezone.now(), account_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None, False
+    return from_row(Account, row), bool(row[-1])

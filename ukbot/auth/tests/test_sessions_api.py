@@ -207,20 +207,65 @@ def test_bad_login_input_is_a_validation_error_naming_the_field(api, body, field
     assert LoginAttempt.objects.count() == 0
 
 
-@pytest.mark.parametrize("kind", ["malformed", "foreign key", "expired", "no session claim"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "malformed",
+        "foreign key",
+        "expired",
+        "no session claim",
+        "session not a UUID",
+        "another account's session",
+        "no account claim",
+        "account not a number",
+        "account beyond bigint",
+        "unknown account",
+    ],
+)
 def test_bad_access_tokens_are_refused(api, account, settings, kind):
     good = login(api, account.username).json()["data"]["access"]
     claims = jwt.decode(good, options={"verify_signature": False})
     key = settings.SIMPLE_JWT["SIGNING_KEY"]
+    other = get_user_model().objects.create_user(username=f"other-{uuid.uuid4().hex[:8]}", password=PASSWORD)
+    changed = {
+        "session not a UUID": {"sid": "not-a-uuid"},
+        "another account's session": {"sub": str(other.pk)},
+        "no account claim": {"sub": None},
+        "account not a number": {"sub": "abc"},
+        "account beyond bigint": {"sub": str(2**70)},
+        "unknown account": {"sub": str(other.pk + 1000)},
+    }.get(kind, {})
+    forged = {k: v for k, v in {**claims, **changed}.items() if v is not None}
     token = {
         "malformed": "not.a.jwt",
         "foreign key": jwt.encode(claims, "another-key-entirely-0123456789abcdef", algorithm="HS256"),
         "expired": jwt.encode({**claims, "exp": int(time.time()) - 60}, key, algorithm="HS256"),
         "no session claim": jwt.encode({k: v for k, v in claims.items() if k != "sid"}, key, algorithm="HS256"),
-    }[kind]
+    }.get(kind) or jwt.encode(forged, key, algorithm="HS256")
 
     response = _bearer(api, token).get("/api/v1/auth/validate")
 
     assert response.status_code == 401
     assert _error(response)["code"] in ("AUTHENTICATION_FAILED", "SESSION_REVOKED")
     assert response["WWW-Authenticate"].startswith("Bearer")
+    assert _bearer(api, good).get("/api/v1/auth/validate").status_code == 200  # the real token still works
+
+
+@pytest.mark.parametrize("how", ["expired", "revoked", "account disabled", "account deleted"])
+def test_an_access_token_stops_when_its_session_or_account_does(api, account, how):
+    data = login(api, account.username).json()["data"]
+    session = Session.objects.get(pk=data["session_id"])
+    if how == "expired":
+        Session.objects.filter(pk=session.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    elif how == "revoked":
+        Session.objects.filter(pk=session.pk).update(revoked_at=timezone.now())
+    elif how == "account disabled":
+        get_user_model().objects.filter(pk=account.pk).update(is_active=False)
+    else:
+        get_user_model().objects.filter(pk=account.pk).delete()
+
+    response = _bearer(api, data["access"]).get("/api/v1/auth/validate")
+
+    assert response.status_code == 401
+    expected = "SESSION_REVOKED" if how in ("expired", "revoked") else "AUTHENTICATION_FAILED"
+    assert _error(response)["code"] == expected

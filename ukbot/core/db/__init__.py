@@ -1,4 +1,5 @@
-"""Database helpers shared by every app: schema-per-app tables and the migration that creates a schema."""
+"""Database helpers shared by every app: schema-per-app tables, the migration that creates a schema, and the few
+statements hot paths write by hand (an INSERT kept per model, a SELECT of a model's columns)."""
 
 from __future__ import annotations
 
@@ -83,3 +84,35 @@ def insert_one(instance, *, using: str = "default") -> None:
                 setattr(instance, field.attname, value)
     instance._state.adding = False
     instance._state.db = using
+
+
+_columns: dict[tuple, str] = {}
+_converters: dict[tuple, tuple] = {}
+
+
+def select_list(model, *, alias: str, using: str = "default") -> str:
+    """The quoted columns of ``model``'s concrete fields, as ``alias."column", …``: the start of a hand-written
+    SELECT whose rows :func:`from_row` turns into instances."""
+    key = (model, alias, using)
+    columns = _columns.get(key)
+    if columns is None:
+        quote = connections[using].ops.quote_name
+        columns = _columns[key] = ", ".join(f"{quote(alias)}.{quote(f.column)}" for f in model._meta.concrete_fields)
+    return columns
+
+
+def from_row(model, row, *, using: str = "default"):
+    """The instance of ``model`` read from a row that starts with the columns of :func:`select_list` (any further
+    values are ignored), with each value converted as the ORM would convert it."""
+    fields = model._meta.concrete_fields
+    key = (model, using)
+    converters = _converters.get(key)
+    connection = connections[using]
+    if converters is None:
+        found = ((index, field, field.get_db_converters(connection)) for index, field in enumerate(fields))
+        converters = _converters[key] = tuple(item for item in found if item[2])
+    values = list(row[: len(fields)])
+    for index, field, field_converters in converters:
+        for converter in field_converters:
+            values[index] = converter(values[index], field, connection)
+    return model.from_db(using, [field.attname for field in fields], values)

@@ -1,13 +1,15 @@
-"""insert_one writes what ``save(force_insert=True)`` would, and hands over to ``save`` for what it does not cover."""
+"""insert_one writes what ``save(force_insert=True)`` would, and hands over to ``save`` for what it does not cover;
+from_row reads a hand-written SELECT as the ORM reads it."""
 
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.db.models import signals
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from ukbot.core.db import insert_one
+from ukbot.core.db import from_row, insert_one, select_list
 from ukbot.core.models import AggregateSequence, Delivery, OutboxEvent
 
 pytestmark = pytest.mark.django_db
@@ -70,3 +72,20 @@ def test_a_model_with_save_receivers_goes_through_save():
 
     # then the receiver ran, as for any save
     assert seen == [("heard", True)]
+
+
+def test_a_hand_written_select_reads_instances_as_the_orm_does():
+    event = OutboxEvent.objects.create(
+        type="demo.happened", source="demo", subject="1", time=timezone.now(), data={"a": [1, "два"], "b": None}
+    )
+    sql = f'SELECT {select_list(OutboxEvent, alias="e")}, 42 FROM "core"."outbox" e WHERE e.id = %s'
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [event.pk])
+        row = cursor.fetchone()
+
+    read = from_row(OutboxEvent, row)  # the trailing 42 is not a column of the model
+
+    expected = OutboxEvent.objects.get(pk=event.pk)
+    assert model_to_dict(read) == model_to_dict(expected)
+    assert read.data == {"a": [1, "два"], "b": None}  # JSON goes through the field's converter
+    assert (read.pk, read._state.adding, read._state.db) == (event.pk, False, "default")
