@@ -369,7 +369,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "ukbot.core.api.filters.FilterBackend",  # django-filter, its FilterSet built once per view
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "ukbot.core.api.filters.OrderingFilter",  # DRF's, the primary key breaking ties (stable pages)
     ],
     "EXCEPTION_HANDLER": "ukbot.core.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "ukbot.core.api.schema.ApiAutoSchema",

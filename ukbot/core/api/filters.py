@@ -1,4 +1,6 @@
-"""django-filter's DRF backend, minus the per-request class: the ``FilterSet`` of ``filterset_fields`` is built once.
+"""The API's filter backends: django-filter's, minus the per-request class (the ``FilterSet`` of
+``filterset_fields`` is built once), a ``FilterSet`` that works only the filters a query names, and an ordering
+with the primary key as the last tie-break.
 
 ``DjangoFilterBackend`` defines a new ``AutoFilterSet`` class for every request of a view that names
 ``filterset_fields``; its metaclass then inspects the model and creates every filter again, which costs about as
@@ -12,6 +14,7 @@ import threading
 
 import django_filters
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters
 
 
 class FilterBackend(DjangoFilterBackend):
@@ -100,3 +103,20 @@ class FastFilterSet(django_filters.FilterSet):
             form.base_fields = _SharedFields(form.base_fields)
             forms[key] = form
         return form
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """DRF's ``?ordering=``, with the primary key last unless the ordering names it: rows that tie on the chosen
+    fields (many requests share an urgency) then keep their places from one page to the next."""
+
+    def get_ordering(self, request, queryset, view):
+        ordering = super().get_ordering(request, queryset, view)
+        if not ordering or queryset is None:
+            return ordering
+        return with_tiebreak(ordering, queryset.model._meta.pk.name)
+
+
+def with_tiebreak(ordering, pk_name: str) -> list[str]:
+    """``ordering`` (field names, ``-`` for descending) ending with the primary key unless it names it already."""
+    names = {field.lstrip("-") for field in ordering}
+    return list(ordering) if names & {"pk", pk_name} else [*ordering, pk_name]

@@ -50,18 +50,31 @@ class PagePagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        page_size = self.get_page_size(request)
-        number = _page_number(request.query_params.get(self.page_query_param) or 1)
-        if not page_size or number is None or not _one_query(queryset):
+        bounds = self.page_bounds(request)
+        if bounds is None or not _one_query(queryset):
             return super().paginate_queryset(queryset, request, view)
+        number, page_size = bounds
         offset = (number - 1) * page_size
         rows = list(queryset.annotate(**{TOTAL: Window(Count("*"))})[offset : offset + page_size])
         if not rows:
             return super().paginate_queryset(queryset, request, view)
-        paginator = self.django_paginator_class(queryset, page_size)
-        paginator.count = getattr(rows[0], TOTAL)  # a cached property: this is the value it would have counted
+        total = getattr(rows[0], TOTAL)
         for row in rows:
             delattr(row, TOTAL)
+        return self.page_of(rows, total=total, number=number, page_size=page_size, request=request)
+
+    def page_bounds(self, request) -> tuple[int, int] | None:
+        """The page number and size a query asks for, or None where only DRF's path can tell (``?page=last``,
+        junk, no pagination)."""
+        page_size = self.get_page_size(request)
+        number = _page_number(request.query_params.get(self.page_query_param) or 1)
+        return None if not page_size or number is None else (number, page_size)
+
+    def page_of(self, rows: list, *, total: int, number: int, page_size: int, request) -> list:
+        """Take ``rows``, a non-empty page read together with the list's ``total``, as the page to answer with."""
+        self.request = request
+        paginator = self.django_paginator_class(rows, page_size)
+        paginator.count = total  # a cached property: this is the value it would have counted
         self.page = Page(rows, number, paginator)
         if paginator.num_pages > 1 and self.template is not None:
             self.display_page_controls = True

@@ -8,12 +8,14 @@ from __future__ import annotations
 import django_filters
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
+from rest_framework.filters import SearchFilter
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from ukbot.core.api.filters import FastFilterSet
+from ukbot.core.api.filters import FastFilterSet, OrderingFilter
 from ukbot.core.api.permissions import has_scope
 from ukbot.core.api.renderers import mark_enveloped
 from ukbot.core.api.serializers import StrictSerializer
@@ -131,6 +133,44 @@ class RequestListApi(ListApi):
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
+    def list(self, request, *args, **kwargs):
+        """The page in one statement (:func:`selectors.requests_page`) where it can be; else, and for an empty
+        page (whose total and errors DRF's path gives), the generic path of filter backends and pagination."""
+        rows = self._page_in_one_statement(request)
+        if rows is None:
+            return super().list(request, *args, **kwargs)
+        return self.get_paginated_response(self.get_serializer(rows, many=True).data)
+
+    def _page_in_one_statement(self, request) -> list | None:
+        bounds = self.paginator.page_bounds(request)
+        if bounds is None:
+            return None
+        filterset = self.filterset_class(request.query_params, queryset=Request.objects.all(), request=request)
+        if not filterset.is_valid():
+            return None  # the generic path answers with the errors
+        filters = {name: value for name, value in filterset.form.cleaned_data.items() if value not in EMPTY_VALUES}
+        if not filters.keys() <= selectors.PAGE_FILTERS:
+            return None
+        for name in filters.keys() & selectors.PAGE_IDS.keys():
+            filters[name] = _whole_id(filters[name])
+            if filters[name] is None:
+                return None  # 5.5 or 10**30: the ORM's rules for those
+        number, page_size = bounds
+        ordering = OrderingFilter().get_ordering(request, Request.objects.all(), self)
+        rows, total = selectors.requests_page(
+            account_id=request.user.pk,
+            actor_kind=actor_kind_of(request),
+            filters=filters,
+            search_fields=self.search_fields,
+            search_terms=SearchFilter().get_search_terms(request),
+            ordering=["number" if f.lstrip("-") == "pk" else f for f in ordering],
+            offset=(number - 1) * page_size,
+            limit=page_size,
+        )
+        if not rows:
+            return None
+        return self.paginator.page_of(rows, total=total, number=number, page_size=page_size, request=request)
+
     @extend_schema(
         summary="Report a problem; a manager may file it for a resident (applicant_id, source phone)",
         description="A request for the same apartment and category as a recent open one is filed, linked to it "
@@ -172,6 +212,13 @@ class RequestListApi(ListApi):
                 ]
             }
         return mark_enveloped(Response(body, status=201))
+
+
+def _whole_id(value) -> int | None:
+    """A number filter's value (a Decimal) as an id, if it is a whole number in the range of a bigint column."""
+    if value != value.to_integral_value() or not -(2**63) <= value < 2**63:
+        return None
+    return int(value)
 
 
 class RequestPoolApi(ListApi):
