@@ -87,7 +87,7 @@ def insert_one(instance, *, using: str = "default") -> None:
 
 
 _columns: dict[tuple, str] = {}
-_converters: dict[tuple, tuple] = {}
+_readers: dict[tuple, tuple[list[str], tuple]] = {}
 
 
 def select_list(model, *, alias: str, using: str = "default") -> str:
@@ -105,14 +105,14 @@ def from_row(model, row, *, using: str = "default"):
     """The instance of ``model`` read from a row that starts with the columns of :func:`select_list` (any further
     values are ignored), with each value converted as the ORM would convert it."""
     fields = model._meta.concrete_fields
-    key = (model, using)
-    converters = _converters.get(key)
     connection = connections[using]
-    if converters is None:
+    reader = _readers.get((model, using))
+    if reader is None:
         found = ((index, field, field.get_db_converters(connection)) for index, field in enumerate(fields))
-        converters = _converters[key] = tuple(item for item in found if item[2])
+        reader = _readers[(model, using)] = ([field.attname for field in fields], tuple(c for c in found if c[2]))
+    attnames, converters = reader
     values = list(row[: len(fields)])
     for index, field, field_converters in converters:
         for converter in field_converters:
             values[index] = converter(values[index], field, connection)
-    return model.from_db(using, [field.attname for field in fields], values)
+    return model.from_db(using, attnames, values)

@@ -6,6 +6,7 @@ Who acts is the caller's active role in the token (see :func:`common.actor_kind_
 from __future__ import annotations
 
 import django_filters
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
@@ -163,7 +164,7 @@ class RequestListApi(ListApi):
             filters=filters,
             search_fields=self.search_fields,
             search_terms=SearchFilter().get_search_terms(request),
-            ordering=["number" if f.lstrip("-") == "pk" else f for f in ordering],
+            ordering=ordering,
             offset=(number - 1) * page_size,
             limit=page_size,
         )
@@ -216,7 +217,8 @@ class RequestListApi(ListApi):
 
 def _whole_id(value) -> int | None:
     """A number filter's value (a Decimal) as an id, if it is a whole number in the range of a bigint column."""
-    if value != value.to_integral_value() or not -(2**63) <= value < 2**63:
+    lowest, highest = connection.ops.integer_field_range("BigIntegerField")
+    if value != value.to_integral_value() or not lowest <= value <= highest:
         return None
     return int(value)
 
