@@ -3,6 +3,8 @@ stickers, flood control, errors that never stop the bot."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,13 +43,21 @@ def test_flooding_is_answered_once_politely_then_dropped(bot):
 
     throttle = next(m for m in dispatcher().update.outer_middleware._middlewares if isinstance(m, Throttle))
     throttle.rate = 5  # the harness raises the limit for long scripted dialogs; the bot's own default is 20 per 10 s
-    hans = bot.person(7003, "Hans", language_code="en")
-    replies = [hans.send("/help") for _ in range(throttle.rate + 3)]
-    assert all(len(r) == 1 for r in replies[: throttle.rate])
-    assert [r.text for r in replies[throttle.rate]] == [
-        "You are sending messages too fast. Please wait a few seconds and try again."
-    ]
-    assert replies[throttle.rate + 1 :] == [[], []]
+    period, throttle.period = throttle.period, 2  # a short window, to see it end
+    try:
+        hans = bot.person(7003, "Hans", language_code="en")
+        replies = [hans.send("/help") for _ in range(throttle.rate + 3)]
+        assert all(len(r) == 1 for r in replies[: throttle.rate])
+        assert [r.text for r in replies[throttle.rate]] == [
+            "You are sending messages too fast. Please wait a few seconds and try again."
+        ]
+        assert replies[throttle.rate + 1 :] == [[], []]
+
+        time.sleep(throttle.period + 0.2)  # the window ends with its first update's TTL: answered again
+        [reply] = hans.send("/help")
+        assert "/help" in reply.text
+    finally:
+        throttle.period = period
 
 
 def test_a_blocked_person_is_told_and_nothing_else_happens(bot):
