@@ -53,6 +53,13 @@ def executor(*trades: str, level: int = 3) -> int:
     return account_id
 
 
+def on_shift(account_id: int, trade: str) -> int:
+    """Start a shift now for executor ``account_id`` in ``trade``; return the shift's id."""
+    from ukbot.shifts import services as shifts
+
+    return shifts.shift_start(executor_id=account_id, specialization=trade).pk
+
+
 def telegram_person(role: str, telegram_id: int, *, language: str = "ru", trades: tuple[str, ...] = ()) -> int:
     """A registered, approved person with ``role`` who talks to the bot from Telegram user ``telegram_id``, in
     ``language``; an executor gets ``trades``. Return the account id."""

@@ -17,7 +17,6 @@ from ukbot.notifications import delivery
 from ukbot.requests import public as requests_public
 from ukbot.requests import selectors as requests_selectors
 from ukbot.requests import services as requests_services
-from ukbot.requests import sla
 from ukbot.users import invitations, verification
 from ukbot.users import public as users_public
 from ukbot.users import services as users_services
@@ -134,7 +133,7 @@ def test_an_overdue_request_is_listed_and_the_sla_alert_opens_its_card(bot):
     [new] = mona.send(_label("mgr_new"))
     assert f"⏰ 🆕 <b>{late}</b>" in new.text and f"⏰ 🆕 <b>{on_time}</b>" not in new.text
 
-    assert sla.sla_sweep() == 1
+    assert requests_services.sla_sweep() == 1
     drain(max_seconds=10)
     delivery.deliver_due(max_seconds=5)
     [alert] = [r for r in bot.shown_to(mona) if r.buttons == ["Open"]]

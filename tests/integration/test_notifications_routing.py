@@ -227,9 +227,9 @@ def test_an_sla_breach_tells_the_managers(cast):
 
 
 def requests_sla_sweep(**kwargs) -> None:
-    from ukbot.requests import sla
+    from ukbot.requests import services
 
-    sla.sla_sweep(**kwargs)
+    services.sla_sweep(**kwargs)
 
 
 def test_critical_requests_override_quiet_hours_and_others_wait(cast):

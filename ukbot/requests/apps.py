@@ -3,13 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _request_readable(account_id: int, number: str, actor_kind: str) -> bool:
-    """Files attached to a request are readable by whoever may read the request (an executor also the pool's)."""
+    """Files attached to a request are readable by whoever may see the request (an executor also the pool's)."""
     from ukbot.requests import selectors
-    from ukbot.requests.statuses import Actor
 
-    if selectors.requests_visible_to(account_id=account_id, actor_kind=actor_kind).filter(pk=number).exists():
-        return True
-    return actor_kind == Actor.EXECUTOR and selectors.pool_for(executor_id=account_id).filter(pk=number).exists()
+    return selectors.request_for(account_id=account_id, actor_kind=actor_kind, number=number) is not None
 
 
 class RequestsConfig(AppConfig):

@@ -1,22 +1,15 @@
-"""Service levels of requests: deadlines by urgency and the company's lifecycle settings (both edited in admin)."""
+"""Service levels of requests: deadlines by urgency, what counts as overdue, and the company's lifecycle
+settings (both edited in admin). Reads only, but for :func:`settings_get`, which restores the settings row if an
+admin deleted it; the sweeps that stamp breaches and accept work are in :mod:`ukbot.requests.services.sla`."""
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, timedelta
 
-from django.conf import settings as django_settings
-from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
-from django.utils.translation import ngettext, override
 
-from ukbot.core.errors import AppError
-from ukbot.core.events import publish
-from ukbot.requests.events import REQUEST_SLA_BREACHED, SlaBreached
 from ukbot.requests.models import Request, Settings, SlaPolicy
-
-logger = logging.getLogger(__name__)
+from ukbot.requests.statuses import IN_HANDS, Status
 
 # Used when a policy row is missing (the migration seeds these; an admin may have deleted one).
 DEFAULT_SLA_MINUTES: dict[str, tuple[int, int]] = {
@@ -47,17 +40,20 @@ def settings_get() -> Settings:
 
 
 # a deadline is pending while the request has not yet reached the stage it measures
-REACTION_PENDING = ("new",)
-RESOLUTION_PENDING = ("new", "assigned", "in_progress", "waiting_materials", "clarification", "returned")
+REACTION_PENDING = frozenset({Status.NEW})
+RESOLUTION_PENDING = frozenset({Status.NEW} | IN_HANDS)
+_REACTION_PENDING, _RESOLUTION_PENDING = sorted(REACTION_PENDING), sorted(RESOLUTION_PENDING)  # stable SQL
 
 
 def _reaction_pending() -> Q:
     # A question to the applicant does not pause the clock: a new request in clarification still has nobody assigned.
-    return Q(status__in=REACTION_PENDING) | Q(status="clarification", status_before_clarification__in=REACTION_PENDING)
+    return Q(status__in=_REACTION_PENDING) | Q(
+        status=Status.CLARIFICATION, status_before_clarification__in=_REACTION_PENDING
+    )
 
 
 def _resolution_pending() -> Q:
-    return Q(status__in=RESOLUTION_PENDING)
+    return Q(status__in=_RESOLUTION_PENDING)
 
 
 def overdue_q(*, now: datetime) -> Q:
@@ -70,7 +66,7 @@ def overdue_q(*, now: datetime) -> Q:
 def is_overdue(*, request: Request, now: datetime) -> bool:
     """Whether one loaded request is past a deadline it has not met yet (the same test as :func:`overdue_q`)."""
     reaction = request.status in REACTION_PENDING or (
-        request.status == "clarification" and request.status_before_clarification in REACTION_PENDING
+        request.status == Status.CLARIFICATION and request.status_before_clarification in REACTION_PENDING
     )
     resolution = request.status in RESOLUTION_PENDING
     return bool(
@@ -79,90 +75,7 @@ def is_overdue(*, request: Request, now: datetime) -> bool:
     )
 
 
-def _breach_due(kind: str, *, now: datetime) -> Q:
+def breach_due_q(kind: str, *, now: datetime) -> Q:
+    """Requests past their ``kind`` (reaction or resolution) deadline, still pending, with no breach stamped yet."""
     pending = _reaction_pending() if kind == "reaction" else _resolution_pending()
     return pending & Q(**{f"{kind}_deadline__lt": now, f"{kind}_breached_at__isnull": True})
-
-
-def sla_sweep(*, now: datetime | None = None, batch: int = 500) -> int:
-    """Stamp every request newly past a pending deadline and publish ``request.sla_breached`` once per breach.
-
-    Each batch is one transaction that locks its rows with SKIP LOCKED: concurrent sweeps share the work and never
-    publish a breach twice, and a row held by a service meanwhile is left for the next sweep. The stamp is written
-    with a plain UPDATE, so ``version`` (the clients' optimistic lock) and the history stay as they were.
-    Returns the number of breaches published.
-    """
-    now = now or timezone.now()
-    published = 0
-    for kind in ("reaction", "resolution"):
-        while True:
-            with transaction.atomic():
-                due = list(
-                    Request.objects.select_for_update(skip_locked=True)
-                    .filter(_breach_due(kind, now=now))
-                    .order_by(f"{kind}_deadline", "number")[:batch]
-                )
-                if not due:
-                    break
-                Request.objects.filter(pk__in=[request.pk for request in due]).update(**{f"{kind}_breached_at": now})
-                for request in due:
-                    publish(
-                        REQUEST_SLA_BREACHED,
-                        subject=request.number,
-                        data=SlaBreached(
-                            number=request.number,
-                            kind=kind,
-                            deadline=getattr(request, f"{kind}_deadline").isoformat(),
-                            urgency=request.urgency,
-                            status=request.status,
-                            executor_id=request.executor_id,
-                        ),
-                    )
-                published += len(due)
-    return published
-
-
-def auto_accept_sweep(*, now: datetime | None = None) -> int:
-    """Accept, as the system, confirmed work the applicant neither accepted nor returned in ``auto_accept_days``.
-
-    A request changed since it was listed (returned, or confirmed again) fails its move on the version check and is
-    skipped, as is any other refused or failed move (logged); the rest go on. Returns how many were accepted.
-    """
-    from ukbot.requests import services  # services imports this module
-
-    now = now or timezone.now()
-    days = settings_get().auto_accept_days
-    due = list(
-        Request.objects.filter(status="confirmed", confirmed_at__lte=now - timedelta(days=days))
-        .order_by("confirmed_at", "number")
-        .values_list("number", "version")
-    )
-    if not due:
-        return 0
-    # History is read by everybody, so it is written in the company's language, not the one of whoever is active.
-    with override(django_settings.LANGUAGE_CODE):
-        reason = ngettext(
-            "Accepted automatically: no answer in %(days)d day.",
-            "Accepted automatically: no answer in %(days)d days.",
-            days,
-        ) % {"days": days}
-    accepted = 0
-    for number, version in due:
-        try:
-            services.request_move(
-                number=number,
-                to_status="accepted",
-                actor_kind="system",
-                actor_id=None,
-                reason=reason,
-                expected_version=version,
-            )
-        except AppError as error:
-            logger.warning("auto-accept: skipped request %s (%s)", number, error.code)
-            continue
-        except Exception:
-            # Each move is its own transaction, already rolled back: one broken request must not hold up the others.
-            logger.exception("auto-accept: failed on request %s", number)
-            continue
-        accepted += 1
-    return accepted

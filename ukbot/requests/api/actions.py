@@ -25,7 +25,6 @@ from ukbot.requests.api.common import (
     require_manager,
     visible,
 )
-from ukbot.requests.api.views import check_claim
 from ukbot.requests.statuses import Actor, Status
 
 VERSION = {
@@ -68,7 +67,6 @@ class RequestClaimApi(_ActionApi):
         require(request, WRITE)
         if actor_kind_of(request) != Actor.EXECUTOR:
             raise PermissionDeniedError(_("Only executors claim requests; managers assign them."))
-        check_claim(request, number)
         moved = services.request_move(
             number=number,
             to_status=Status.ASSIGNED,

@@ -9,10 +9,10 @@ from rest_framework import serializers
 
 from ukbot.core.api.permissions import has_scope
 from ukbot.core.errors import NotFoundError, PermissionDeniedError
-from ukbot.requests import selectors, sla
-from ukbot.requests.statuses import Actor, allowed_moves
+from ukbot.requests import access, selectors, sla
+from ukbot.requests.statuses import Actor
 
-READ, WRITE, ADMIN = "read:requests", "write:requests", "admin:requests"
+READ, WRITE, ADMIN = "read:requests", "write:requests", access.MANAGE_REQUESTS
 
 
 def role_of(request) -> str | None:
@@ -22,10 +22,9 @@ def role_of(request) -> str | None:
 
 
 def actor_kind_of(request) -> str:
-    """How the caller acts on requests: ``admin:requests`` makes a manager; the executor role an executor."""
-    if has_scope(request, ADMIN):
-        return Actor.MANAGER
-    return Actor.EXECUTOR if role_of(request) == "executor" else Actor.APPLICANT
+    """How the caller acts on requests (:func:`access.actor_kind_for` of the token's role and scopes)."""
+    scopes = [scope for scope in (READ, WRITE, ADMIN) if has_scope(request, scope)]
+    return access.actor_kind_for(role=role_of(request), scopes=scopes)
 
 
 def require(request, scope: str) -> None:
@@ -39,11 +38,8 @@ def require_manager(request) -> None:
 
 
 def visible(request, number: str):
-    """The request if the caller may read it (an executor also the pool's while on shift), else NOT_FOUND."""
-    kind = actor_kind_of(request)
-    item = selectors.requests_visible_to(account_id=request.user.pk, actor_kind=kind).filter(pk=number).first()
-    if item is None and kind == Actor.EXECUTOR:
-        item = selectors.pool_for(executor_id=request.user.pk).filter(pk=number).first()
+    """The request if the caller may read it (:func:`selectors.request_for`), else NOT_FOUND."""
+    item = selectors.request_for(account_id=request.user.pk, actor_kind=actor_kind_of(request), number=number)
     if item is None:
         raise NotFoundError()
     return item
@@ -168,12 +164,11 @@ class RequestDetailOutput(RequestOutput):
         return {**super().to_representation(item), "allowed_moves": self.get_allowed_moves(item)}
 
     def get_allowed_moves(self, item) -> list[str]:
-        kind = self.context.get("actor_kind", Actor.APPLICANT)
-        if kind == Actor.APPLICANT and self.context.get("account_id") != item.applicant_id:
-            return []  # a co-resident reads, but does not act
-        if kind == Actor.EXECUTOR and item.executor_id not in (None, self.context.get("account_id")):
-            return []
-        return allowed_moves(item.status, kind, before_clarification=item.status_before_clarification)
+        return selectors.request_moves_for(
+            request=item,
+            account_id=self.context.get("account_id"),
+            actor_kind=self.context.get("actor_kind", Actor.APPLICANT),
+        )
 
 
 def detail(request, item) -> dict:

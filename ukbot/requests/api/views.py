@@ -17,14 +17,12 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from ukbot.core.api.filters import FastFilterSet, OrderingFilter
-from ukbot.core.api.permissions import has_scope
 from ukbot.core.api.renderers import mark_enveloped
 from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api, ListApi
-from ukbot.core.errors import NotFoundError, PermissionDeniedError
-from ukbot.requests import selectors, services, sla
+from ukbot.core.errors import PermissionDeniedError
+from ukbot.requests import access, selectors, services, sla
 from ukbot.requests.api.common import (
-    ADMIN,
     WRITE,
     RequestDetailOutput,
     RequestOutput,
@@ -36,8 +34,6 @@ from ukbot.requests.api.common import (
 )
 from ukbot.requests.models import Request
 from ukbot.requests.statuses import Actor, Category, Source, Status, Urgency
-from ukbot.shifts import public as shifts_public
-from ukbot.users import public as users_public
 
 
 def _plain(choices) -> list[tuple[str, str]]:
@@ -80,15 +76,6 @@ class RequestFilter(FastFilterSet):
     def filter_overdue(self, queryset, name, value):
         condition = sla.overdue_q(now=timezone.now())
         return queryset.filter(condition) if value else queryset.exclude(condition)
-
-
-# who may file with which source: residents through the bot or the API, inspectors from their rounds;
-# phoned-in requests and external alerts are filed by managers (and service accounts holding admin:requests)
-SOURCES_FOR = {
-    Actor.APPLICANT: {Source.BOT, Source.API},
-    Actor.EXECUTOR: {Source.BOT, Source.API},
-    Actor.MANAGER: set(Source.values),
-}
 
 
 class RequestListApi(ListApi):
@@ -192,10 +179,9 @@ class RequestListApi(ListApi):
         applicant_id = fields.pop("applicant_id", None)
         require(request, WRITE)
         kind = actor_kind_of(request)
-        if applicant_id is not None and applicant_id != request.user.pk and not has_scope(request, ADMIN):
+        if applicant_id is not None and applicant_id != request.user.pk and kind != Actor.MANAGER:
             raise PermissionDeniedError()
-        sources = SOURCES_FOR[kind] | ({Source.INSPECTION} if role_of(request) == "inspector" else set())
-        if fields["source"] not in sources:
+        if fields["source"] not in access.sources_for(actor_kind=kind, role=role_of(request)):
             raise PermissionDeniedError(_("You cannot file a request from this source."))
         created = services.request_create(
             applicant_id=applicant_id or request.user.pk, created_by=request.user.pk, **fields
@@ -300,19 +286,6 @@ class RequestDetailApi(Api):
         return self._update(request, number, partial=True)
 
 
-def check_claim(request, number: str) -> None:
-    """An executor on shift may claim a new request of a category they work in."""
-    item = selectors.request_get(number=number)
-    if item is None:
-        raise NotFoundError()
-    trades = users_public.specializations_of(account_id=request.user.pk)
-    needed = users_public.category_specialization(category=item.category)
-    if needed not in trades and "universal" not in trades:
-        raise PermissionDeniedError(_("This request needs another specialization."))
-    if not shifts_public.is_on_shift(executor_id=request.user.pk, specialization=needed):
-        raise PermissionDeniedError(_("Start your shift to take requests from the pool."))
-
-
 class RequestStatusApi(Api):
     permission_classes = (IsAuthenticated,)
     OutputSerializer = RequestDetailOutput
@@ -338,10 +311,8 @@ class RequestStatusApi(Api):
         data.is_valid(raise_exception=True)
         require(request, WRITE)
         kind = actor_kind_of(request)
-        if kind == Actor.EXECUTOR and data.validated_data["status"] == Status.ASSIGNED:
-            check_claim(request, number)  # the pool is not "theirs" yet, so visibility does not apply
-        else:
-            visible(request, number)
+        if not access.is_claim(actor_kind=kind, to_status=data.validated_data["status"]):
+            visible(request, number)  # a claim is judged by the service: the pool is not the executor's yet
         moved = services.request_move(
             number=number,
             to_status=data.validated_data["status"],

@@ -12,7 +12,7 @@ from django.utils import timezone
 from ukbot.core.errors import ValidationFailedError
 from ukbot.core.models import OutboxEvent
 from ukbot.requests import services
-from ukbot.requests.models import DayCounter, Request
+from ukbot.requests.models import DayCounter, Request, SlaPolicy
 
 
 def _create(**extra) -> Request:
@@ -29,11 +29,14 @@ def test_numbers_are_the_day_and_a_padded_counter_growing_past_999():
 
 
 @pytest.mark.django_db
-def test_each_day_has_its_own_counter():
+def test_each_day_has_its_own_counter_and_the_policy_comes_with_the_number():
     with transaction.atomic():
-        assert services.number_allocate(day=date(2026, 12, 31)) == ("261231-001", 1)
-        assert services.number_allocate(day=date(2027, 1, 1)) == ("270101-001", 1)
-        assert services.number_allocate(day=date(2026, 12, 31)) == ("261231-002", 2)
+        SlaPolicy.objects.filter(urgency="high").update(reaction_minutes=90, resolution_minutes=600)
+        assert services.number_allocate(day=date(2026, 12, 31), urgency="high") == ("261231-001", 1, (90, 600))
+        assert services.number_allocate(day=date(2027, 1, 1), urgency="low")[:2] == ("270101-001", 1)
+        assert services.number_allocate(day=date(2026, 12, 31), urgency="high")[:2] == ("261231-002", 2)
+        SlaPolicy.objects.filter(urgency="low").delete()
+        assert services.number_allocate(day=date(2027, 1, 1), urgency="low") == ("270101-002", 2, None)
 
 
 @pytest.mark.django_db

@@ -132,8 +132,8 @@ def test_a_reaction_breach_is_stamped_and_published_once_even_when_the_sweep_run
     now = request.reaction_deadline + timedelta(minutes=1)
     history = StatusChange.objects.filter(request=request).count()
     # when the sweep runs twice
-    first = sla.sla_sweep(now=now)
-    second = sla.sla_sweep(now=now + timedelta(minutes=1))
+    first = services.sla_sweep(now=now)
+    second = services.sla_sweep(now=now + timedelta(minutes=1))
     # then one reaction breach was published, with the payload consumers need
     assert (first, second) == (1, 0)
     assert _breaches() == [(request.number, "reaction")]
@@ -160,7 +160,7 @@ def test_a_resolution_breach_is_published_once():
     request = _request_in("in_progress")
     now = request.resolution_deadline + timedelta(seconds=1)
     # when the sweep runs twice
-    counts = (sla.sla_sweep(now=now), sla.sla_sweep(now=now + timedelta(hours=1)))
+    counts = (services.sla_sweep(now=now), services.sla_sweep(now=now + timedelta(hours=1)))
     # then one resolution breach was published, naming the executor
     assert counts == (1, 0)
     assert _breaches() == [(request.number, "resolution")]
@@ -176,7 +176,7 @@ def test_a_request_assigned_in_time_does_not_breach_reaction():
     # given a request assigned within its reaction time
     request = _request_in("assigned")
     # when the sweep runs after the reaction deadline (but before the resolution one)
-    published = sla.sla_sweep(now=request.reaction_deadline + timedelta(minutes=5))
+    published = services.sla_sweep(now=request.reaction_deadline + timedelta(minutes=5))
     # then nothing is published or stamped
     assert published == 0
     assert _breaches() == []
@@ -188,7 +188,7 @@ def test_done_and_closed_requests_do_not_breach(status):
     # given a request whose work was reported done, or which was closed, in time
     request = _request_in(status)
     # when the sweep runs long after both deadlines
-    published = sla.sla_sweep(now=request.resolution_deadline + timedelta(days=30))
+    published = services.sla_sweep(now=request.resolution_deadline + timedelta(days=30))
     # then nothing is published
     assert published == 0
     assert _breaches() == []
@@ -199,7 +199,7 @@ def test_a_request_breaching_both_deadlines_gets_two_events_each_once():
     request = _new()
     now = request.resolution_deadline + timedelta(minutes=1)
     # when the sweep runs twice
-    counts = (sla.sla_sweep(now=now), sla.sla_sweep(now=now))
+    counts = (services.sla_sweep(now=now), services.sla_sweep(now=now))
     # then each kind was published once
     assert counts == (2, 0)
     assert sorted(_breaches()) == [(request.number, "reaction"), (request.number, "resolution")]
@@ -218,7 +218,7 @@ def test_a_question_to_the_applicant_does_not_pause_the_clocks():
     assert Request.objects.filter(sla.overdue_q(now=now), pk=request.pk).exists()
     assert sla.is_overdue(request=asked, now=now)
     # when the sweep runs then, and again past the resolution deadline
-    counts = (sla.sla_sweep(now=now), sla.sla_sweep(now=request.resolution_deadline + timedelta(minutes=1)))
+    counts = (services.sla_sweep(now=now), services.sla_sweep(now=request.resolution_deadline + timedelta(minutes=1)))
     # then both deadlines were breached, each once
     assert counts == (1, 1)
     assert sorted(_breaches()) == [(request.number, "reaction"), (request.number, "resolution")]
@@ -229,13 +229,13 @@ def test_a_breach_stamped_once_is_not_published_again_after_the_request_returns_
     # given a resolution breach already published, then the work reported done and sent back
     request = _request_in("in_progress")
     now = request.resolution_deadline + timedelta(minutes=1)
-    assert sla.sla_sweep(now=now) == 1
+    assert services.sla_sweep(now=now) == 1
     Attachment.objects.create(request=request, media_id=uuid.uuid4(), kind="after", added_by=EXECUTOR)
     _move(request, "completed", "executor")
     _move(request, "in_progress", "manager", reason="Not finished")
     # when the sweep runs again
     # then the same breach is not published a second time
-    assert sla.sla_sweep(now=now + timedelta(hours=1)) == 0
+    assert services.sla_sweep(now=now + timedelta(hours=1)) == 0
     assert _breaches() == [(request.number, "resolution")]
 
 
@@ -251,7 +251,7 @@ def test_the_sweep_stamps_exactly_the_requests_overdue_q_selects():
     now = overdue_work.resolution_deadline + timedelta(minutes=1)
     selected = set(Request.objects.filter(sla.overdue_q(now=now)).values_list("number", flat=True))
     # when the sweep runs
-    sla.sla_sweep(now=now)
+    services.sla_sweep(now=now)
     # then the breached requests are the ones overdue_q selected (and the per-row test agrees)
     assert {r.number for r in Request.objects.all() if sla.is_overdue(request=r, now=now)} == selected
     assert selected == {overdue_new.number, overdue_work.number}
@@ -261,7 +261,7 @@ def test_the_sweep_stamps_exactly_the_requests_overdue_q_selects():
 
 def test_a_sweep_works_through_more_requests_than_one_batch():
     requests = [_new() for _ in range(7)]
-    published = sla.sla_sweep(now=requests[-1].reaction_deadline + timedelta(minutes=1), batch=3)
+    published = services.sla_sweep(now=requests[-1].reaction_deadline + timedelta(minutes=1), batch=3)
     assert published == 7
     assert sorted(_breaches()) == sorted((r.number, "reaction") for r in requests)
 
@@ -278,7 +278,7 @@ def test_two_concurrent_sweeps_publish_each_breach_exactly_once():
     def sweep() -> None:
         try:
             start.wait()
-            counts.append(sla.sla_sweep(now=now, batch=5))
+            counts.append(services.sla_sweep(now=now, batch=5))
         except BaseException as error:  # reported by the main thread
             errors.append(error)
         finally:
@@ -308,11 +308,11 @@ def test_confirmed_work_is_accepted_by_the_system_after_the_configured_days():
     request = _request_in("confirmed")
     confirmed_at = request.confirmed_at
     # when the sweep runs one day later, nothing happens
-    assert sla.auto_accept_sweep(now=confirmed_at + timedelta(days=1)) == 0
+    assert services.auto_accept_sweep(now=confirmed_at + timedelta(days=1)) == 0
     assert Request.objects.get(pk=request.pk).status == "confirmed"
     assert not OutboxEvent.objects.filter(type="request.status_changed", data__new_status="accepted").exists()
     # when it runs two days later
-    assert sla.auto_accept_sweep(now=confirmed_at + timedelta(days=2)) == 1
+    assert services.auto_accept_sweep(now=confirmed_at + timedelta(days=2)) == 1
     # then the request is accepted and closed, by the system, with history and an event saying why
     accepted = Request.objects.get(pk=request.pk)
     assert accepted.status == "accepted"
@@ -337,7 +337,7 @@ def test_confirmed_work_is_accepted_by_the_system_after_the_configured_days():
         "reason": entry.reason,
     }
     # and a second sweep finds nothing more to do
-    assert sla.auto_accept_sweep(now=confirmed_at + timedelta(days=3)) == 0
+    assert services.auto_accept_sweep(now=confirmed_at + timedelta(days=3)) == 0
 
 
 def test_work_returned_meanwhile_is_not_auto_accepted():
@@ -346,7 +346,7 @@ def test_work_returned_meanwhile_is_not_auto_accepted():
     request = _request_in("confirmed")
     _move(request, "returned", "applicant", reason="Still leaking")
     # when the sweep runs long after
-    accepted = sla.auto_accept_sweep(now=request.confirmed_at + timedelta(days=10))
+    accepted = services.auto_accept_sweep(now=request.confirmed_at + timedelta(days=10))
     # then the request stays returned
     assert accepted == 0
     assert Request.objects.get(pk=request.pk).status == "returned"
@@ -357,7 +357,7 @@ def test_a_request_changed_during_the_sweep_is_skipped_and_the_rest_are_accepted
     # given two requests due for auto-acceptance
     _set_auto_accept_days(1)
     first, second = _request_in("confirmed"), _request_in("confirmed")
-    real_move = services.request_move
+    real_move = services.sla.request_move
 
     def move_after_the_applicant(**kwargs):
         if kwargs["number"] == first.number and kwargs["actor_kind"] == "system":
@@ -365,9 +365,9 @@ def test_a_request_changed_during_the_sweep_is_skipped_and_the_rest_are_accepted
             _move(first, "returned", "applicant", reason="Still leaking")
         return real_move(**kwargs)
 
-    monkeypatch.setattr(services, "request_move", move_after_the_applicant)
+    monkeypatch.setattr(services.sla, "request_move", move_after_the_applicant)
     # when the sweep runs
-    accepted = sla.auto_accept_sweep(now=timezone.now() + timedelta(days=1))
+    accepted = services.auto_accept_sweep(now=timezone.now() + timedelta(days=1))
     # then the changed one is left as the applicant left it and the other is accepted
     assert accepted == 1
     assert Request.objects.get(pk=first.pk).status == "returned"

@@ -6,8 +6,9 @@ import uuid
 
 import pytest
 from django.db import transaction
+from django.utils import translation
 
-from tests.factories import executor
+from tests.factories import executor, on_shift
 from ukbot.core.errors import (
     ConflictError,
     InvalidTransitionError,
@@ -51,9 +52,11 @@ AFTER_STATUSES = {"in_progress", "completed", "confirmed", "returned", "accepted
 
 @pytest.fixture(autouse=True)
 def _executor():
-    """A real executor of the trades these tests use (assignment checks the role and the trade)."""
+    """A real executor of the trades these tests use (assignment checks the role and the trade), on shift in the
+    trade of the requests made here (claims from the pool are for executors on shift)."""
     global EXECUTOR
     EXECUTOR = ACTOR_IDS["executor"] = executor("elevator", "plumber")
+    on_shift(EXECUTOR, "elevator")
     return EXECUTOR
 
 
@@ -159,9 +162,35 @@ def test_clarification_returns_to_where_the_request_was():
 def test_an_executor_claims_a_new_request_from_the_pool():
     request = _request_in("new")
     claimant = executor("universal")
+    on_shift(claimant, "universal")
     services.request_move(number=request.number, to_status="assigned", actor_kind="executor", actor_id=claimant)
     assert Request.objects.get(pk=request.pk).executor_id == claimant
     assert OutboxEvent.objects.get(type="request.assigned").data["assignment_type"] == "claim"
+
+
+@pytest.mark.parametrize(
+    ("trades", "shift", "message"),
+    [
+        (("elevator",), None, "Start your shift to take requests from the pool."),
+        (("elevator", "plumber"), "plumber", "Start your shift to take requests from the pool."),
+        (("plumber",), "plumber", "This request needs another specialization."),
+    ],
+    ids=["off-shift", "on-shift-in-another-trade", "without-the-trade"],
+)
+def test_the_service_refuses_a_claim_off_shift_or_out_of_trade(trades, shift, message):
+    # given a new elevator request and an executor who may not take it from the pool now
+    request = _request_in("new")
+    claimant = executor(*trades)
+    if shift:
+        on_shift(claimant, shift)
+    # when they claim it through the service (as any adapter would)
+    with pytest.raises(PermissionDeniedError) as refused:
+        services.request_move(number=request.number, to_status="assigned", actor_kind="executor", actor_id=claimant)
+    # then nothing changes and nothing is published
+    with translation.override("en"):
+        assert str(refused.value.message) == message
+    assert Request.objects.get(pk=request.pk).executor_id is None
+    assert not OutboxEvent.objects.filter(type__in=["request.assigned", "request.status_changed"]).exists()
 
 
 @pytest.mark.parametrize(
