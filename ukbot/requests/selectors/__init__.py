@@ -26,6 +26,15 @@ from ukbot.requests.selectors.records import (
     request_get,
     requests_none,
 )
+from ukbot.requests.selectors.views import (
+    HistoryLine,
+    LinePage,
+    RequestCard,
+    RequestLine,
+    pool_lines,
+    request_card,
+    request_lines,
+)
 
 __all__ = [
     "PAGE_EQUAL",
@@ -33,6 +42,10 @@ __all__ = [
     "PAGE_IDS",
     "PAGE_MATCH_ANY",
     "PAGE_RANGE",
+    "HistoryLine",
+    "LinePage",
+    "RequestCard",
+    "RequestLine",
     "Visibility",
     "attachments_none",
     "attachments_of",
@@ -47,8 +60,11 @@ __all__ = [
     "materials_waiting",
     "pool_categories",
     "pool_for",
+    "pool_lines",
+    "request_card",
     "request_for",
     "request_get",
+    "request_lines",
     "request_moves_for",
     "requests_none",
     "requests_page",

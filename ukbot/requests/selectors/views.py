@@ -1,0 +1,152 @@
+"""What a person is shown of requests outside the API (the bot's cards and lists): frozen dataclasses read under
+the access rules, so an adapter never refines a queryset or holds a model instance."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from django.utils import timezone
+
+from ukbot.requests import access, sla
+from ukbot.requests.models import HistoryAction, StatusChange
+from ukbot.requests.selectors.access import pool_for, request_for, requests_visible_to
+from ukbot.requests.statuses import Status
+
+HISTORY_SHOWN = 8  # the last moves a card shows
+ORDERS = {"newest": ("-created_at", "-number"), "oldest": ("created_at", "number")}
+Order = Literal["newest", "oldest"]
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """A move in a request's history: when, to which status, and why."""
+
+    at: datetime
+    to_status: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class RequestCard:
+    """A request as one person sees it: what, where, its state, the tail of its history, and what they may do.
+
+    ``moves`` are the statuses this person may move it to now; ``question`` is the manager's open question while
+    the request waits in clarification (else empty); ``history`` holds the last moves, oldest first.
+    """
+
+    number: str
+    status: str
+    category: str
+    urgency: str
+    address: str
+    description: str
+    created_at: datetime
+    resolution_deadline: datetime | None
+    rating: int | None
+    applicant_id: int
+    executor_id: int | None
+    version: int
+    overdue: bool
+    moves: tuple[str, ...]
+    question: str
+    has_materials: bool
+    history: tuple[HistoryLine, ...]
+
+
+def request_card(*, account_id: int, actor_kind: str, number: str) -> RequestCard | None:
+    """Return request ``number`` as the person sees it acting as ``actor_kind``, or None when they may not see
+    it (:func:`~.access.request_for`)."""
+    request = request_for(account_id=account_id, actor_kind=actor_kind, number=number)
+    if request is None:
+        return None
+    changes = list(
+        StatusChange.objects.filter(
+            request_id=number, action__in=(HistoryAction.CREATED, HistoryAction.MOVED)
+        ).values_list("at", "to_status", "reason")
+    )
+    question = ""
+    if request.status == Status.CLARIFICATION:
+        asked = [reason for _at, to_status, reason in changes if to_status == Status.CLARIFICATION]
+        question = asked[-1] if asked else ""
+    return RequestCard(
+        number=request.number,
+        status=request.status,
+        category=request.category,
+        urgency=request.urgency,
+        address=request.address,
+        description=request.description,
+        created_at=request.created_at,
+        resolution_deadline=request.resolution_deadline,
+        rating=request.rating,
+        applicant_id=request.applicant_id,
+        executor_id=request.executor_id,
+        version=request.version,
+        overdue=sla.is_overdue(request=request, now=timezone.now()),
+        moves=tuple(access.moves_for(request, actor_kind=actor_kind, account_id=account_id)),
+        question=question,
+        has_materials=request.materials.exists(),
+        history=tuple(HistoryLine(at, to_status, reason) for at, to_status, reason in changes[-HISTORY_SHOWN:]),
+    )
+
+
+@dataclass(frozen=True)
+class RequestLine:
+    """A request as a list shows it."""
+
+    number: str
+    status: str
+    category: str
+    description: str
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class LinePage:
+    """A page of a list of requests and how many the whole list holds."""
+
+    lines: tuple[RequestLine, ...]
+    total: int
+
+
+def _page(requests, *, order: Order, offset: int, limit: int) -> LinePage:
+    total = requests.count()
+    now = timezone.now()
+    rows = requests.order_by(*ORDERS[order])[offset : offset + limit] if total else []
+    return LinePage(
+        lines=tuple(
+            RequestLine(r.number, r.status, r.category, r.description, sla.is_overdue(request=r, now=now)) for r in rows
+        ),
+        total=total,
+    )
+
+
+def request_lines(
+    *,
+    account_id: int,
+    actor_kind: str,
+    statuses: Collection[str] | None = None,
+    overdue: bool = False,
+    filed_by_me: bool = False,
+    order: Order = "newest",
+    offset: int = 0,
+    limit: int = 5,
+) -> LinePage:
+    """Return a page of the requests the person may see acting as ``actor_kind``, narrowed to ``statuses``, to
+    those past a deadline (``overdue``) and to those they filed themselves (``filed_by_me``: an applicant's
+    list also holds their co-residents' requests)."""
+    requests = requests_visible_to(account_id=account_id, actor_kind=actor_kind)
+    if statuses is not None:
+        requests = requests.filter(status__in=sorted(statuses))
+    if overdue:
+        requests = requests.filter(sla.overdue_q(now=timezone.now()))
+    if filed_by_me:
+        requests = requests.filter(applicant_id=account_id)
+    return _page(requests, order=order, offset=offset, limit=limit)
+
+
+def pool_lines(*, executor_id: int, offset: int = 0, limit: int = 5) -> LinePage:
+    """Return a page of the requests an executor may claim now (:func:`~.access.pool_for`), newest first."""
+    return _page(pool_for(executor_id=executor_id), order="newest", offset=offset, limit=limit)
