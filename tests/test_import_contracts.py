@@ -36,12 +36,12 @@ def test_the_real_tree_keeps_every_contract(tmp_path):
     ("path", "source", "broken_contract"),
     [
         (
-            "ukbot/users/services.py",
+            "ukbot/users/services/scratch.py",
             "from ukbot.requests import models\n",
             "The nine domain apps are independent",
         ),
         (
-            "ukbot/users/services.py",
+            "ukbot/users/services/scratch.py",
             "from ukbot.requests import selectors\n",
             "The nine domain apps are independent",
         ),

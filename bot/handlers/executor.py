@@ -47,7 +47,7 @@ from ukbot.shifts import selectors as shifts_selectors
 from ukbot.shifts import services as shifts_services
 from ukbot.users import public as users_public
 from ukbot.users import selectors as users_selectors
-from ukbot.users import verification
+from ukbot.users.services import verification
 from ukbot.users.specializations import SpecializationKey
 
 router = Router(name=__name__)

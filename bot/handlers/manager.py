@@ -37,11 +37,11 @@ from ukbot.requests import selectors as requests_selectors
 from ukbot.requests import services as requests_services
 from ukbot.requests import sla
 from ukbot.requests.statuses import IN_HANDS, Actor, Status, allowed_moves
-from ukbot.users import invitations, verification
 from ukbot.users import public as users_public
 from ukbot.users import selectors as users_selectors
 from ukbot.users import services as users_services
 from ukbot.users.roles import Role
+from ukbot.users.services import invitations, verification
 from ukbot.users.specializations import MAX_LEVEL, MIN_LEVEL, SpecializationKey
 
 router = Router(name=__name__)

@@ -43,11 +43,10 @@ from ukbot.auth import public as auth_public
 from ukbot.auth import services as auth_services
 from ukbot.core.errors import AppError, ConflictError
 from ukbot.notifications import public as notifications_public
-from ukbot.users import invitations
 from ukbot.users import public as users_public
 from ukbot.users import selectors as users_selectors
 from ukbot.users import services as users_services
-from ukbot.users.privacy import consent_record
+from ukbot.users.services import consent_record, invitations
 
 router = Router(name=__name__)
 

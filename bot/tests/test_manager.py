@@ -17,9 +17,9 @@ from ukbot.notifications import delivery
 from ukbot.requests import public as requests_public
 from ukbot.requests import selectors as requests_selectors
 from ukbot.requests import services as requests_services
-from ukbot.users import invitations, verification
 from ukbot.users import public as users_public
 from ukbot.users import services as users_services
+from ukbot.users.services import invitations, verification
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MONA = 8101

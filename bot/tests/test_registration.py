@@ -12,9 +12,9 @@ from ukbot.auth import public as auth_public
 from ukbot.core.events.relay import drain
 from ukbot.notifications import delivery
 from ukbot.notifications import services as notifications
-from ukbot.users import invitations, selectors
+from ukbot.users import selectors
 from ukbot.users import services as users
-from ukbot.users.privacy import personal_data
+from ukbot.users.services import invitations, personal_data
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,9 +9,9 @@ from django.utils import timezone
 
 from tests.factories import media_file, person, signed_in
 from ukbot.core.models import OutboxEvent
-from ukbot.users import invitations
 from ukbot.users import public as users_public
 from ukbot.users.models import Invitation, VerificationApplication
+from ukbot.users.services import invitations
 
 pytestmark = pytest.mark.django_db
 

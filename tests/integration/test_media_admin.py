@@ -7,7 +7,7 @@ import pytest
 
 from tests.factories import media_file
 from ukbot.users import services as users
-from ukbot.users import verification
+from ukbot.users.services import verification
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from ukbot.notifications import handlers, services
 from ukbot.notifications.models import ChannelSetting, Notification, Preference
 from ukbot.requests import services as requests
 from ukbot.users import services as users
-from ukbot.users import verification
+from ukbot.users.services import verification
 
 pytestmark = pytest.mark.django_db
 

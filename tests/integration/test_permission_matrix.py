@@ -12,8 +12,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.factories import ROLES, media_file, person, signed_in
-from ukbot.users import invitations, roles, verification
+from ukbot.users import roles
 from ukbot.users import services as users
+from ukbot.users.services import invitations, verification
 
 pytestmark = pytest.mark.django_db
 

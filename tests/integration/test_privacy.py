@@ -14,7 +14,7 @@ from ukbot.auth.models import LoginAttempt, Session
 from ukbot.core.events import Event
 from ukbot.core.events.relay import drain
 from ukbot.core.models import OutboxEvent
-from ukbot.users import verification
+from ukbot.users.services import verification
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

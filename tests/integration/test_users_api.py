@@ -11,8 +11,9 @@ from rest_framework.test import APIClient
 
 from tests.factories import ROLES, person, signed_in
 from ukbot.core.models import OutboxEvent
-from ukbot.users import roles, verification
+from ukbot.users import roles
 from ukbot.users import services as users
+from ukbot.users.services import verification
 
 pytestmark = pytest.mark.django_db
 

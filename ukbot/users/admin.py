@@ -20,7 +20,7 @@ from django.utils.translation import ngettext
 
 from ukbot.core.errors import AppError
 from ukbot.media import public as media_public
-from ukbot.users import invitations, services, verification
+from ukbot.users import services
 from ukbot.users.models import (
     Apartment,
     ApartmentLink,
@@ -36,6 +36,7 @@ from ukbot.users.models import (
     Yard,
 )
 from ukbot.users.roles import Role, ranked
+from ukbot.users.services import invitations, verification
 
 DOCUMENT_LINK_TTL = 600  # seconds a document's signed link works: enough to review the application
 

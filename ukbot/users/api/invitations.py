@@ -11,8 +11,9 @@ from rest_framework.response import Response
 from ukbot.core.api.permissions import HasScopes, has_scope
 from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api, ListApi
-from ukbot.users import invitations, roles, selectors
+from ukbot.users import roles, selectors
 from ukbot.users.models import Invitation
+from ukbot.users.services import invitations
 from ukbot.users.specializations import SpecializationKey
 
 

@@ -11,7 +11,8 @@ from ukbot.core.api.permissions import has_scope
 from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api
 from ukbot.core.errors import PermissionDeniedError
-from ukbot.users import privacy, roles
+from ukbot.users import roles
+from ukbot.users.services import privacy
 
 
 def _own_or_admin(request, account_id: int) -> None:

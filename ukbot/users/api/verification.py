@@ -11,8 +11,9 @@ from ukbot.core.api.permissions import HasScopes, has_scope
 from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api, ListApi
 from ukbot.core.errors import NotFoundError, PermissionDeniedError
-from ukbot.users import roles, selectors, verification
+from ukbot.users import roles, selectors
 from ukbot.users.models import VerificationStatus
+from ukbot.users.services import verification
 from ukbot.users.specializations import SpecializationKey
 
 

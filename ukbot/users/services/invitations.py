@@ -19,9 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.errors import AppError, NotFoundError, PermissionDeniedError, ValidationFailedError
-from ukbot.users import selectors, services
+from ukbot.users import selectors
 from ukbot.users.models import Invitation, Profile, ProfileStatus
 from ukbot.users.roles import Role
+from ukbot.users.services.profiles import profile_approve, profile_create
+from ukbot.users.services.roles import role_grant, specialization_set
 from ukbot.users.specializations import MAX_LEVEL, MIN_LEVEL, SpecializationKey
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -119,16 +121,16 @@ def invitation_accept(*, code: str, account_id: int) -> Invitation:
         if invitation.expires_at <= timezone.now():
             raise AppError("INVITATION_EXPIRED", _("This invitation has expired. Ask for a new one."))
         if not Profile.objects.filter(account_id=account_id).exists():
-            services.profile_create(account_id=account_id)
+            profile_create(account_id=account_id)
         if invitation.role not in selectors.profile_roles(account_id=account_id):
-            services.role_grant(account_id=account_id, role=invitation.role, granted_by=invitation.created_by)
+            role_grant(account_id=account_id, role=invitation.role, granted_by=invitation.created_by)
         if invitation.specialization:
-            services.specialization_set(
+            specialization_set(
                 account_id=account_id, key=invitation.specialization, level=invitation.level or MIN_LEVEL
             )
         # the manager who invited vouches for the person (a blocked person stays blocked)
         if Profile.objects.filter(account_id=account_id, status=ProfileStatus.PENDING).exists():
-            services.profile_approve(account_id=account_id)
+            profile_approve(account_id=account_id)
         invitation.used_by, invitation.used_at = account_id, timezone.now()
         invitation.save(update_fields=["used_by", "used_at"])
     return invitation

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from ukbot.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from ukbot.core.events import publish
 from ukbot.media import public as media_public
-from ukbot.users import selectors, services
+from ukbot.users import selectors
 from ukbot.users.events import (
     USER_VERIFICATION_REJECTED,
     USER_VERIFICATION_SUBMITTED,
@@ -25,6 +25,8 @@ from ukbot.users.events import (
 )
 from ukbot.users.models import Profile, ProfileStatus, VerificationApplication, VerificationStatus
 from ukbot.users.roles import Role
+from ukbot.users.services.profiles import profile_approve, profile_create
+from ukbot.users.services.roles import role_grant, specialization_set
 from ukbot.users.specializations import MIN_LEVEL, SpecializationKey
 
 MAX_DOCUMENTS = 10
@@ -57,7 +59,7 @@ def verification_apply(
     try:
         with transaction.atomic():
             if not Profile.objects.filter(account_id=account_id).exists():
-                services.profile_create(account_id=account_id)
+                profile_create(account_id=account_id)
             application = VerificationApplication.objects.create(
                 account_id=account_id, specialization=specialization, documents=ids, comment=comment
             )
@@ -124,13 +126,11 @@ def verification_review(
     application.save(update_fields=["status", "reason", "reviewed_by", "reviewed_at"])
     if approve:
         if Role.EXECUTOR not in selectors.profile_roles(account_id=application.account_id):
-            services.role_grant(account_id=application.account_id, role=Role.EXECUTOR, granted_by=reviewer_id)
-        services.specialization_set(
-            account_id=application.account_id, key=application.specialization, level=level or MIN_LEVEL
-        )
+            role_grant(account_id=application.account_id, role=Role.EXECUTOR, granted_by=reviewer_id)
+        specialization_set(account_id=application.account_id, key=application.specialization, level=level or MIN_LEVEL)
         # the reviewer checked the person's documents: a pending profile becomes approved (blocked stays blocked)
         if Profile.objects.filter(account_id=application.account_id, status=ProfileStatus.PENDING).exists():
-            services.profile_approve(account_id=application.account_id)
+            profile_approve(account_id=application.account_id)
         publish(
             USER_VERIFIED,
             subject=application.account_id,

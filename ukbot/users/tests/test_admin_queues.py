@@ -7,8 +7,9 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 
 from tests.factories import media_file
 from ukbot.core.models import OutboxEvent
-from ukbot.users import invitations, selectors, services, verification
+from ukbot.users import selectors, services
 from ukbot.users.models import Invitation, VerificationApplication
+from ukbot.users.services import invitations, verification
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,8 @@ import pytest
 from django.db import transaction
 
 from ukbot.core.errors import ValidationFailedError
-from ukbot.users import public, services, verification
+from ukbot.users import public, services
+from ukbot.users.services import verification
 from ukbot.users.tests.factories import account_id, apartment, events, profile
 
 pytestmark = pytest.mark.django_db
