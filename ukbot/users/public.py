@@ -146,7 +146,7 @@ def apartment_ids_of(*, account_id: int) -> tuple[int, ...]:
 
     Every request a resident makes asks this (who sees which requests, where a new one is), so the query is
     written out: the same query built through the ORM cost several times more than the database took to run it.
-    ``test_apartment_ids_of_matches_the_selector`` keeps it equal to ``selectors.approved_apartment_ids``."""
+    ``test_apartment_ids_of_matches_the_orm_oracle`` keeps it equal to the same query through the ORM."""
     with connection.cursor() as cursor:
         cursor.execute(_APPROVED_APARTMENT_IDS, [account_id, ApartmentLinkStatus.APPROVED])
         return tuple(row[0] for row in cursor.fetchall())

@@ -138,17 +138,6 @@ def apartment_link_list(
     return links.order_by("created_at", "pk")
 
 
-def approved_apartment_ids(*, account_id: int) -> list[int]:
-    """Return the ids of the apartments the person has approved links to, primary first, then oldest first.
-
-    Called on every list of requests a resident makes, so it is one narrow query on the person's links."""
-    return list(
-        ApartmentLink.objects.filter(profile_id=account_id, status=ApartmentLinkStatus.APPROVED)
-        .order_by("-is_primary", "created_at", "pk")
-        .values_list("apartment_id", flat=True)
-    )
-
-
 def apartment_co_resident_ids(*, apartment_id: int) -> list[int]:
     """Return the account ids with an approved link to ``apartment_id``, ascending."""
     return list(

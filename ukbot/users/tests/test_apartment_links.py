@@ -9,8 +9,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from ukbot.core.errors import ConflictError, NotFoundError, ValidationFailedError
-from ukbot.users import public, selectors, services
-from ukbot.users.models import ApartmentLink, Entrance, RoleGrant
+from ukbot.users import public, services
+from ukbot.users.models import ApartmentLink, ApartmentLinkStatus, Entrance, RoleGrant
 from ukbot.users.tests.factories import apartment, events, profile
 
 pytestmark = pytest.mark.django_db
@@ -448,7 +448,17 @@ def test_concurrent_approval_and_rejection_leave_one_decision():
     assert RoleGrant.objects.filter(profile_id=person.account_id).exists() == (link.status == "approved")
 
 
-def test_apartment_ids_of_matches_the_selector():
+def _approved_apartment_ids_oracle(account_id: int) -> tuple[int, ...]:
+    """Test oracle for ``public.apartment_ids_of``: the same answer built through the ORM (approved links only,
+    primary first, then oldest first). The app itself reads it through the written-out query."""
+    return tuple(
+        ApartmentLink.objects.filter(profile_id=account_id, status=ApartmentLinkStatus.APPROVED)
+        .order_by("-is_primary", "created_at", "pk")
+        .values_list("apartment_id", flat=True)
+    )
+
+
+def test_apartment_ids_of_matches_the_orm_oracle():
     # given approved links (one primary, added last), a pending and a rejected one, and another person's link
     person, other, manager = profile(), profile(), profile(roles=("manager",))
     flats = [apartment() for _ in range(5)]
@@ -463,8 +473,8 @@ def test_apartment_ids_of_matches_the_selector():
     theirs = services.apartment_link_request(account_id=other.account_id, apartment_id=flats[4].pk, relation="owner")
     services.apartment_link_approve(link_id=theirs.pk, reviewer_id=manager.account_id)
 
-    # then the written-out query answers what the ORM selector does: approved only, primary first, then oldest
+    # then the written-out query answers what the ORM oracle does: approved only, primary first, then oldest
     for someone in (person, other, profile()):
-        expected = tuple(selectors.approved_apartment_ids(account_id=someone.account_id))
+        expected = _approved_apartment_ids_oracle(someone.account_id)
         assert public.apartment_ids_of(account_id=someone.account_id) == expected
     assert public.apartment_ids_of(account_id=person.account_id) == (flats[3].pk, flats[0].pk, flats[1].pk)
