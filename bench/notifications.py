@@ -58,8 +58,8 @@ from ukbot.core.events import publish  # noqa: E402
 from ukbot.core.events.bus import KICK_KEY  # noqa: E402
 from ukbot.core.models import OutboxEvent  # noqa: E402
 from ukbot.notifications import ratelimit  # noqa: E402
-from ukbot.notifications.delivery import KICK_KEY as DELIVERY_KICK_KEY  # noqa: E402
 from ukbot.notifications.models import Notification  # noqa: E402
+from ukbot.notifications.services.delivery import KICK_KEY as DELIVERY_KICK_KEY  # noqa: E402
 
 CHAT_BASE = 9_000_000_000
 

@@ -8,7 +8,7 @@ worker it starts (EVENTS_EXTRA_HANDLER_MODULES).
 from __future__ import annotations
 
 from ukbot.core.events import Event, EventCatalogue, subscribe
-from ukbot.notifications import delivery
+from ukbot.notifications.services import delivery
 
 catalogue = EventCatalogue("bench")
 BENCH_REQUEST_CREATED = catalogue.define("bench_request.created")

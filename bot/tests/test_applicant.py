@@ -158,7 +158,7 @@ def test_a_request_with_two_photos_from_start_to_a_rating_in_russian(bot):
 
 def test_the_notification_of_done_work_reaches_the_resident_with_accept_and_return(bot):
     from ukbot.core.events.relay import drain
-    from ukbot.notifications import delivery
+    from ukbot.notifications.services import delivery
 
     account, _apartment, anna = _resident(bot, 5102, "en")
     number = _filed(account)

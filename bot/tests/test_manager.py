@@ -13,7 +13,7 @@ from bot.i18n import in_language
 from bot.menus import BUTTONS
 from tests.factories import executor, media_bytes, media_file, person, telegram_person
 from ukbot.core.events.relay import drain
-from ukbot.notifications import delivery
+from ukbot.notifications.services import delivery
 from ukbot.requests import public as requests_public
 from ukbot.requests import selectors as requests_selectors
 from ukbot.requests import services as requests_services

@@ -10,8 +10,8 @@ from django.utils.translation import gettext
 from tests.factories import media_bytes, person, telegram_person
 from ukbot.auth import public as auth_public
 from ukbot.core.events.relay import drain
-from ukbot.notifications import delivery
 from ukbot.notifications import services as notifications
+from ukbot.notifications.services import delivery
 from ukbot.users import selectors
 from ukbot.users import services as users
 from ukbot.users.services import invitations, personal_data

@@ -15,7 +15,7 @@ import pytest
 
 from tests.factories import media_bytes, telegram_person
 from ukbot.core.events.relay import drain
-from ukbot.notifications import delivery
+from ukbot.notifications.services import delivery
 from ukbot.requests import selectors as requests_selectors
 from ukbot.users import selectors as users_selectors
 from ukbot.users import services as users

@@ -20,8 +20,9 @@ from ukbot.celery import app
 from ukbot.celery_worker import start_worker, stop_worker
 from ukbot.core.models import OutboxEvent
 from ukbot.core.tests.conftest import subprocess_env
-from ukbot.notifications import delivery, ratelimit
+from ukbot.notifications import ratelimit
 from ukbot.notifications.models import Notification
+from ukbot.notifications.services import delivery
 from ukbot.notifications.tasks import deliver
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

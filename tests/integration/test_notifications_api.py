@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import person, signed_in
-from ukbot.notifications.bulk import bulk_send
 from ukbot.notifications.models import ChannelSetting, Notification, Template
+from ukbot.notifications.tasks import bulk_send
 from ukbot.users import services as users
 
 pytestmark = pytest.mark.django_db

@@ -14,8 +14,9 @@ from tests.factories import executor, media_file, person, signed_in
 from tests.fakes.telegram_api import FakeTelegramAPI
 from ukbot.auth.models import Account
 from ukbot.core.events.relay import drain
-from ukbot.notifications import delivery, ratelimit
+from ukbot.notifications import ratelimit
 from ukbot.notifications.models import Notification
+from ukbot.notifications.services import delivery
 from ukbot.users import services as users
 
 pytestmark = pytest.mark.django_db

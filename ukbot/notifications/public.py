@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ukbot.notifications import delivery, services
+from ukbot.notifications import services
 from ukbot.notifications.models import Channel, ChannelSetting
+from ukbot.notifications.services import delivery
 from ukbot.users import public as users_public
 
 

@@ -10,8 +10,8 @@ from aiosmtpd.handlers import Message
 
 from tests import factories
 from ukbot.core.models import OutboxEvent
-from ukbot.notifications import delivery
 from ukbot.notifications.models import DeliveryAttempt, Notification
+from ukbot.notifications.services import delivery
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ from tests import factories
 from tests.fakes.telegram_api import FakeTelegramAPI
 from ukbot.auth import public as auth_public
 from ukbot.core.models import OutboxEvent
-from ukbot.notifications import delivery, ratelimit
+from ukbot.notifications import ratelimit
 from ukbot.notifications.models import ChannelSetting, DeliveryAttempt, Notification
+from ukbot.notifications.services import delivery
 from ukbot.notifications.tests.conftest import BOT_TOKEN, resident
 
 pytestmark = pytest.mark.django_db
@@ -276,8 +277,8 @@ def test_an_expired_lease_goes_back_to_the_queue_unless_a_call_was_in_flight(fak
     # given two rows claimed by a worker that then died: one before its call, one during it
     untouched = _queue(resident(), text="untouched")
     in_call = _queue(resident(), text="in call")
-    claimed = {n.pk: token for n, token in delivery._claim(10)}
-    attempt = delivery._start_attempt(in_call, claimed[in_call.pk], "123")
+    claimed = {n.pk: token for n, token in delivery.loop._claim(10)}
+    attempt = delivery.send._start_attempt(in_call, claimed[in_call.pk], "123")
     assert attempt is not None
     Notification.objects.update(lease_until=timezone.now() - timedelta(seconds=1))
     # when another worker works the queue
@@ -290,15 +291,15 @@ def test_an_expired_lease_goes_back_to_the_queue_unless_a_call_was_in_flight(fak
     assert _attempts(in_call) == [(1, "unknown", None)]
     assert [c.params["text"] for c in fake_telegram.delivered()] == ["untouched"]
     # and the dead worker's token can no longer record anything
-    assert delivery._start_attempt(untouched, claimed[untouched.pk], "123") is None
+    assert delivery.send._start_attempt(untouched, claimed[untouched.pk], "123") is None
 
 
 def test_a_worker_whose_lease_was_taken_over_does_not_send(fake_telegram):
     notification = _queue(resident())
-    [(row, stale_token)] = delivery._claim(10)
+    [(row, stale_token)] = delivery.loop._claim(10)
     Notification.objects.filter(pk=row.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
     delivery.deliver_due()  # another worker takes it over and sends it
-    assert delivery._send_one(row, stale_token) == "lost"
+    assert delivery.send._send_one(row, stale_token) == "lost"
     assert len(fake_telegram.delivered()) == 1
     notification.refresh_from_db()
     assert notification.status == "sent"
@@ -313,7 +314,7 @@ def test_beat_sweeps_the_queue():
 
 def test_a_loop_out_of_time_hands_over_to_a_fresh_task(monkeypatch):
     kicks = []
-    monkeypatch.setattr(delivery, "kick_delivery", lambda: kicks.append("kick"))
+    monkeypatch.setattr(delivery.loop, "kick_delivery", lambda: kicks.append("kick"))
     assert delivery.deliver_due(max_seconds=0) == 0
     assert kicks == ["kick"]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import person
-from ukbot.notifications import delivery, public
+from ukbot.notifications import public
 from ukbot.notifications.models import ChannelSetting
+from ukbot.notifications.services import delivery
 
 pytestmark = pytest.mark.django_db
 
