@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import logging
 import uuid
@@ -14,6 +15,7 @@ from django.db import connections, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from ukbot.core.events.payloads import check_payload_class, payload_from_data
 from ukbot.core.events.registry import registry
 from ukbot.core.tracing import current_trace_id
 
@@ -25,11 +27,12 @@ KICK_TTL_SECONDS = 30
 
 @dataclasses.dataclass(frozen=True)
 class EventType:
-    """A named event of one app, e.g. ``request.created`` from ``ukbot/requests``."""
+    """A named event of one app, e.g. ``request.created`` from ``ukbot/requests``, with its payload class."""
 
     name: str
     source: str
     signal: Signal = dataclasses.field(compare=False, repr=False)
+    payload: type | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __str__(self) -> str:
         return self.name
@@ -43,10 +46,17 @@ class EventCatalogue:
         self.source = f"ukbot/{app}"
         self.signal = Signal()
 
-    def define(self, name: str) -> EventType:
+    def define(self, name: str, *, payload: type | None = None) -> EventType:
+        """Name an event type of this app; ``payload`` is the frozen dataclass every publish of it must pass.
+
+        :raises ValueError: for a badly formed name or one another app defined.
+        :raises TypeError: if ``payload`` is not a frozen dataclass.
+        """
         if name.count(".") != 1 or not all(part.replace("_", "").isalnum() for part in name.split(".")):
             raise ValueError(f"event type names look like 'request.created', not {name!r}")
-        event_type = EventType(name=name, source=self.source, signal=self.signal)
+        if payload is not None:
+            check_payload_class(payload)
+        event_type = EventType(name=name, source=self.source, signal=self.signal, payload=payload)
         registry.add_type(event_type)
         return event_type
 
@@ -64,6 +74,18 @@ class Event:
     correlationid: str = ""
     sequence: int | None = None
     specversion: str = "1.0"
+
+    @functools.cached_property
+    def payload(self) -> Any:
+        """The data as an instance of the type's payload class (rebuilt once per event, extra keys ignored).
+
+        :raises LookupError: if the type is unknown here or has no payload class (read ``data`` then).
+        :raises TypeError: if the data lacks a field of the class that has no default.
+        """
+        payload_class = registry.get_type(self.type).payload
+        if payload_class is None:
+            raise LookupError(f"event type {self.type!r} has no payload class; read event.data")
+        return payload_from_data(payload_class, self.data)
 
     def to_cloudevent(self) -> dict[str, Any]:
         return {
@@ -133,11 +155,16 @@ def publish(
     Nothing reaches subscribers unless the surrounding transaction commits. Events with the same subject are
     numbered (``sequence``) and handled in that order by each handler.
 
-    :raises TypeError: if data is neither a dataclass nor a dict, or is not JSON-serialisable.
+    :raises TypeError: if data is not an instance of the type's payload class (for a type that has one), is
+        neither a dataclass nor a dict, or is not JSON-serialisable.
     :raises LookupError: if the event type was never defined in an ``events.py``.
     """
     if registry.get_type(event_type.name) != event_type:
         raise LookupError(f"event type {event_type.name!r} is not the one defined in the catalogue")
+    if event_type.payload is not None and not isinstance(data, event_type.payload):
+        raise TypeError(
+            f"{event_type.name} takes a {event_type.payload.__qualname__} as data, not {type(data).__qualname__}"
+        )
     payload = _payload(data)
     data_json = json.dumps(payload, cls=DjangoJSONEncoder)  # TypeError here, before anything is written
     subject_text = "" if subject is None else str(subject)
