@@ -7,10 +7,6 @@ from dataclasses import dataclass
 from ukbot.core.events import EventCatalogue
 
 catalogue = EventCatalogue("auth")
-AUTH_LOGIN = catalogue.define("auth.login")
-AUTH_LOGOUT = catalogue.define("auth.logout")
-AUTH_MFA_ENABLED = catalogue.define("auth.mfa_enabled")
-AUTH_TOKEN_EXPIRED = catalogue.define("auth.token_expired")
 
 
 @dataclass(frozen=True)
@@ -40,3 +36,10 @@ class TokenExpired:
 class MfaEnabled:
     account_id: int
     timestamp: str
+
+
+# Event types come after their payloads: define() checks each class.
+AUTH_LOGIN = catalogue.define("auth.login", payload=LoggedIn)
+AUTH_LOGOUT = catalogue.define("auth.logout", payload=LoggedOut)
+AUTH_MFA_ENABLED = catalogue.define("auth.mfa_enabled", payload=MfaEnabled)
+AUTH_TOKEN_EXPIRED = catalogue.define("auth.token_expired", payload=TokenExpired)

@@ -6,10 +6,6 @@ from ukbot.core.events import EventCatalogue
 
 catalogue = EventCatalogue("media")
 
-MEDIA_UPLOADED = catalogue.define("media.uploaded")
-MEDIA_VIRUS_SCAN_COMPLETED = catalogue.define("media.virus_scan_completed")
-MEDIA_DELETED = catalogue.define("media.deleted")
-
 
 @dataclass(frozen=True)
 class MediaUploaded:
@@ -38,3 +34,9 @@ class MediaDeleted:
     deleted_by: int | None
     attached_kind: str  # the owning object may drop its reference to the file
     attached_id: str
+
+
+# Event types come after their payloads: define() checks each class.
+MEDIA_UPLOADED = catalogue.define("media.uploaded", payload=MediaUploaded)
+MEDIA_VIRUS_SCAN_COMPLETED = catalogue.define("media.virus_scan_completed", payload=MediaVirusScanCompleted)
+MEDIA_DELETED = catalogue.define("media.deleted", payload=MediaDeleted)

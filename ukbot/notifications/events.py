@@ -11,10 +11,6 @@ from ukbot.core.events import EventCatalogue
 
 catalogue = EventCatalogue("notifications")
 
-NOTIFICATION_SENT = catalogue.define("notification.sent")
-NOTIFICATION_FAILED = catalogue.define("notification.failed")
-NOTIFICATION_DELIVERY_CONFIRMED = catalogue.define("notification.delivery_confirmed")
-
 
 @dataclass(frozen=True)
 class NotificationSent:
@@ -58,3 +54,11 @@ class NotificationDeliveryConfirmed:
     channel: str
     provider_message_id: str
     bulk_job_id: int | None
+
+
+# Event types come after their payloads: define() checks each class.
+NOTIFICATION_SENT = catalogue.define("notification.sent", payload=NotificationSent)
+NOTIFICATION_FAILED = catalogue.define("notification.failed", payload=NotificationFailed)
+NOTIFICATION_DELIVERY_CONFIRMED = catalogue.define(
+    "notification.delivery_confirmed", payload=NotificationDeliveryConfirmed
+)

@@ -6,17 +6,6 @@ from ukbot.core.events import EventCatalogue
 
 catalogue = EventCatalogue("requests")
 
-REQUEST_CREATED = catalogue.define("request.created")
-REQUEST_STATUS_CHANGED = catalogue.define("request.status_changed")
-REQUEST_ASSIGNED = catalogue.define("request.assigned")
-REQUEST_COMPLETED = catalogue.define("request.completed")
-REQUEST_COMMENT_ADDED = catalogue.define("request.comment_added")
-REQUEST_MATERIALS_REQUESTED = catalogue.define("request.materials_requested")
-REQUEST_SLA_BREACHED = catalogue.define("request.sla_breached")
-REQUEST_UPDATED = catalogue.define("request.updated")
-REQUEST_MATERIALS_DECIDED = catalogue.define("request.materials_decided")
-REQUEST_RATED = catalogue.define("request.rated")
-
 
 @dataclass(frozen=True)
 class RequestCreated:
@@ -113,3 +102,16 @@ class RequestRated:
     rating: int
     executor_id: int | None
     applicant_id: int
+
+
+# Event types come after their payloads: define() checks each class.
+REQUEST_CREATED = catalogue.define("request.created", payload=RequestCreated)
+REQUEST_STATUS_CHANGED = catalogue.define("request.status_changed", payload=RequestStatusChanged)
+REQUEST_ASSIGNED = catalogue.define("request.assigned", payload=RequestAssigned)
+REQUEST_COMPLETED = catalogue.define("request.completed", payload=RequestCompleted)
+REQUEST_COMMENT_ADDED = catalogue.define("request.comment_added", payload=CommentAdded)
+REQUEST_MATERIALS_REQUESTED = catalogue.define("request.materials_requested", payload=MaterialsRequested)
+REQUEST_SLA_BREACHED = catalogue.define("request.sla_breached", payload=SlaBreached)
+REQUEST_UPDATED = catalogue.define("request.updated", payload=RequestUpdated)
+REQUEST_MATERIALS_DECIDED = catalogue.define("request.materials_decided", payload=MaterialDecided)
+REQUEST_RATED = catalogue.define("request.rated", payload=RequestRated)

@@ -6,12 +6,6 @@ from ukbot.core.events import EventCatalogue
 
 catalogue = EventCatalogue("shifts")
 
-SHIFT_CREATED = catalogue.define("shift.created")
-SHIFT_STARTED = catalogue.define("shift.started")
-SHIFT_COMPLETED = catalogue.define("shift.completed")
-SHIFT_TRANSFERRED = catalogue.define("shift.transferred")
-EXECUTOR_LOCATION_UPDATED = catalogue.define("executor.location_updated")
-
 
 @dataclass(frozen=True)
 class ShiftStarted:
@@ -40,3 +34,11 @@ class ExecutorLocationUpdated:
     latitude: str
     longitude: str
     at: str
+
+
+# Event types come after their payloads: define() checks each class.
+SHIFT_CREATED = catalogue.define("shift.created")  # not published yet: no payload
+SHIFT_STARTED = catalogue.define("shift.started", payload=ShiftStarted)
+SHIFT_COMPLETED = catalogue.define("shift.completed", payload=ShiftCompleted)
+SHIFT_TRANSFERRED = catalogue.define("shift.transferred")  # not published yet: no payload
+EXECUTOR_LOCATION_UPDATED = catalogue.define("executor.location_updated", payload=ExecutorLocationUpdated)

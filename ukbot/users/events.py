@@ -12,16 +12,6 @@ from ukbot.core.events import EventCatalogue
 
 catalogue = EventCatalogue("users")
 
-USER_CREATED = catalogue.define("user.created")
-USER_VERIFIED = catalogue.define("user.verified")
-USER_ROLE_CHANGED = catalogue.define("user.role_changed")
-USER_PROFILE_UPDATED = catalogue.define("user.profile_updated")
-USER_FORGOTTEN = catalogue.define("user.forgotten")
-USER_VERIFICATION_SUBMITTED = catalogue.define("user.verification_submitted")
-USER_VERIFICATION_REJECTED = catalogue.define("user.verification_rejected")
-USER_APARTMENT_LINK_REQUESTED = catalogue.define("user.apartment_link_requested")
-USER_APARTMENT_LINK_DECIDED = catalogue.define("user.apartment_link_decided")
-
 
 @dataclass(frozen=True)
 class UserCreated:
@@ -123,3 +113,15 @@ class ApartmentLinkDecided:
     apartment_id: int
     status: str
     reviewed_by: int
+
+
+# Event types come after their payloads: define() checks each class.
+USER_CREATED = catalogue.define("user.created", payload=UserCreated)
+USER_VERIFIED = catalogue.define("user.verified", payload=UserVerified)
+USER_ROLE_CHANGED = catalogue.define("user.role_changed", payload=UserRoleChanged)
+USER_PROFILE_UPDATED = catalogue.define("user.profile_updated", payload=UserProfileUpdated)
+USER_FORGOTTEN = catalogue.define("user.forgotten", payload=UserForgotten)
+USER_VERIFICATION_SUBMITTED = catalogue.define("user.verification_submitted", payload=VerificationSubmitted)
+USER_VERIFICATION_REJECTED = catalogue.define("user.verification_rejected", payload=VerificationRejected)
+USER_APARTMENT_LINK_REQUESTED = catalogue.define("user.apartment_link_requested", payload=ApartmentLinkRequested)
+USER_APARTMENT_LINK_DECIDED = catalogue.define("user.apartment_link_decided", payload=ApartmentLinkDecided)
