@@ -310,56 +310,6 @@ def test_verification_and_apartment_links_tell_managers_and_then_the_person(cast
     assert told() == [(cast["applicant"], "user.apartment_link_approved")]
 
 
-def test_shift_events_with_blueprint_payloads_tell_the_executors(cast):
-    start = datetime(2026, 1, 16, 3, 0, tzinfo=ZoneInfo("UTC")).isoformat()
-    handlers.shift_created(
-        Event(
-            id=uuid.uuid4(),
-            type="shift.created",
-            source="ukbot/shifts",
-            subject="42",
-            time=timezone.now(),
-            data={"shift_id": 42, "user_id": cast["plumber"], "specialization": "plumber", "planned_time": start},
-        )
-    )
-    handlers.shift_transferred(
-        Event(
-            id=uuid.uuid4(),
-            type="shift.transferred",
-            source="ukbot/shifts",
-            subject="42",
-            time=timezone.now(),
-            data={"shift_id": 42, "from_user_id": cast["plumber"], "to_user_id": cast["other_plumber"], "reason": ""},
-        )
-    )
-
-    created = Notification.objects.get(event_type="shift.created", channel="telegram")
-    assert created.account_id == cast["plumber"] and "16.01.2026 08:00" in created.text  # Tashkent time
-    assert sorted(
-        Notification.objects.filter(event_type="shift.transferred", channel="telegram").values_list(
-            "account_id", flat=True
-        )
-    ) == sorted([cast["plumber"], cast["other_plumber"]])
-
-
-def test_a_failed_assignment_tells_the_managers(cast):
-    number = _request(cast)
-    told()
-
-    handlers.assignment_failed(
-        Event(
-            id=uuid.uuid4(),
-            type="assignment.failed",
-            source="ukbot/assignment",
-            subject=number,
-            time=timezone.now(),
-            data={"request_number": number, "reason": "Nobody on shift", "retry_count": 3},
-        )
-    )
-
-    assert told() == [(cast["manager"], "assignment.failed")]
-
-
 def test_quiet_hours_follow_the_persons_time_zone():
     tashkent = datetime(2026, 1, 15, 18, 30, tzinfo=ZoneInfo("UTC"))  # 23:30 in Tashkent, 18:30 in London
 

@@ -2,20 +2,20 @@
 
 - The applicant hears of their request's moves and of public comments; never of an internal comment.
 - The executor hears of assignments (and of losing one), returns, cancellations and materials decisions.
-- Managers hear of SLA breaches, failed assignments, materials requests, new verification applications and
-  apartment link requests.
+- Managers hear of SLA breaches, materials requests, new verification applications and apartment link requests.
 - Nobody hears of their own action. On re-assignment the removed and the new executor are told; the applicant is
   not told again unless they follow every change (``Preference.follow_all``).
 
 Each handler runs at least once; the dedupe key (event id, person, channel) makes a second run queue nothing.
-Messages about a critical request are urgent: they skip quiet hours.
+Messages about a critical request are urgent: they skip quiet hours. Handlers read the publisher's payload class
+(``event.payload``); events nobody publishes yet (``assignment.failed``, ``shift.created``, ``shift.transferred``)
+get a handler together with their publisher, though their templates ship already.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ukbot.assignment.events import ASSIGNMENT_FAILED
 from ukbot.core.events import Event, subscribe
 from ukbot.notifications import defaults, services
 from ukbot.notifications.models import Preference
@@ -29,8 +29,15 @@ from ukbot.requests.events import (
     REQUEST_MATERIALS_REQUESTED,
     REQUEST_SLA_BREACHED,
     REQUEST_STATUS_CHANGED,
+    CommentAdded,
+    MaterialDecided,
+    MaterialsRequested,
+    RequestAssigned,
+    RequestCompleted,
+    RequestCreated,
+    RequestStatusChanged,
+    SlaBreached,
 )
-from ukbot.shifts.events import SHIFT_CREATED, SHIFT_TRANSFERRED
 from ukbot.users import public as users_public
 from ukbot.users.events import (
     USER_APARTMENT_LINK_DECIDED,
@@ -38,6 +45,11 @@ from ukbot.users.events import (
     USER_VERIFICATION_REJECTED,
     USER_VERIFICATION_SUBMITTED,
     USER_VERIFIED,
+    ApartmentLinkDecided,
+    ApartmentLinkRequested,
+    UserVerified,
+    VerificationRejected,
+    VerificationSubmitted,
 )
 
 CRITICAL = "critical"
@@ -94,7 +106,8 @@ def _follows_all(account_id: int) -> bool:
 @subscribe(REQUEST_CREATED)
 def request_created(event: Event) -> None:
     """Tell the applicant their request was filed, when somebody else (a manager on the phone) filed it."""
-    brief = requests_public.request_brief(number=event.data["number"])
+    created: RequestCreated = event.payload
+    brief = requests_public.request_brief(number=created.number)
     if brief is None:
         return
     actor = brief.created_by or brief.applicant_id
@@ -112,11 +125,11 @@ def request_created(event: Event) -> None:
 def request_status_changed(event: Event) -> None:
     """Tell the applicant of the move (confirmed work with Accept/Return buttons); the executor of a return or a
     cancellation. Completion is told by ``request.completed``."""
-    data = event.data
-    brief = requests_public.request_brief(number=data["number"])
+    changed: RequestStatusChanged = event.payload
+    brief = requests_public.request_brief(number=changed.number)
     if brief is None:
         return
-    old, new, actor, reason = data["old_status"], data["new_status"], data.get("actor_id"), data.get("reason", "")
+    old, new, actor, reason = changed.old_status, changed.new_status, changed.actor_id, changed.reason
     urgent = brief.urgency == CRITICAL
 
     def variables(language: str, _id: int) -> dict:
@@ -143,11 +156,11 @@ def request_status_changed(event: Event) -> None:
 @subscribe(REQUEST_ASSIGNED)
 def request_assigned(event: Event) -> None:
     """Tell the new executor (unless they claimed it), the removed one, and a following applicant of a change."""
-    data = event.data
-    brief = requests_public.request_brief(number=data["number"])
+    assigned: RequestAssigned = event.payload
+    brief = requests_public.request_brief(number=assigned.number)
     if brief is None:
         return
-    executor_id, previous_id, kind = data["executor_id"], data.get("previous_executor_id"), data["assignment_type"]
+    executor_id, previous_id, kind = assigned.executor_id, assigned.previous_executor_id, assigned.assignment_type
     urgent = brief.urgency == CRITICAL
 
     def variables(language: str, _id: int) -> dict:
@@ -164,10 +177,11 @@ def request_assigned(event: Event) -> None:
 @subscribe(REQUEST_COMPLETED)
 def request_completed(event: Event) -> None:
     """Tell the applicant the executor reports the work done (unless it was confirmed meanwhile: that is told)."""
-    brief = requests_public.request_brief(number=event.data["number"])
+    completed: RequestCompleted = event.payload
+    brief = requests_public.request_brief(number=completed.number)
     if brief is None or brief.status != "completed":
         return
-    executor_id = event.data.get("executor_id")
+    executor_id = completed.executor_id
     _tell(
         [brief.applicant_id],
         kind="request.completed",
@@ -181,11 +195,11 @@ def request_completed(event: Event) -> None:
 @subscribe(REQUEST_COMMENT_ADDED)
 def request_comment_added(event: Event) -> None:
     """Tell the applicant of a public comment by somebody else; an internal comment reaches no applicant."""
-    data = event.data
-    if data.get("comment_type") != "public":
+    added: CommentAdded = event.payload
+    if added.comment_type != "public":
         return
-    comment = requests_public.comment_brief(comment_id=data["comment_id"])
-    brief = requests_public.request_brief(number=data["number"])
+    comment = requests_public.comment_brief(comment_id=added.comment_id)
+    brief = requests_public.request_brief(number=added.number)
     if comment is None or comment.internal or brief is None:
         return
     _tell(
@@ -202,14 +216,14 @@ def request_comment_added(event: Event) -> None:
 @subscribe(REQUEST_MATERIALS_REQUESTED)
 def request_materials_requested(event: Event) -> None:
     """Tell the managers what the executor needs (not the manager who asked on their behalf)."""
-    data = event.data
-    brief = requests_public.request_brief(number=data["number"])
-    lines = data.get("materials_list") or []
+    requested: MaterialsRequested = event.payload
+    brief = requests_public.request_brief(number=requested.number)
+    lines = requested.materials_list
     if brief is None or not lines:
         return
-    first = requests_public.material_brief(material_id=lines[0]["material_id"])
-    actor = first.requested_by if first else data.get("executor_id")
-    materials = "\n".join(f"• {line['item']} × {line['quantity']} {line['unit']}" for line in lines)
+    first = requests_public.material_brief(material_id=lines[0].material_id)
+    actor = first.requested_by if first else requested.executor_id
+    materials = "\n".join(f"• {line.item} × {line.quantity} {line.unit}" for line in lines)
     _tell(
         users_public.managers(),
         kind="request.materials_requested",
@@ -223,30 +237,30 @@ def request_materials_requested(event: Event) -> None:
 @subscribe(REQUEST_MATERIALS_DECIDED)
 def request_materials_decided(event: Event) -> None:
     """Tell the executor a manager approved, issued or rejected a line of materials."""
-    data = event.data
-    brief = requests_public.request_brief(number=data["number"])
+    decided: MaterialDecided = event.payload
+    brief = requests_public.request_brief(number=decided.number)
     if brief is None:
         return
     _tell(
-        [data.get("executor_id")],
+        [decided.executor_id],
         kind="request.materials_decided",
         event=event,
         variables=lambda language, _id: _request_variables(
             brief,
             language,
-            item=data["item"],
-            decision=requests_public.label(field="material_status", value=data["status"], language=language),
-            reason=data.get("reason", ""),
+            item=decided.item,
+            decision=requests_public.label(field="material_status", value=decided.status, language=language),
+            reason=decided.reason,
         ),
-        actor_id=data.get("decided_by"),
+        actor_id=decided.decided_by,
     )
 
 
 @subscribe(REQUEST_SLA_BREACHED)
 def request_sla_breached(event: Event) -> None:
     """Tell the managers a request missed its reaction or resolution deadline."""
-    data = event.data
-    brief = requests_public.request_brief(number=data["number"])
+    breached: SlaBreached = event.payload
+    brief = requests_public.request_brief(number=breached.number)
     if brief is None:
         return
     _tell(
@@ -256,29 +270,12 @@ def request_sla_breached(event: Event) -> None:
         variables=lambda language, account_id: _request_variables(
             brief,
             language,
-            status=requests_public.label(field="status", value=data["status"], language=language),
-            kind=defaults.SLA_KINDS.get(language, defaults.SLA_KINDS["ru"]).get(data["kind"], data["kind"]),
-            deadline=services.local_time(data["deadline"], account_id=account_id),
-            executor=_name(data.get("executor_id")) or "—",
+            status=requests_public.label(field="status", value=breached.status, language=language),
+            kind=defaults.SLA_KINDS.get(language, defaults.SLA_KINDS["ru"]).get(breached.kind, breached.kind),
+            deadline=services.local_time(breached.deadline, account_id=account_id),
+            executor=_name(breached.executor_id) or "—",
         ),
-        urgent=data.get("urgency") == CRITICAL,
-    )
-
-
-@subscribe(ASSIGNMENT_FAILED)
-def assignment_failed(event: Event) -> None:
-    """Tell the managers auto-dispatch found nobody for a request (``request_number`` or ``number``, ``reason``)."""
-    data = event.data
-    number = data.get("request_number") or data.get("number") or event.subject
-    brief = requests_public.request_brief(number=number)
-    if brief is None:
-        return
-    _tell(
-        users_public.managers(),
-        kind="assignment.failed",
-        event=event,
-        variables=lambda language, _id: _request_variables(brief, language, reason=data.get("reason", "")),
-        urgent=brief.urgency == CRITICAL,
+        urgent=breached.urgency == CRITICAL,
     )
 
 
@@ -292,50 +289,50 @@ def _specialization(key: str, language: str) -> str:
 @subscribe(USER_VERIFIED)
 def user_verified(event: Event) -> None:
     """Tell the person their verification application was approved."""
-    data = event.data
+    verified: UserVerified = event.payload
     _tell(
-        [data["account_id"]],
+        [verified.account_id],
         kind="user.verified",
         event=event,
         variables=lambda language, _id: {
-            "name": _name(data["account_id"]),
-            "specialization": _specialization(data["specialization"], language),
+            "name": _name(verified.account_id),
+            "specialization": _specialization(verified.specialization, language),
         },
-        actor_id=data.get("reviewed_by"),
+        actor_id=verified.reviewed_by,
     )
 
 
 @subscribe(USER_VERIFICATION_REJECTED)
 def user_verification_rejected(event: Event) -> None:
     """Tell the person their verification application was rejected, and why."""
-    data = event.data
-    application = users_public.verification_brief(application_id=data["application_id"])
+    rejected: VerificationRejected = event.payload
+    application = users_public.verification_brief(application_id=rejected.application_id)
     _tell(
-        [data["account_id"]],
+        [rejected.account_id],
         kind="user.verification_rejected",
         event=event,
         variables=lambda language, _id: {
-            "name": _name(data["account_id"]),
-            "specialization": _specialization(data["specialization"], language),
+            "name": _name(rejected.account_id),
+            "specialization": _specialization(rejected.specialization, language),
             "reason": application.reason if application else "",
         },
-        actor_id=data.get("reviewed_by"),
+        actor_id=rejected.reviewed_by,
     )
 
 
 @subscribe(USER_VERIFICATION_SUBMITTED)
 def user_verification_submitted(event: Event) -> None:
     """Tell the managers a person applied to be verified as an executor."""
-    data = event.data
+    submitted: VerificationSubmitted = event.payload
     _tell(
         users_public.managers(),
         kind="user.verification_submitted",
         event=event,
         variables=lambda language, _id: {
-            "name": _name(data["account_id"]),
-            "specialization": _specialization(data["specialization"], language),
+            "name": _name(submitted.account_id),
+            "specialization": _specialization(submitted.specialization, language),
         },
-        actor_id=data["account_id"],
+        actor_id=submitted.account_id,
     )
 
 
@@ -352,7 +349,8 @@ def _link_variables(link: users_public.ApartmentLinkBrief, language: str) -> dic
 @subscribe(USER_APARTMENT_LINK_REQUESTED)
 def user_apartment_link_requested(event: Event) -> None:
     """Tell the managers a resident asked to be linked to an apartment."""
-    link = users_public.apartment_link_brief(link_id=event.data["link_id"])
+    requested: ApartmentLinkRequested = event.payload
+    link = users_public.apartment_link_brief(link_id=requested.link_id)
     if link is None:
         return
     _tell(
@@ -367,59 +365,14 @@ def user_apartment_link_requested(event: Event) -> None:
 @subscribe(USER_APARTMENT_LINK_DECIDED)
 def user_apartment_link_decided(event: Event) -> None:
     """Tell the resident their apartment link was approved or rejected (with the reason)."""
-    data = event.data
-    link = users_public.apartment_link_brief(link_id=data["link_id"])
-    if link is None or data["status"] not in ("approved", "rejected"):
+    decided: ApartmentLinkDecided = event.payload
+    link = users_public.apartment_link_brief(link_id=decided.link_id)
+    if link is None or decided.status not in ("approved", "rejected"):
         return
     _tell(
         [link.account_id],
-        kind=f"user.apartment_link_{data['status']}",
+        kind=f"user.apartment_link_{decided.status}",
         event=event,
         variables=lambda language, _id: _link_variables(link, language),
-        actor_id=data.get("reviewed_by"),
-    )
-
-
-# --- shifts (payloads from the blueprint: user ids may come as executor ids) ----------------------------------------
-
-
-@subscribe(SHIFT_CREATED)
-def shift_created(event: Event) -> None:
-    """Tell the executor of a shift planned for them (not when they started one on the spot themselves)."""
-    data = event.data
-    executor_id = data.get("executor_id", data.get("user_id"))
-    start = data.get("planned_time") or data.get("start") or data.get("planned_start")
-    _tell(
-        [executor_id],
-        kind="shift.created",
-        event=event,
-        variables=lambda language, account_id: {
-            "shift_id": data.get("shift_id", event.subject),
-            "specialization": _specialization(data.get("specialization", ""), language),
-            "start": services.local_time(start, account_id=account_id),
-        },
-        actor_id=data.get("created_by"),
-    )
-
-
-@subscribe(SHIFT_TRANSFERRED)
-def shift_transferred(event: Event) -> None:
-    """Tell both executors that a shift passed from one to the other."""
-    data = event.data
-    from_id = data.get("from_executor_id", data.get("from_user_id"))
-    to_id = data.get("to_executor_id", data.get("to_user_id"))
-    start = data.get("planned_time") or data.get("start") or data.get("planned_start")
-    _tell(
-        [from_id, to_id],
-        kind="shift.transferred",
-        event=event,
-        variables=lambda language, account_id: {
-            "shift_id": data.get("shift_id", event.subject),
-            "specialization": _specialization(data.get("specialization", ""), language),
-            "start": services.local_time(start, account_id=account_id),
-            "from_name": _name(from_id),
-            "to_name": _name(to_id),
-            "reason": data.get("reason", ""),
-        },
-        actor_id=data.get("actor_id", data.get("transferred_by")),
+        actor_id=decided.reviewed_by,
     )
