@@ -204,6 +204,30 @@ def sessions_revoke_all(*, account_id: int, reason: str) -> int:
         )
 
 
+def account_forget(*, account_id: int) -> None:
+    """Anonymise a forgotten person's account, end their sessions and strip their sign-in records; safe twice.
+
+    The rows stay (statistics and audit keep their counts); what named the person is emptied. An unknown account
+    is no error: there is nothing left to forget.
+    """
+    with transaction.atomic():
+        account = Account.objects.select_for_update().filter(pk=account_id).first()
+        if account is None:
+            return
+        old_username = account.username
+        account.username = f"forgotten-{account_id}"
+        account.first_name = account.last_name = account.email = account.phone = ""
+        account.telegram_id = None
+        account.is_active = False
+        account.set_unusable_password()
+        account.save()
+        sessions_revoke_all(account_id=account_id, reason="forgotten")
+        Session.objects.filter(account_id=account_id).update(device="", ip=None)
+        LoginAttempt.objects.filter(account_id=account_id).update(username="", ip=None)
+        # failed attempts name the person only by the username they typed
+        LoginAttempt.objects.filter(account_id__isnull=True, username__iexact=old_username).update(username="", ip=None)
+
+
 def telegram_account_ensure(*, telegram_id: int, first_name: str = "", last_name: str = "") -> Account:
     """Return the account of a Telegram user, creating it (without a password or a profile) on first contact.
 
