@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ukbot.auth.models import Account, LoginAttempt, Session
+from ukbot.auth.services import session_revoke
+from ukbot.core.errors import NotFoundError
 
 
 @admin.register(Account)
@@ -43,7 +44,14 @@ class SessionAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke selected sessions"))
     def revoke_sessions(self, request, queryset) -> None:
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now(), revoke_reason="admin")
+        # One by one through the service, so that each ended session publishes its auth.logout.
+        count = 0
+        for session_id, account_id in queryset.filter(revoked_at__isnull=True).values_list("pk", "account_id"):
+            try:
+                session_revoke(account_id=account_id, session_id=session_id, reason="admin")
+            except NotFoundError:
+                continue  # ended meanwhile (signed out, or another admin was quicker)
+            count += 1
         self.message_user(
             request,
             ngettext("Revoked %(count)d session.", "Revoked %(count)d sessions.", count) % {"count": count},
