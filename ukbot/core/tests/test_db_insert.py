@@ -9,7 +9,7 @@ from django.db.models import signals
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from ukbot.core.db import from_row, insert_one, select_list
+from ukbot.core.db.fast import from_row, insert_one, select_list
 from ukbot.core.models import AggregateSequence, Delivery, OutboxEvent
 
 pytestmark = pytest.mark.django_db

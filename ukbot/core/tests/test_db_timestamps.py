@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 
-from ukbot.core.db.backends.postgresql.base import UtcTimestampLoader
+from ukbot.core.db.fast import UtcTimestampLoader
 
 pytestmark = pytest.mark.django_db
 
