@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-import copy
-
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-
-def _copy_field(field):
-    # A nested serializer or a field with a child binds that child to itself, so it needs a copy of its own.
-    if isinstance(field, serializers.BaseSerializer) or hasattr(field, "child"):
-        return copy.deepcopy(field)
-    return copy.copy(field)
+from ukbot.core.api.fast import declared_fields_copy
 
 
 class StrictSerializer(serializers.Serializer):
     """Input that refuses fields it does not know, naming each, instead of silently dropping them.
 
-    Its fields are copied shallowly for each instance: DRF deep-copies every declared field (re-running its
-    constructor) so that an instance may change its own fields, which input serializers here never do, and that
-    cost more than validating a create's input. Each copy is still bound to its own serializer; validators and
-    choices, fixed when the class is declared, are shared.
+    Its fields are copied shallowly for each instance (:func:`~ukbot.core.api.fast.declared_fields_copy`): input
+    serializers never change their own fields, and DRF's deep copy cost more than validating a create's input.
     """
 
     def get_fields(self):
-        return {name: _copy_field(field) for name, field in self._declared_fields.items()}
+        return declared_fields_copy(self)
 
     def to_internal_value(self, data):
         if isinstance(data, dict):

@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 from rest_framework.pagination import PageNumberPagination
 
-from ukbot.core.api.pagination import PagePagination, _one_query
+from ukbot.core.api.fast import one_query
+from ukbot.core.api.pagination import PagePagination
 from ukbot.core.models import AggregateSequence
 
 pytestmark = pytest.mark.urls("ukbot.core.tests.api_urls")
@@ -147,21 +148,17 @@ def test_invalid_filter_value_is_a_validation_error(client, sequences):
 
 
 @pytest.mark.parametrize("query", ["per_page=2", "per_page=2&page=2", "per_page=2&page=3", "page=last&per_page=2"])
-def test_a_page_read_with_its_total_matches_counting_apart(client, sequences, query):
+def test_a_page_read_with_its_total_matches_counting_apart(client, sequences, query, monkeypatch):
     # given the same page through the one-query path and through DRF's count-then-read path
     fast = client.get(f"/api/v1/sequences/?{query}").json()
-    original = PagePagination.paginate_queryset
-    PagePagination.paginate_queryset = PageNumberPagination.paginate_queryset
-    try:
-        slow = client.get(f"/api/v1/sequences/?{query}").json()
-    finally:
-        PagePagination.paginate_queryset = original
+    monkeypatch.setattr(PagePagination, "paginate_queryset", PageNumberPagination.paginate_queryset)
+    slow = client.get(f"/api/v1/sequences/?{query}").json()
 
     # then rows, totals and links are the same
     assert fast == slow
 
 
-def test_a_page_and_its_total_are_one_query(client, sequences, django_assert_num_queries):
+def test_a_page_and_its_total_areone_query(client, sequences, django_assert_num_queries):
     with django_assert_num_queries(1):
         body = client.get("/api/v1/sequences/?per_page=2&page=2").json()
 
@@ -178,7 +175,7 @@ def test_an_empty_list_is_an_empty_first_page(client, db):
 
 def test_a_distinct_list_is_counted_apart():
     # COUNT(*) OVER () counts rows before DISTINCT: such a list keeps DRF's separate count
-    assert _one_query(AggregateSequence.objects.all())
-    assert not _one_query(AggregateSequence.objects.distinct())
-    assert not _one_query(AggregateSequence.objects.values("last"))
-    assert not _one_query(AggregateSequence.objects.all()[:3])
+    assert one_query(AggregateSequence.objects.all())
+    assert not one_query(AggregateSequence.objects.distinct())
+    assert not one_query(AggregateSequence.objects.values("last"))
+    assert not one_query(AggregateSequence.objects.all()[:3])
