@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ukbot.auth.models import Account, Session
-from ukbot.core.db import from_row, select_list
+from ukbot.core.db.fast import from_row, select_list
 
 
 def sessions_open_for(*, account_id: int) -> QuerySet[Session]:
