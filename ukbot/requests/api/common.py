@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from ukbot.core.api.fast import datetimes_in
 from ukbot.core.api.permissions import has_scope
 from ukbot.core.errors import NotFoundError, PermissionDeniedError
 from ukbot.requests import access, selectors, sla
@@ -45,32 +46,12 @@ def visible(request, number: str):
     return item
 
 
-_when = serializers.DateTimeField().to_representation  # None stays None; else ISO 8601 in the current zone
-
-
-def _when_in(zone):
-    """``_when`` with the current zone looked up once (per row rather than per field): an aware datetime, which
-    is what the database gives, is converted and formatted here; anything else (None, naive, out of range) takes
-    the generic path, so the output and the errors stay the serializer field's."""
-
-    def when(value):
-        if value is not None and value.tzinfo is not None:
-            try:
-                text = value.astimezone(zone).isoformat()
-            except OverflowError:
-                return _when(value)
-            return text[:-6] + "Z" if text.endswith("+00:00") else text
-        return _when(value)
-
-    return when
-
-
 class RequestListOutput(serializers.ListSerializer):
     """A page of requests: the zone and the time that overdue is judged by are read once for the page."""
 
     def to_representation(self, data) -> list[dict]:
         items = data.all() if isinstance(data, BaseManager) else data
-        when, now = _when_in(timezone.get_current_timezone()), timezone.now()
+        when, now = datetimes_in(timezone.get_current_timezone()), timezone.now()
         return [self.child.row(item, when=when, now=now) for item in items]
 
 
@@ -116,7 +97,7 @@ class RequestOutput(serializers.Serializer):
         """The declared fields, built directly: the generic path costs ~50 µs a row, which lists of 20 feel.
 
         ``test_fast_representation_matches_the_declared_fields`` keeps it equal to the generic path."""
-        return self.row(item, when=_when_in(timezone.get_current_timezone()), now=timezone.now())
+        return self.row(item, when=datetimes_in(timezone.get_current_timezone()), now=timezone.now())
 
     def row(self, item, *, when, now) -> dict:
         """The representation of ``item`` with times formatted by ``when`` and overdue as of ``now``."""
