@@ -5,7 +5,7 @@ relies on something its framework does not promise to keep. They were checked ag
 :data:`CHECKED_AGAINST`. ``ukbot/core/tests/test_fast_paths.py`` fails on another minor version, and when the
 source of a framework function in :data:`FRAMEWORK_CODE` changes, until somebody re-reads what is listed below
 for it, runs the comparisons, and updates :data:`CHECKED_AGAINST`, :data:`FRAMEWORK_CODE` and the pins in
-pyproject.toml together (decision 0016).
+pyproject.toml together (decision 0017).
 
 **FilterBackend**: the ``FilterSet`` of a view's ``filterset_fields`` built once per view class.
     Relies on ``DjangoFilterBackend.get_filterset_class`` building an ``AutoFilterSet`` that depends only on the

@@ -5,7 +5,7 @@ each relies on something Django or psycopg does not promise to keep. They were c
 :data:`CHECKED_AGAINST`. ``ukbot/core/tests/test_fast_paths.py`` fails on another minor version, and when the
 source of a framework function in :data:`FRAMEWORK_CODE` changes, until somebody re-reads what is listed below
 for it, runs the comparisons, and updates :data:`CHECKED_AGAINST`, :data:`FRAMEWORK_CODE` and the pins in
-pyproject.toml together (decision 0016).
+pyproject.toml together (decision 0017).
 
 **insert_one**: an INSERT kept per model instead of ``Model.save(force_insert=True)``.
     Relies on ``Options.local_concrete_fields``, ``db_returning_fields``, ``auto_field``, ``parents`` and
