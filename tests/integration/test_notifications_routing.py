@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from tests.factories import executor, person
+from tests.factories import executor, on_shift, person
 from ukbot.core.events import Event
 from ukbot.core.events.relay import drain
 from ukbot.notifications import handlers, services
@@ -79,6 +79,7 @@ def test_an_assignment_tells_the_executor_with_a_start_button_and_the_applicant_
 
 def test_an_executor_claiming_is_not_told_of_their_own_claim(cast):
     number = _request(cast)
+    on_shift(cast["plumber"], "plumber")
     told()
 
     requests.request_move(number=number, to_status="assigned", actor_kind="executor", actor_id=cast["plumber"])
