@@ -37,6 +37,8 @@ from ukbot.requests.events import (
     RequestCreated,
     RequestStatusChanged,
     SlaBreached,
+    Status,
+    Urgency,
 )
 from ukbot.users import public as users_public
 from ukbot.users.events import (
@@ -52,7 +54,7 @@ from ukbot.users.events import (
     VerificationSubmitted,
 )
 
-CRITICAL = "critical"
+CRITICAL = Urgency.CRITICAL
 
 
 def _name(account_id: int | None) -> str:
@@ -142,13 +144,13 @@ def request_status_changed(event: Event) -> None:
             executor=_name(brief.executor_id),
         )
 
-    if new != "completed":
-        kind = "request.confirmed" if new == "confirmed" else "request.status_changed"
+    if new != Status.COMPLETED:
+        kind = "request.confirmed" if new == Status.CONFIRMED else "request.status_changed"
         _tell([brief.applicant_id], kind=kind, event=event, variables=variables, actor_id=actor, urgent=urgent)
     executor_kind = {
-        ("confirmed", "returned"): "request.returned",
-        ("completed", "in_progress"): "request.returned",
-    }.get((old, new), "request.cancelled" if new == "cancelled" else None)
+        (Status.CONFIRMED, Status.RETURNED): "request.returned",
+        (Status.COMPLETED, Status.IN_PROGRESS): "request.returned",
+    }.get((old, new), "request.cancelled" if new == Status.CANCELLED else None)
     if executor_kind and brief.executor_id is not None:
         _tell([brief.executor_id], kind=executor_kind, event=event, variables=variables, actor_id=actor, urgent=urgent)
 
@@ -179,7 +181,7 @@ def request_completed(event: Event) -> None:
     """Tell the applicant the executor reports the work done (unless it was confirmed meanwhile: that is told)."""
     completed: RequestCompleted = event.payload
     brief = requests_public.request_brief(number=completed.number)
-    if brief is None or brief.status != "completed":
+    if brief is None or brief.status != Status.COMPLETED:
         return
     executor_id = completed.executor_id
     _tell(

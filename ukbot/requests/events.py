@@ -1,8 +1,15 @@
-"""Events published by `requests` (its public contract): names and payload types; the subject is the number."""
+"""Events published by `requests` (its public contract): names and payload types; the subject is the number.
+
+The values payloads carry for a status, an urgency or a category are those of :class:`Status`, :class:`Urgency`
+and :class:`Category`, re-exported here so that consumers compare with the enum, not with copies of its strings.
+"""
 
 from dataclasses import dataclass
 
 from ukbot.core.events import EventCatalogue
+from ukbot.requests.statuses import Category, Status, Urgency
+
+__all__ = ["Category", "Status", "Urgency"]  # and the event types and payloads below
 
 catalogue = EventCatalogue("requests")
 
