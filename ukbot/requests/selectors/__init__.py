@@ -29,11 +29,15 @@ from ukbot.requests.selectors.records import (
 from ukbot.requests.selectors.views import (
     HistoryLine,
     LinePage,
+    MaterialEntry,
+    MaterialPage,
     RequestCard,
     RequestLine,
+    materials_waiting_page,
     pool_lines,
     request_card,
     request_lines,
+    request_materials,
 )
 
 __all__ = [
@@ -44,6 +48,8 @@ __all__ = [
     "PAGE_RANGE",
     "HistoryLine",
     "LinePage",
+    "MaterialEntry",
+    "MaterialPage",
     "RequestCard",
     "RequestLine",
     "Visibility",
@@ -58,6 +64,7 @@ __all__ = [
     "materials_none",
     "materials_of",
     "materials_waiting",
+    "materials_waiting_page",
     "pool_categories",
     "pool_for",
     "pool_lines",
@@ -65,6 +72,7 @@ __all__ = [
     "request_for",
     "request_get",
     "request_lines",
+    "request_materials",
     "request_moves_for",
     "requests_none",
     "requests_page",

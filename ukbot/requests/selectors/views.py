@@ -6,14 +6,16 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Literal
 
 from django.utils import timezone
 
 from ukbot.requests import access, sla
-from ukbot.requests.models import HistoryAction, StatusChange
+from ukbot.requests.models import HistoryAction, Material, StatusChange
 from ukbot.requests.selectors.access import pool_for, request_for, requests_visible_to
-from ukbot.requests.statuses import Status
+from ukbot.requests.selectors.records import materials_waiting
+from ukbot.requests.statuses import FINAL, Status
 
 HISTORY_SHOWN = 8  # the last moves a card shows
 ORDERS = {"newest": ("-created_at", "-number"), "oldest": ("created_at", "number")}
@@ -33,8 +35,10 @@ class HistoryLine:
 class RequestCard:
     """A request as one person sees it: what, where, its state, the tail of its history, and what they may do.
 
-    ``moves`` are the statuses this person may move it to now; ``question`` is the manager's open question while
-    the request waits in clarification (else empty); ``history`` holds the last moves, oldest first.
+    ``moves`` are the statuses this person may move it to now; ``party`` says whether they act on it at all (its
+    applicant, its executor, a manager: co-residents and an executor looking into the pool only read it);
+    ``closed`` that it is accepted or cancelled and takes no more work; ``question`` is the manager's open question
+    while the request waits in clarification (else empty); ``history`` holds the last moves, oldest first.
     """
 
     number: str
@@ -51,6 +55,8 @@ class RequestCard:
     version: int
     overdue: bool
     moves: tuple[str, ...]
+    party: bool
+    closed: bool
     question: str
     has_materials: bool
     history: tuple[HistoryLine, ...]
@@ -86,6 +92,8 @@ def request_card(*, account_id: int, actor_kind: str, number: str) -> RequestCar
         version=request.version,
         overdue=sla.is_overdue(request=request, now=timezone.now()),
         moves=tuple(access.moves_for(request, actor_kind=actor_kind, account_id=account_id)),
+        party=access.may_act(request, actor_kind=actor_kind, account_id=account_id),
+        closed=request.status in FINAL,
         question=question,
         has_materials=request.materials.exists(),
         history=tuple(HistoryLine(at, to_status, reason) for at, to_status, reason in changes[-HISTORY_SHOWN:]),
@@ -150,3 +158,50 @@ def request_lines(
 def pool_lines(*, executor_id: int, offset: int = 0, limit: int = 5) -> LinePage:
     """Return a page of the requests an executor may claim now (:func:`~.access.pool_for`), newest first."""
     return _page(pool_for(executor_id=executor_id), order="newest", offset=offset, limit=limit)
+
+
+@dataclass(frozen=True)
+class MaterialEntry:
+    """A line of materials as a manager's screen shows it: what, how much, for which request, where it stands."""
+
+    material_id: int
+    number: str
+    item: str
+    quantity: Decimal  # normalised: 2, not 2.000
+    unit: str
+    status: str
+
+
+@dataclass(frozen=True)
+class MaterialPage:
+    """A page of material lines and how many the whole list holds."""
+
+    entries: tuple[MaterialEntry, ...]
+    total: int
+
+
+def _entry(material: Material) -> MaterialEntry:
+    return MaterialEntry(
+        material_id=material.pk,
+        number=material.request_id,
+        item=material.item,
+        quantity=material.quantity.normalize(),
+        unit=material.unit,
+        status=material.status,
+    )
+
+
+def request_materials(*, number: str) -> tuple[MaterialEntry, ...]:
+    """Return the material lines of request ``number``, oldest first (none for a request without any)."""
+    return tuple(
+        _entry(material) for material in Material.objects.filter(request_id=number).order_by("created_at", "pk")
+    )
+
+
+def materials_waiting_page(*, offset: int = 0, limit: int = 5) -> MaterialPage:
+    """Return a page of the material lines waiting for a manager (:func:`~.records.materials_waiting`), oldest
+    first."""
+    waiting = materials_waiting()
+    total = waiting.count()
+    rows = waiting[offset : offset + limit] if total else []
+    return MaterialPage(entries=tuple(_entry(material) for material in rows), total=total)
