@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, Literal, TypeVar
 
 from django.db.models import Q, QuerySet
 
@@ -17,9 +20,12 @@ from ukbot.users.models import (
     RoleGrant,
     Specialization,
     VerificationApplication,
+    VerificationStatus,
     Yard,
 )
 from ukbot.users.roles import ranked
+
+T = TypeVar("T")
 
 
 def profile_get(*, account_id: int) -> Profile | None:
@@ -145,3 +151,177 @@ def apartment_co_resident_ids(*, apartment_id: int) -> list[int]:
         .order_by("profile_id")
         .values_list("profile_id", flat=True)
     )
+
+
+# --- what the bot shows: frozen dataclasses, so an adapter never refines a queryset or holds a model instance -----
+
+
+@dataclass(frozen=True)
+class ProfileView:
+    """A person's name and phone as they gave them."""
+
+    account_id: int
+    first_name: str
+    last_name: str
+    phone: str
+
+
+def profile_view(*, account_id: int) -> ProfileView | None:
+    """Return the name and phone of ``account_id``, or None when the account has no profile."""
+    row = Profile.objects.filter(account_id=account_id).values_list("first_name", "last_name", "phone").first()
+    return ProfileView(account_id, *row) if row else None
+
+
+def phone_holder(*, phone: str) -> int | None:
+    """Return the account whose profile has exactly ``phone``, or None (a phone belongs to one profile at most)."""
+    return Profile.objects.filter(phone=phone).exclude(phone="").values_list("account_id", flat=True).first()
+
+
+@dataclass(frozen=True)
+class PlaceChoice:
+    """A place to pick: a yard (its name), a building (its address), an entrance or an apartment (its number)."""
+
+    id: int
+    name: str
+
+
+PlaceLevel = Literal["yard", "building", "entrance", "apartment"]
+
+
+def place_choices(*, level: PlaceLevel, parent: int = 0) -> tuple[PlaceChoice, ...]:
+    """Return the choices of one level of the place tree under ``parent`` (a yard's buildings, a building's
+    entrances that have apartments, an entrance's apartments; every yard for ``yard``), in reading order."""
+    if level == "yard":
+        return tuple(PlaceChoice(row.pk, row.name) for row in yard_list())
+    if level == "building":
+        return tuple(PlaceChoice(row.pk, row.address) for row in buildings_of_yard(yard_id=parent))
+    if level == "entrance":
+        return tuple(PlaceChoice(row.pk, str(row.number)) for row in entrances_of_building(building_id=parent))
+    return tuple(PlaceChoice(row.pk, row.number) for row in apartments_of_entrance(entrance_id=parent))
+
+
+@dataclass(frozen=True)
+class BuildingPage:
+    """A page of buildings (id and address each) and how many there are in all."""
+
+    buildings: tuple[PlaceChoice, ...]
+    total: int
+
+
+def building_page(*, offset: int = 0, limit: int = 8) -> BuildingPage:
+    """Return a page of every building, by id."""
+    buildings = building_list()
+    total = buildings.count()
+    rows = buildings.values_list("pk", "address")[offset : offset + limit] if total else []
+    return BuildingPage(buildings=tuple(PlaceChoice(pk, address) for pk, address in rows), total=total)
+
+
+def building_address(*, building_id: int) -> str | None:
+    """Return the address of the building, or None when there is no such building."""
+    return Building.objects.filter(pk=building_id).values_list("address", flat=True).first()
+
+
+@dataclass(frozen=True)
+class Queued(Generic[T]):
+    """One item of a moderation queue, where it stands in it (from 0) and how long the queue is."""
+
+    item: T
+    position: int
+    total: int
+
+
+def _queued(rows: QuerySet, position: int, view) -> Queued | None:
+    total = rows.count()
+    if not total:
+        return None
+    position %= total  # past the end wraps round to the oldest
+    return Queued(item=view(rows[position]), position=position, total=total)
+
+
+@dataclass(frozen=True)
+class ApartmentLinkView:
+    """An apartment link as its resident and its reviewer read it: who, which apartment, how, and where it stands."""
+
+    link_id: int
+    account_id: int
+    first_name: str
+    last_name: str
+    phone: str
+    building_address: str
+    apartment_number: str
+    relation: str
+    status: str
+    reason: str
+    primary: bool
+    document_media_id: str | None
+    created_at: datetime
+
+
+def _link_view(link: ApartmentLink) -> ApartmentLinkView:
+    profile, apartment = link.profile, link.apartment
+    return ApartmentLinkView(
+        link_id=link.pk,
+        account_id=profile.account_id,
+        first_name=profile.first_name,
+        last_name=profile.last_name,
+        phone=profile.phone,
+        building_address=apartment.entrance.building.address,
+        apartment_number=apartment.number,
+        relation=link.relation,
+        status=link.status,
+        reason=link.reason,
+        primary=link.is_primary,
+        document_media_id=str(link.document_media_id) if link.document_media_id else None,
+        created_at=link.created_at,
+    )
+
+
+def apartment_links_of(*, account_id: int) -> tuple[ApartmentLinkView, ...]:
+    """Return the person's apartment links in every status, oldest first."""
+    return tuple(_link_view(link) for link in apartment_link_list(account_id=account_id))
+
+
+def apartment_link_pending_at(*, position: int) -> Queued[ApartmentLinkView] | None:
+    """Return the pending apartment link at ``position`` of the queue (oldest first; past the end wraps round), or
+    None when none waits."""
+    return _queued(apartment_link_list(status=ApartmentLinkStatus.PENDING), position, _link_view)
+
+
+@dataclass(frozen=True)
+class VerificationView:
+    """An executor's verification application as its author and its reviewer read it."""
+
+    application_id: int
+    account_id: int
+    specialization: str
+    status: str
+    reason: str
+    comment: str
+    documents: tuple[str, ...]  # media ids
+    submitted_at: datetime
+
+
+def _verification_view(application: VerificationApplication) -> VerificationView:
+    return VerificationView(
+        application_id=application.pk,
+        account_id=application.account_id,
+        specialization=application.specialization,
+        status=application.status,
+        reason=application.reason,
+        comment=application.comment,
+        documents=tuple(str(media_id) for media_id in application.documents),
+        submitted_at=application.submitted_at,
+    )
+
+
+def verification_latest(*, account_id: int) -> VerificationView | None:
+    """Return the person's newest verification application, or None when they have not applied."""
+    application = VerificationApplication.objects.filter(account_id=account_id).order_by("-submitted_at", "-pk").first()
+    return _verification_view(application) if application else None
+
+
+def verification_pending_at(*, position: int) -> Queued[VerificationView] | None:
+    """Return the pending verification application at ``position`` of the queue (oldest first, wrapping round), or
+    None when none waits."""
+    pending = verification_list().filter(status=VerificationStatus.PENDING)
+    return _queued(pending, position, _verification_view)
