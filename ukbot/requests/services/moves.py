@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.errors import ConflictError, PermissionDeniedError, ValidationFailedError
 from ukbot.core.events import publish
-from ukbot.requests import access, sla
+from ukbot.requests import access, selectors, sla
 from ukbot.requests.events import (
     REQUEST_ASSIGNED,
     REQUEST_COMPLETED,
@@ -29,19 +29,19 @@ from ukbot.requests.statuses import (
     Status,
     allowed_moves,
 )
-from ukbot.shifts import public as shifts_public
 from ukbot.users import public as users_public
 
 
 def _check_claim(request: Request, *, executor_id: int | None) -> None:
-    """An executor claims from the pool only a request of a category their trades cover, while on shift in that
-    trade (a universal trade or shift covers every category): the pool's rule (:func:`selectors.pool_categories`)."""
+    """An executor claims from the pool only what the pool holds for them (:func:`selectors.pool_categories`: a
+    category their trades cover, while on shift in that trade); the refusal says which half is missing."""
+    if executor_id is not None and request.category in selectors.pool_categories(executor_id=executor_id):
+        return
     needed = users_public.category_specialization(category=request.category)
     trades = users_public.specializations_of(account_id=executor_id) if executor_id is not None else {}
     if needed not in trades and "universal" not in trades:
         raise PermissionDeniedError(_("This request needs another specialization."))
-    if executor_id is None or not shifts_public.is_on_shift(executor_id=executor_id, specialization=needed):
-        raise PermissionDeniedError(_("Start your shift to take requests from the pool."))
+    raise PermissionDeniedError(_("Start your shift to take requests from the pool."))
 
 
 def _check_executor(executor_id: int, *, category: str) -> None:
