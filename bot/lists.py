@@ -1,6 +1,7 @@
-"""A paginated list of requests, the same for every role: a page read in the database thread (:func:`page_of`),
-then its buttons (:func:`markup`): Open for each request, and ◀️ ▶️ to turn the page (:class:`bot.callbacks.PageCb`
-with the list's name)."""
+"""A paginated list of requests, the same for every role: a page read in the database thread (:func:`page_of`, from
+a selector of :mod:`ukbot.requests.selectors` giving a :class:`~ukbot.requests.selectors.LinePage`), then its
+buttons (:func:`markup`): Open for each request, and ◀️ ▶️ to turn the page (:class:`bot.callbacks.PageCb` with the
+list's name)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from bot import render
 from bot.callbacks import PageCb, RequestCb
 from bot.i18n import _
 from bot.keyboards import button, keyboard
+from ukbot.requests.selectors import LinePage, RequestLine
 
 PER_PAGE = 5
 
@@ -35,30 +37,33 @@ def bounds(total: int, page: int) -> tuple[int, int]:
     return pages, min(max(page, 0), pages - 1)
 
 
-def request_label(request) -> str:
+def request_label(request: RequestLine) -> str:
     """A request on its Open button: icon, number, category."""
     return f"{render.ICONS.get(request.status, '•')} {request.number} · {render.label('category', request.category)}"
 
 
 def page_of(
-    requests,
+    read: Callable[..., LinePage],
     *,
     page: int,
     title: str = "",
     empty: str,
     heading: Callable[[int, int, int], str] | None = None,
-    entry: Callable[[object], str] = render.line,
-    label: Callable[[object], str] = request_label,
+    entry: Callable[[RequestLine], str] = render.line,
+    label: Callable[[RequestLine], str] = request_label,
 ) -> ListPage:
-    """Page ``page`` (from 0, kept within the pages there are) of the queryset ``requests``, in its order; ``empty``
-    when there are none. The text is the bold ``title``, an ``entry`` per request and "Page x of y" when there are
-    more pages; or, with ``heading(total, page, pages)``, that heading and the entries. Read in the database thread."""
-    total = requests.count()
-    pages, page = bounds(total, page)
-    rows = list(requests[page * PER_PAGE : (page + 1) * PER_PAGE])
+    """Page ``page`` (from 0, kept within the pages there are) of the list ``read(offset=, limit=)`` gives, in its
+    order; ``empty`` when there are none. The text is the bold ``title``, an ``entry`` per request and "Page x of y"
+    when there are more pages; or, with ``heading(total, page, pages)``, that heading and the entries. Read in the
+    database thread."""
+    found = read(offset=max(page, 0) * PER_PAGE, limit=PER_PAGE)
+    pages, kept = bounds(found.total, page)
+    if kept != max(page, 0):  # a page past the end (the list got shorter meanwhile): show the last one
+        found = read(offset=kept * PER_PAGE, limit=PER_PAGE)
+    page, rows = kept, found.lines
     if not rows:
         return ListPage(str(empty), (), (), 0, 1)
-    top = heading(total, page, pages) if heading is not None else f"<b>{title}</b>"
+    top = heading(found.total, page, pages) if heading is not None else f"<b>{title}</b>"
     text = "\n\n".join([top, *(entry(row) for row in rows)])
     if heading is None and pages > 1:
         text += "\n\n" + _("Page {page} of {pages}").format(page=page + 1, pages=pages)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ukbot.auth import public as auth_public
+from ukbot.requests.access import actor_kind_for
 from ukbot.users import public as users_public
+from ukbot.users.roles import scopes_for
 
 LANGUAGES = ("ru", "uz", "en")
 DEFAULT_LANGUAGE = "ru"
@@ -30,6 +32,12 @@ class Person:
     def role(self) -> str | None:
         """The active role (the first of the person's roles when none was chosen)."""
         return self.active_role or (self.roles[0] if self.roles else None)
+
+    @property
+    def actor_kind(self) -> str:
+        """How the person acts on requests in their active role: manager (its scopes hold ``admin:requests``),
+        executor or applicant (inspectors file requests as residents do); the rule is the requests app's."""
+        return actor_kind_for(role=self.role, scopes=scopes_for(self.role))
 
 
 def person_of(telegram_id: int) -> Person | None:

@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 
 from bot.i18n import _
 from ukbot.requests import public as requests_public
-from ukbot.requests import selectors as requests_selectors
+from ukbot.requests.selectors import RequestCard, RequestLine
 from ukbot.requests.statuses import Status
 
 ICONS = {
@@ -49,7 +49,7 @@ def when(value: datetime | None) -> str:
     return date_format(timezone.localtime(value), "d.m.Y H:i")
 
 
-def line(request) -> str:
+def line(request: RequestLine) -> str:
     """One request as a list entry: icon, number, category, status, the start of the description."""
     description = request.description if len(request.description) <= 40 else request.description[:39] + "…"
     return (
@@ -58,11 +58,8 @@ def line(request) -> str:
     )
 
 
-def card(request, *, with_history: bool = True) -> str:
-    """A request's card: what, where, how urgent, its status and deadlines, then its history (newest last).
-
-    ``request`` is a row from :mod:`ukbot.requests.selectors`. Read in the database thread.
-    """
+def card(request: RequestCard) -> str:
+    """A request's card: what, where, how urgent, its status and deadlines, then its last moves (newest last)."""
     # xgettext does not look inside f-strings: each label is translated on its own line first.
     title, status, category, urgency = _("Request"), _("Status"), _("Category"), _("Urgency")
     address, created, due, rating, history = _("Address"), _("Created"), _("Due by"), _("Rating"), _("History")
@@ -75,19 +72,16 @@ def card(request, *, with_history: bool = True) -> str:
     if request.address:
         parts.append(f"{address}: {esc(request.address)}")
     parts.append(f"{created}: {when(request.created_at)}")
-    if request.resolution_deadline and request.status not in {Status.ACCEPTED, Status.CANCELLED}:
+    if request.resolution_deadline and not request.closed:
         parts.append(f"{due}: {when(request.resolution_deadline)}")
     if request.rating:
         parts.append(f"{rating}: {'★' * request.rating}{'☆' * (5 - request.rating)}")
     parts.append("")
     parts.append(esc(request.description))
-    if with_history:
-        rows = list(requests_selectors.history_of(number=request.number))
-        moves = [row for row in rows if row.action in {"created", "moved"}]
-        if moves:
-            parts.append("")
-            parts.append(f"<b>{history}</b>")
-            for row in moves[-8:]:
-                reason = f" — {esc(row.reason)}" if row.reason else ""
-                parts.append(f"{when(row.at)} {label('status', row.to_status)}{reason}")
+    if request.history:
+        parts.append("")
+        parts.append(f"<b>{history}</b>")
+        for row in request.history:
+            reason = f" — {esc(row.reason)}" if row.reason else ""
+            parts.append(f"{when(row.at)} {label('status', row.to_status)}{reason}")
     return "\n".join(parts)

@@ -98,16 +98,10 @@ class Option:
 
 def place_options(level: str, parent: int) -> list[Option]:
     """The choices of one level of the place tree under ``parent``."""
-    if level == "yard":
-        return [Option(row.pk, row.name) for row in users_selectors.yard_list()]
-    if level == "building":
-        return [Option(row.pk, row.address) for row in users_selectors.buildings_of_yard(yard_id=parent)]
+    choices = users_selectors.place_choices(level="apartment" if level == "flat" else level, parent=parent)
     if level == "entrance":
-        return [
-            Option(row.pk, _("Entrance {number}").format(number=row.number))
-            for row in users_selectors.entrances_of_building(building_id=parent)
-        ]
-    return [Option(row.pk, row.number) for row in users_selectors.apartments_of_entrance(entrance_id=parent)]
+        return [Option(choice.id, _("Entrance {number}").format(number=choice.name)) for choice in choices]
+    return [Option(choice.id, choice.name) for choice in choices]
 
 
 def apartment_title(apartment_id: int) -> str | None:
@@ -139,16 +133,16 @@ def links_of(account_id: int) -> list[LinkRow]:
     """The person's apartment links (every status), oldest first."""
     return [
         LinkRow(
-            link_id=link.pk,
+            link_id=link.link_id,
             title=_("{address}, apartment {number}").format(
-                address=esc(link.apartment.entrance.building.address), number=esc(link.apartment.number)
+                address=esc(link.building_address), number=esc(link.apartment_number)
             ),
             relation=relation_label(link.relation),
             status=link.status,
             reason=link.reason,
-            primary=link.is_primary,
+            primary=link.primary,
         )
-        for link in users_selectors.apartment_link_list(account_id=account_id)
+        for link in users_selectors.apartment_links_of(account_id=account_id)
     ]
 
 

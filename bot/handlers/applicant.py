@@ -1,7 +1,7 @@
 """The applicant's (resident's) screens: the New request wizard, My requests, and what a resident does on a card.
 
 New request: category → urgency → address → description → photos → visit time → summary (Edit / Confirm). The
-request and its photos are written in one transaction, so a refusal leaves no half request. My requests: a
+request and its photos are filed in one service call, so a refusal leaves no half request. My requests: a
 paginated list; the card (:mod:`bot.handlers.cards`) gets the applicant's buttons from :func:`card_actions`:
 comment, add photos, cancel, answer a manager's question, accept with a rating, return, rate later.
 
@@ -12,7 +12,6 @@ after the first, see :class:`bot.middlewares.PersonLock`) finds the dialog over 
 from __future__ import annotations
 
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,7 +21,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -40,7 +38,8 @@ from bot.sync import call
 from ukbot.core.errors import AppError, ValidationFailedError
 from ukbot.requests import selectors as requests_selectors
 from ukbot.requests import services as requests_services
-from ukbot.requests.statuses import FINAL, Actor, Category, Source, Status, Urgency, allowed_moves
+from ukbot.requests.selectors import RequestCard
+from ukbot.requests.statuses import Actor, Category, Source, Status, Urgency
 from ukbot.users import public as users_public
 
 router = Router(name=__name__)
@@ -53,7 +52,7 @@ MAX_FEEDBACK = 2000
 # menu button (a menu button leaves the dialog for that screen; its handler may come later than the step's).
 TEXT = F.text & ~F.text.startswith("/") & ~F.text.func(is_menu_text)
 FILE = F.photo | F.document
-# people who act on requests as applicants (inspectors file requests as residents do; see cards.actor_kind)
+# people who act on requests as applicants (inspectors file requests as residents do; see Person.actor_kind)
 APPLICANTS = ("applicant", "inspector")
 
 
@@ -491,40 +490,24 @@ async def field_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMCon
     await asks[field](message)
 
 
-@dataclass(frozen=True)
-class Created:
-    number: str
-    duplicate_of: str | None
-
-
-def request_file(account_id: int, data: dict) -> Created:
-    """Create the request and attach its photos in one transaction: if attaching fails, no request is left."""
+def request_file(account_id: int, data: dict) -> tuple[str, str | None]:
+    """File the request with its photos (one service call: if a photo cannot be attached, no request is left);
+    return its number and the number of the open request it duplicates, if any."""
     visit_from = datetime.fromisoformat(data["visit_from"]) if data.get("visit_from") else None
     visit_to = datetime.fromisoformat(data["visit_to"]) if data.get("visit_to") else None
-    with transaction.atomic():
-        request = requests_services.request_create(
-            applicant_id=account_id,
-            category=data["category"],
-            urgency=data["urgency"],
-            description=data["description"],
-            source=Source.BOT,
-            apartment_id=data.get("apartment_id"),
-            address=data.get("address") or "",
-            visit_from=visit_from,
-            visit_to=visit_to,
-        )
-        _attach_files(request.number, account_id, data.get("files", []))
-    return Created(number=request.number, duplicate_of=request.duplicate_of_id)
-
-
-def _attach_files(number: str, account_id: int, files: list) -> None:
-    """Attach the dialog's files to a request as the applicant, photos and documents each under their kind."""
-    for kind in ("before", "document"):
-        media_ids = [media_id for media_id, file_kind in files if file_kind == kind]
-        if media_ids:
-            requests_services.attachments_add(
-                number=number, media_ids=media_ids, kind=kind, actor_id=account_id, actor_kind=Actor.APPLICANT
-            )
+    request = requests_services.request_create(
+        applicant_id=account_id,
+        category=data["category"],
+        urgency=data["urgency"],
+        description=data["description"],
+        source=Source.BOT,
+        apartment_id=data.get("apartment_id"),
+        address=data.get("address") or "",
+        visit_from=visit_from,
+        visit_to=visit_to,
+        files=[(media_id, kind) for media_id, kind in data.get("files", [])],
+    )
+    return request.number, request.duplicate_of_id
 
 
 @router.callback_query(NewCb.filter(F.step == "confirm"), ResidentRequest.summary, F.message)
@@ -534,7 +517,7 @@ async def confirmed(query: CallbackQuery, state: FSMContext, person: Person) -> 
     await state.clear()  # before the service: a second tap finds the dialog over
     await _drop_buttons(query)
     try:
-        created = await call(request_file, person.account_id, data)
+        number, duplicate_of = await call(request_file, person.account_id, data)
     except AppError as exc:
         # keep what the person wrote: they can fix it with Edit
         await state.set_state(ResidentRequest.summary)
@@ -548,13 +531,13 @@ async def confirmed(query: CallbackQuery, state: FSMContext, person: Person) -> 
         await _show_summary(query.message, state)
         return
     text = _("✅ Your request <b>{number}</b> is registered. We will tell you when a specialist takes it.").format(
-        number=created.number
+        number=number
     )
-    if created.duplicate_of:
+    if duplicate_of:
         text += "\n\n" + _(
             "⚠️ A similar request from your apartment is already open: <b>{number}</b>. We have linked them."
-        ).format(number=created.duplicate_of)
-    markup = keyboard([button(_("Open"), RequestCb(action="open", number=created.number))])
+        ).format(number=duplicate_of)
+    markup = keyboard([button(_("Open"), RequestCb(action="open", number=number))])
     await query.message.answer(text, reply_markup=markup)
 
 
@@ -564,9 +547,12 @@ async def confirmed(query: CallbackQuery, state: FSMContext, person: Person) -> 
 def requests_page(account_id: int, page: int) -> lists.ListPage:
     """One page of the requests the person may read as an applicant (their own and their apartments'), newest
     first; ``page`` counts from 0 and is kept within the pages there are."""
-    found = requests_selectors.requests_visible_to(account_id=account_id, actor_kind=Actor.APPLICANT)
+
+    def read(**window) -> requests_selectors.LinePage:
+        return requests_selectors.request_lines(account_id=account_id, actor_kind=Actor.APPLICANT, **window)
+
     return lists.page_of(
-        found.order_by("-created_at", "-number"),
+        read,
         page=page,
         empty=_("You have no requests yet. Press “📝 New request” to report a problem."),
         heading=lambda _total, page, pages: _("<b>My requests</b> (page {page} of {pages})").format(
@@ -593,12 +579,12 @@ async def my_requests_page(query: CallbackQuery, callback_data: PageCb, person: 
 # --- the card's buttons ------------------------------------------------------------------------------------------
 
 
-def card_actions(person: Person, request) -> list[list[InlineKeyboardButton]]:
-    """The applicant's buttons on their own request's card (co-residents' requests are read-only)."""
-    if request.applicant_id != person.account_id:
+def card_actions(person: Person, card: RequestCard) -> list[list[InlineKeyboardButton]]:
+    """The applicant's buttons on their own request's card, from the moves the card offers (co-residents' requests
+    are read-only)."""
+    if not card.party:
         return []
-    number, status = request.number, request.status
-    moves = allowed_moves(status, Actor.APPLICANT)
+    number, status, moves = card.number, card.status, card.moves
     rows = []
     if status == Status.CLARIFICATION:
         rows.append([button(_("💬 Answer the question"), RequestCb(action="answer", number=number))])
@@ -606,11 +592,11 @@ def card_actions(person: Person, request) -> list[list[InlineKeyboardButton]]:
         rows.append([button(_("⭐ Accept"), RequestCb(action="accept", number=number))])
     if Status.RETURNED in moves:
         rows.append([button(_("↩️ Return"), RequestCb(action="return", number=number))])
-    if status == Status.ACCEPTED and request.rating is None:
+    if status == Status.ACCEPTED and card.rating is None:
         rows.append([button(_("⭐ Rate"), RequestCb(action="rate", number=number))])
     if status != Status.CANCELLED:
         rows.append([button(_("💬 Comment"), RequestCb(action="comment", number=number))])
-    if status not in FINAL:
+    if not card.closed:
         rows.append([button(_("📎 Add photo"), RequestCb(action="photo", number=number))])
     if Status.CANCELLED in moves:
         rows.append([button(_("✖️ Cancel request"), RequestCb(action="cancel", number=number))])
@@ -620,31 +606,13 @@ def card_actions(person: Person, request) -> list[list[InlineKeyboardButton]]:
 register_actions("applicant", card_actions)
 
 
-@dataclass(frozen=True)
-class Own:
-    """The person's own request, as a card dialog needs it."""
-
-    number: str
-    status: str
-    rating: int | None
-    question: str
-
-
-def own_request(account_id: int, number: str) -> Own | None:
+def own_request(account_id: int, number: str) -> RequestCard | None:
     """The request if ``account_id`` filed it, else None (someone else's looks the same as a missing one)."""
-    request = requests_selectors.request_get(number=number)
-    if request is None or request.applicant_id != account_id:
-        return None
-    question = ""
-    if request.status == Status.CLARIFICATION:
-        asked = (
-            requests_selectors.history_of(number=number).filter(to_status=Status.CLARIFICATION).order_by("at").last()
-        )
-        question = asked.reason if asked else ""
-    return Own(number=request.number, status=request.status, rating=request.rating, question=question)
+    card = requests_selectors.request_card(account_id=account_id, actor_kind=Actor.APPLICANT, number=number)
+    return card if card is not None and card.party else None
 
 
-async def _own(query: CallbackQuery, person: Person, number: str) -> Own | None:
+async def _own(query: CallbackQuery, person: Person, number: str) -> RequestCard | None:
     own = await call(own_request, person.account_id, number)
     if own is None:
         await query.message.answer(_("Request {number} was not found.").format(number=render.esc(number)))
@@ -733,7 +701,13 @@ async def card_photos_done(query: CallbackQuery, state: FSMContext, person: Pers
         await query.message.answer(_("Send a photo, or press Done."))
         return
     done = await _finish(
-        query.message, state, _attach_files_of, number=data["number"], account_id=person.account_id, files=data["files"]
+        query.message,
+        state,
+        requests_services.files_attach,
+        number=data["number"],
+        files=[(media_id, kind) for media_id, kind in data["files"]],
+        actor_id=person.account_id,
+        actor_kind=Actor.APPLICANT,
     )
     if done:
         count = len(data["files"])
@@ -743,15 +717,10 @@ async def card_photos_done(query: CallbackQuery, state: FSMContext, person: Pers
         await query.message.answer(text.format(count=count, number=data["number"]))
 
 
-def _attach_files_of(*, number: str, account_id: int, files: list) -> None:
-    with transaction.atomic():
-        _attach_files(number, account_id, files)
-
-
 # clarification
 
 
-async def _start_answer(message: Message, state: FSMContext, own: Own) -> None:
+async def _start_answer(message: Message, state: FSMContext, own: RequestCard) -> None:
     if own.status != Status.CLARIFICATION:
         await state.clear()
         await message.answer(_("No question is waiting for your answer on request {number}.").format(number=own.number))
@@ -784,8 +753,8 @@ async def answer_typed(message: Message, state: FSMContext, person: Person) -> N
 # cancel
 
 
-async def _start_cancel(message: Message, state: FSMContext, own: Own) -> None:
-    if Status.CANCELLED not in allowed_moves(own.status, Actor.APPLICANT):
+async def _start_cancel(message: Message, state: FSMContext, own: RequestCard) -> None:
+    if Status.CANCELLED not in own.moves:
         await state.clear()
         await message.answer(
             _(
@@ -828,8 +797,8 @@ async def cancel_answered(query: CallbackQuery, callback_data: ActCb, state: FSM
 # accept with a rating, or rate later
 
 
-async def _start_rating(message: Message, state: FSMContext, own: Own, action: str) -> None:
-    if action == "accept" and own.status != Status.CONFIRMED:
+async def _start_rating(message: Message, state: FSMContext, own: RequestCard, action: str) -> None:
+    if action == "accept" and Status.ACCEPTED not in own.moves:
         await state.clear()
         await message.answer(_("Request {number} is not waiting for your acceptance.").format(number=own.number))
         return
@@ -916,8 +885,8 @@ async def feedback_skipped(query: CallbackQuery, state: FSMContext, person: Pers
 # return the work
 
 
-async def _start_return(message: Message, state: FSMContext, own: Own) -> None:
-    if own.status != Status.CONFIRMED:
+async def _start_return(message: Message, state: FSMContext, own: RequestCard) -> None:
+    if Status.RETURNED not in own.moves:
         await state.clear()
         await message.answer(_("Request {number} cannot be returned now.").format(number=own.number))
         return

@@ -1,7 +1,9 @@
 """A request's card, the same for every role but for its buttons, which each role's module supplies.
 
 ``req:open:<number>`` (from a list, a notification or a ``/start req_<number>`` deep link) shows the card to
-whoever may read the request; each role's module registers what its card offers with :func:`register_actions`.
+whoever may read the request; each role's module registers what its card offers with :func:`register_actions`,
+from the :class:`~ukbot.requests.selectors.RequestCard` it is given (the moves this person may make, whether they
+act on the request at all), never from rules of its own.
 """
 
 from __future__ import annotations
@@ -17,45 +19,34 @@ from bot.i18n import _
 from bot.person import Person
 from bot.sync import call
 from ukbot.requests import selectors as requests_selectors
+from ukbot.requests.selectors import RequestCard
 
 router = Router(name=__name__)
 
-Actions = Callable[[Person, object], list[list[InlineKeyboardButton]]]
+Actions = Callable[[Person, RequestCard], list[list[InlineKeyboardButton]]]
 _ACTIONS: dict[str, Actions] = {}
 
 
-def actor_kind(person: Person) -> str:
-    """How the person acts on requests in their active role: manager, executor or applicant (inspectors file
-    requests as applicants do)."""
-    if person.role in {"manager", "admin"}:
-        return "manager"
-    return "executor" if person.role == "executor" else "applicant"
-
-
 def register_actions(kind: str, actions: Actions) -> None:
-    """Let ``actions(person, request)`` (run in the database thread) give the buttons of ``kind``'s card."""
+    """Let ``actions(person, card)`` give the buttons of the card to a person acting as ``kind`` (manager, executor,
+    applicant)."""
     _ACTIONS[kind] = actions
 
 
-def visible_request(person: Person, number: str):
-    """The request if the person may read it in their active role (an executor also the pool's), else None."""
-    kind = actor_kind(person)
-    found = requests_selectors.requests_visible_to(account_id=person.account_id, actor_kind=kind).filter(pk=number)
-    request = found.first()
-    if request is None and kind == "executor":
-        request = requests_selectors.pool_for(executor_id=person.account_id).filter(pk=number).first()
-    return request
+def card_of(person: Person, number: str) -> RequestCard | None:
+    """The request as the person sees it in their active role (an executor also one of their pool), or None when
+    they may not see it. Read in the database thread."""
+    return requests_selectors.request_card(account_id=person.account_id, actor_kind=person.actor_kind, number=number)
 
 
 def card_view(person: Person, number: str) -> tuple[str, InlineKeyboardMarkup | None] | None:
     """The card text and its buttons for the person, or None when they may not read the request."""
-    request = visible_request(person, number)
-    if request is None:
+    card = card_of(person, number)
+    if card is None:
         return None
-    text = render.card(request)
-    actions = _ACTIONS.get(actor_kind(person))
-    rows = actions(person, request) if actions else []
-    return text, InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+    actions = _ACTIONS.get(person.actor_kind)
+    rows = actions(person, card) if actions else []
+    return render.card(card), InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
 async def show_card(message: Message, person: Person, number: str) -> None:

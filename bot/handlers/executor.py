@@ -38,15 +38,24 @@ from bot.menus import MenuButton
 from bot.person import Person
 from bot.redis import redis
 from bot.sync import call
-from ukbot.core.errors import AppError, ConflictError, InvalidTransitionError, ValidationFailedError
+from ukbot.core.errors import (
+    AppError,
+    ConflictError,
+    InvalidTransitionError,
+    NotFoundError,
+    PermissionDeniedError,
+    ValidationFailedError,
+)
 from ukbot.requests import selectors as requests_selectors
 from ukbot.requests import services as requests_services
+from ukbot.requests.selectors import RequestCard
 from ukbot.requests.statuses import IN_HANDS, Actor, Status
 from ukbot.shifts import public as shifts_public
 from ukbot.shifts import selectors as shifts_selectors
 from ukbot.shifts import services as shifts_services
 from ukbot.users import public as users_public
 from ukbot.users import selectors as users_selectors
+from ukbot.users.selectors import VerificationView
 from ukbot.users.services import verification
 from ukbot.users.specializations import SpecializationKey
 
@@ -121,11 +130,19 @@ hints.register(CompleteForm.comment, __("Write a short comment about the work, o
 # --- plain data from the database thread ------------------------------------------------------------------------
 
 
+def _lines(account_id: int, statuses):
+    def read(**window) -> requests_selectors.LinePage:
+        return requests_selectors.request_lines(
+            account_id=account_id, actor_kind=Actor.EXECUTOR, statuses=statuses, **window
+        )
+
+    return read
+
+
 def tasks_page(account_id: int, page: int) -> lists.ListPage:
     """The executor's requests in hand (assigned to them and not yet done), a page of them."""
-    requests = requests_selectors.requests_visible_to(account_id=account_id, actor_kind=Actor.EXECUTOR)
     return lists.page_of(
-        requests.filter(status__in=IN_HANDS),
+        _lines(account_id, IN_HANDS),
         page=page,
         title=_("My tasks"),
         empty=_("You have no tasks now. Free requests of your trade are in “🆓 Free requests” while on shift."),
@@ -134,18 +151,19 @@ def tasks_page(account_id: int, page: int) -> lists.ListPage:
 
 def archive_page(account_id: int, page: int) -> lists.ListPage:
     """The executor's finished requests (completed, confirmed, accepted), a page of them."""
-    requests = requests_selectors.requests_visible_to(account_id=account_id, actor_kind=Actor.EXECUTOR)
-    return lists.page_of(
-        requests.filter(status__in=ARCHIVE), page=page, title=_("Archive"), empty=_("Your archive is empty.")
-    )
+    return lists.page_of(_lines(account_id, ARCHIVE), page=page, title=_("Archive"), empty=_("Your archive is empty."))
 
 
 def pool_page(account_id: int, page: int) -> lists.ListPage | None:
     """The free requests the executor may claim now, a page of them; None when they are off shift."""
     if not shifts_public.active_specializations(executor_id=account_id):
         return None
+
+    def read(**window) -> requests_selectors.LinePage:
+        return requests_selectors.pool_lines(executor_id=account_id, **window)
+
     return lists.page_of(
-        requests_selectors.pool_for(executor_id=account_id),
+        read,
         page=page,
         title=_("Free requests"),
         empty=_("No free requests of your trade right now. Check again later."),
@@ -169,11 +187,11 @@ class ShiftNow:
 
 def shift_now(account_id: int) -> ShiftNow:
     """The executor's shift as the bot shows it."""
-    shift = shifts_selectors.active_shift(executor_id=account_id)
+    shift = shifts_selectors.shift_current(executor_id=account_id)
     trades = tuple(sorted(users_public.specializations_of(account_id=account_id)))
     if shift is None:
         return ShiftNow(None, "", "", trades)
-    return ShiftNow(shift.pk, render.when(shift.actual_start), _trade_label(shift.specialization), trades)
+    return ShiftNow(shift.shift_id, render.when(shift.started_at), _trade_label(shift.specialization), trades)
 
 
 def shift_start(account_id: int, trade: str | None, latitude=None, longitude=None) -> str:
@@ -197,37 +215,19 @@ def shift_end(account_id: int, shift_id: int, latitude=None, longitude=None) -> 
     )
 
 
-@dataclass(frozen=True)
-class Application:
-    """The executor's latest verification application."""
-
-    application_id: int
-    trade: str
-    status: str
-    reason: str
-    documents: int
-
-
-def latest_application(account_id: int) -> Application | None:
-    """The person's newest verification application, or None."""
-    row = users_selectors.verification_list().filter(account_id=account_id).order_by("-submitted_at", "-pk").first()
-    if row is None:
-        return None
-    return Application(row.pk, _trade_label(row.specialization), row.status, row.reason, len(row.documents))
-
-
-def application_text(application: Application | None) -> str:
+def application_text(application: VerificationView | None) -> str:
     """How the application reads for its author."""
     if application is None:
         return _("You have not applied for verification yet.")
+    trade = _trade_label(application.specialization)
     if application.status == "pending":
         return _("🕓 Your application ({trade}) is waiting for review. Documents: {count}.").format(
-            trade=application.trade, count=application.documents
+            trade=trade, count=len(application.documents)
         )
     if application.status == "approved":
-        return _("✅ Your application ({trade}) was approved.").format(trade=application.trade)
+        return _("✅ Your application ({trade}) was approved.").format(trade=trade)
     return _("❌ Your application ({trade}) was rejected: {reason}").format(
-        trade=application.trade, reason=render.esc(application.reason)
+        trade=trade, reason=render.esc(application.reason)
     )
 
 
@@ -239,16 +239,13 @@ def verification_submit(account_id: int, trade: str, application_id: int | None,
         verification.verification_add_documents(
             application_id=application_id, account_id=account_id, documents=documents
         )
-    return application_text(latest_application(account_id))
+    return application_text(users_selectors.verification_latest(account_id=account_id))
 
 
-def my_request(account_id: int, number: str):
-    """The request if it is assigned to this executor, else None."""
-    return (
-        requests_selectors.requests_visible_to(account_id=account_id, actor_kind=Actor.EXECUTOR)
-        .filter(pk=number)
-        .first()
-    )
+def my_request(account_id: int, number: str) -> RequestCard | None:
+    """The request if it is assigned to this executor, else None (one of their pool is not theirs yet)."""
+    card = requests_selectors.request_card(account_id=account_id, actor_kind=Actor.EXECUTOR, number=number)
+    return card if card is not None and card.party else None
 
 
 def request_status(account_id: int, number: str) -> str | None:
@@ -275,26 +272,20 @@ def move(account_id: int, number: str, to_status: str) -> tuple[bool, str]:
 
 
 def claim(account_id: int, number: str) -> tuple[bool, str]:
-    """Take a request from the pool (the same checks as the API's claim); return (taken, what to say)."""
-    request = requests_selectors.request_get(number=number)
-    if request is None:
-        return False, _("Request {number} was not found.").format(number=render.esc(number))
-    if request.status != Status.NEW or request.executor_id is not None:
-        if request.executor_id == account_id:
-            return True, _("Request {number} is already yours.").format(number=number)
-        return False, _("Sorry, request {number} has already been taken by someone else.").format(number=number)
-    if not requests_selectors.pool_for(executor_id=account_id).filter(pk=number).exists():
-        return False, _("Start your shift in your trade to take requests from the pool.")
+    """Take a request from the pool; the state machine's service decides (the request must still be new, of the
+    executor's trade, and they on shift in it). Return (taken, what to say)."""
     try:
         requests_services.request_move(
-            number=number,
-            to_status=Status.ASSIGNED,
-            actor_kind=Actor.EXECUTOR,
-            actor_id=account_id,
-            expected_version=request.version,
+            number=number, to_status=Status.ASSIGNED, actor_kind=Actor.EXECUTOR, actor_id=account_id
         )
-    except (InvalidTransitionError, ConflictError):  # somebody claimed it a moment earlier
+    except NotFoundError:
+        return False, _("Request {number} was not found.").format(number=render.esc(number))
+    except InvalidTransitionError:  # no longer new: somebody took it, maybe this executor a moment earlier
+        if my_request(account_id, number) is not None:
+            return True, _("Request {number} is already yours.").format(number=number)
         return False, _("Sorry, request {number} has already been taken by someone else.").format(number=number)
+    except PermissionDeniedError as refused:  # another trade, or off shift in it
+        return False, explain(refused)
     return True, _("👍 Request {number} is yours now. Press “Start work” when you begin.").format(number=number)
 
 
@@ -316,26 +307,26 @@ def complete(account_id: int, number: str, photos: list[str], comment: str) -> s
     return _("✅ Request {number} is completed. Thank you! The manager will check the work.").format(number=number)
 
 
-def card_actions(person: Person, request) -> list[list[InlineKeyboardButton]]:
-    """The executor's buttons on a request card (in the database thread)."""
+def card_actions(person: Person, card: RequestCard) -> list[list[InlineKeyboardButton]]:
+    """The executor's buttons on a request card, from the moves the card offers: Claim on one of their pool, the
+    work's next steps on their own."""
 
     def button(text: str, action: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(text=text, callback_data=ExecCb(action=action, number=request.number).pack())
+        return InlineKeyboardButton(text=text, callback_data=ExecCb(action=action, number=card.number).pack())
 
-    if request.status == Status.NEW and request.executor_id is None:
-        return [[button(_("✋ Claim"), "claim")]]
-    if request.executor_id != person.account_id:
-        return []
-    materials = button(_("📦 Request materials"), "mat")
-    return {
-        Status.ASSIGNED: [[button(_("🔧 Start work"), "start")], [materials]],
-        Status.IN_PROGRESS: [
-            [button(_("✅ Complete"), "done")],
-            [materials, button(_("⏸ Wait for materials"), "wait")],
-        ],
-        Status.WAITING_MATERIALS: [[button(_("▶️ Resume work"), "resume")], [materials]],
-        Status.RETURNED: [[button(_("▶️ Resume work"), "resume")]],
-    }.get(request.status, [])
+    moves = card.moves
+    if not card.party:
+        return [[button(_("✋ Claim"), "claim")]] if Status.ASSIGNED in moves else []
+    rows = []
+    if Status.IN_PROGRESS in moves:
+        start = card.status == Status.ASSIGNED
+        rows.append([button(_("🔧 Start work") if start else _("▶️ Resume work"), "start" if start else "resume")])
+    if Status.COMPLETED in moves:
+        rows.append([button(_("✅ Complete"), "done")])
+    materials = [button(_("📦 Request materials"), "mat")] if card.status in requests_services.MATERIAL_STAGES else []
+    if Status.WAITING_MATERIALS in moves:
+        materials.append(button(_("⏸ Wait for materials"), "wait"))
+    return [*rows, materials] if materials else rows
 
 
 register_actions("executor", card_actions)
@@ -557,7 +548,7 @@ def _done_markup(action: ExecCb | VerifyCb) -> InlineKeyboardMarkup:
 
 @router.message(MenuButton("verification"))
 async def verification_screen(message: Message, person: Person) -> None:
-    application = await call(latest_application, person.account_id)
+    application = await call(users_selectors.verification_latest, account_id=person.account_id)
     text = await call(application_text, application)
     if application is not None and application.status == "pending":
         add = VerifyCb(action="add", value=str(application.application_id)).pack()

@@ -3,7 +3,6 @@ photos) as an inspection request, and the list of requests they filed."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from aiogram import Bot, F, Router
@@ -12,7 +11,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from django.conf import settings
-from django.db import transaction
 from django.utils import translation
 
 from bot import hints, lists, render
@@ -75,54 +73,43 @@ class Buildings:
 
 def buildings_page(page: int) -> Buildings:
     """A page of every building, by id."""
-    buildings = users_selectors.building_list()
-    pages = max(1, math.ceil(buildings.count() / BUILDINGS_PER_PAGE))
-    page = min(max(page, 0), pages - 1)
-    rows = buildings.values_list("pk", "address")[page * BUILDINGS_PER_PAGE : (page + 1) * BUILDINGS_PER_PAGE]
-    return Buildings(tuple(rows), page, pages)
-
-
-def building_address(building_id: int) -> str | None:
-    """The building's address, or None when there is no such building."""
-    return users_selectors.building_list().filter(pk=building_id).values_list("address", flat=True).first()
+    found = users_selectors.building_page(offset=max(page, 0) * BUILDINGS_PER_PAGE, limit=BUILDINGS_PER_PAGE)
+    pages = max(1, -(-found.total // BUILDINGS_PER_PAGE))
+    kept = min(max(page, 0), pages - 1)
+    if kept != max(page, 0):  # past the last page: show the last one
+        found = users_selectors.building_page(offset=kept * BUILDINGS_PER_PAGE, limit=BUILDINGS_PER_PAGE)
+    return Buildings(tuple((b.id, b.name) for b in found.buildings), kept, pages)
 
 
 def report_create(account_id: int, data: dict) -> str:
-    """File the inspection request with its photos (one transaction: a request without its photos is not left
+    """File the inspection request with its photos (one service call: a request without its photos is not left
     behind); return its number."""
     address = ""
     if data.get("apartment"):
         with translation.override(settings.LANGUAGE_CODE):  # stored text, in the company's language
             address = data["address"] + ", " + _("apt. %(number)s") % {"number": data["apartment"]}
-    with transaction.atomic():
-        request = requests_services.request_create(
-            applicant_id=account_id,
-            created_by=account_id,
-            source=Source.INSPECTION,
-            category=data["category"],
-            description=data["description"],
-            building_id=data["building"],
-            address=address,
-        )
-        if data["photos"]:
-            requests_services.attachments_add(
-                number=request.number,
-                media_ids=data["photos"],
-                kind="before",
-                actor_id=account_id,
-                actor_kind=Actor.APPLICANT,
-            )
+    request = requests_services.request_create(
+        applicant_id=account_id,
+        created_by=account_id,
+        source=Source.INSPECTION,
+        category=data["category"],
+        description=data["description"],
+        building_id=data["building"],
+        address=address,
+        files=[(media_id, "before") for media_id in data["photos"]],
+    )
     return request.number
 
 
 def filed_page(account_id: int, page: int) -> lists.ListPage:
     """A page of the requests the inspector filed, newest first."""
-    requests = requests_selectors.requests_visible_to(account_id=account_id, actor_kind=Actor.APPLICANT).filter(
-        applicant_id=account_id
-    )
-    return lists.page_of(
-        requests, page=page, title=_("My requests"), empty=_("You have not reported any problems yet.")
-    )
+
+    def read(**window) -> requests_selectors.LinePage:
+        return requests_selectors.request_lines(
+            account_id=account_id, actor_kind=Actor.APPLICANT, filed_by_me=True, **window
+        )
+
+    return lists.page_of(read, page=page, title=_("My requests"), empty=_("You have not reported any problems yet."))
 
 
 # --- the report wizard ------------------------------------------------------------------------------------------
@@ -177,7 +164,7 @@ def _skip_markup() -> InlineKeyboardMarkup:
 @router.callback_query(ReportForm.building, InspectCb.filter(F.action == "building"), F.message)
 async def report_building(query: CallbackQuery, callback_data: InspectCb, state: FSMContext) -> None:
     await query.answer()
-    address = await call(building_address, int(callback_data.value))
+    address = await call(users_selectors.building_address, building_id=int(callback_data.value))
     if address is None:
         await query.message.answer(_("This building is no longer there. Choose another one."))
         return

@@ -17,7 +17,6 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from django.utils import timezone
 from django.utils.translation import get_language
 
 from bot import hints, lists, render
@@ -35,8 +34,8 @@ from ukbot.media import public as media_public
 from ukbot.requests import public as requests_public
 from ukbot.requests import selectors as requests_selectors
 from ukbot.requests import services as requests_services
-from ukbot.requests import sla
-from ukbot.requests.statuses import IN_HANDS, Actor, Status, allowed_moves
+from ukbot.requests.selectors import MaterialEntry, RequestCard
+from ukbot.requests.statuses import Actor, Status
 from ukbot.users import public as users_public
 from ukbot.users import selectors as users_selectors
 from ukbot.users import services as users_services
@@ -149,9 +148,16 @@ LISTS = {
 def list_page(person: Person, name: str, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of a manager's request list: entries, an Open button per request, and page arrows."""
     title, empty, statuses = LISTS[name]
-    now = timezone.now()
-    requests = requests_selectors.requests_visible_to(account_id=person.account_id, actor_kind=Actor.MANAGER)
-    requests = requests.filter(sla.overdue_q(now=now)) if statuses is None else requests.filter(status__in=statuses)
+
+    def read(**window) -> requests_selectors.LinePage:
+        return requests_selectors.request_lines(
+            account_id=person.account_id,
+            actor_kind=Actor.MANAGER,
+            statuses=statuses,
+            overdue=statuses is None,
+            order="oldest",
+            **window,
+        )
 
     def heading(total: int, page: int, pages: int) -> str:
         header = f"<b>{title}</b> — {total}"
@@ -159,12 +165,12 @@ def list_page(person: Person, name: str, page: int) -> tuple[str, InlineKeyboard
             header += " · " + _("page {page} of {pages}").format(page=page + 1, pages=pages)
         return header
 
-    def entry(request) -> str:
-        overdue = statuses is not None and sla.is_overdue(request=request, now=now)
+    def entry(request: requests_selectors.RequestLine) -> str:
+        overdue = statuses is not None and request.overdue  # the overdue list marks none: all of it is
         return ("⏰ " if overdue else "") + render.line(request)
 
     listing = lists.page_of(
-        requests.order_by("created_at", "number"),
+        read,
         page=page,
         empty=empty,
         heading=heading,
@@ -195,27 +201,27 @@ async def request_list_page(query: CallbackQuery, callback_data: PageCb, person:
 # --- the card's buttons -----------------------------------------------------------------------------------------
 
 
-def card_actions(person: Person, request) -> list[list[InlineKeyboardButton]]:
-    """The manager's buttons on a request card: only the moves the state machine allows now (DB thread)."""
-    before = request.status_before_clarification or None
-    moves = set(allowed_moves(request.status, Actor.MANAGER, before_clarification=before))
+def card_actions(person: Person, card: RequestCard) -> list[list[InlineKeyboardButton]]:
+    """The manager's buttons on a request card: the moves the card offers now, and (re)assigning while the
+    services allow it."""
+    moves = card.moves
 
     def act(text: str, action: str) -> InlineKeyboardButton:
-        return button(text, ActCb(action=action, number=request.number, version=request.version))
+        return button(text, ActCb(action=action, number=card.number, version=card.version))
 
     work = []
-    if request.status == Status.NEW:
+    if card.status == Status.NEW and Status.ASSIGNED in moves:
         work.append(act(_("👷 Assign"), "assign"))
-    elif request.status in IN_HANDS:
-        work.append(act(_("👷 Reassign") if request.executor_id else _("👷 Assign"), "assign"))
+    elif card.status in requests_services.REASSIGNABLE:
+        work.append(act(_("👷 Reassign") if card.executor_id else _("👷 Assign"), "assign"))
     if Status.CLARIFICATION in moves:
         work.append(act(_("❓ Clarify"), "clarify"))
-    if requests_selectors.materials_of(number=request.number).exists():
+    if card.has_materials:
         work.append(act(_("📦 Materials"), "materials"))
     check = []
     if Status.CONFIRMED in moves:
         check.append(act(_("✅ Confirm"), "confirm"))
-    if request.status in {Status.COMPLETED, Status.RETURNED} and Status.IN_PROGRESS in moves:
+    if card.status in {Status.COMPLETED, Status.RETURNED} and Status.IN_PROGRESS in moves:
         check.append(act(_("↩️ Return to work"), "return"))
     close = []
     if Status.ACCEPTED in moves:
@@ -228,15 +234,19 @@ def card_actions(person: Person, request) -> list[list[InlineKeyboardButton]]:
 register_actions("manager", card_actions)
 
 
-def _status_text(number: str) -> str:
-    request = requests_selectors.request_get(number=number)
-    status = render.label("status", request.status) if request else "—"
+def _card(person: Person, number: str) -> RequestCard | None:
+    return requests_selectors.request_card(account_id=person.account_id, actor_kind=Actor.MANAGER, number=number)
+
+
+def _status_text(person: Person, number: str) -> str:
+    card = _card(person, number)
+    status = render.label("status", card.status) if card else "—"
     return _("Done: request {number} is now “{status}”.").format(number=number, status=status)
 
 
-def _current_version(number: str) -> int | None:
-    request = requests_selectors.request_get(number=number)
-    return request.version if request else None
+def _current_version(person: Person, number: str) -> int | None:
+    card = _card(person, number)
+    return card.version if card else None
 
 
 async def _changed_meanwhile(message: Message, person: Person, number: str) -> None:
@@ -249,7 +259,7 @@ async def _changed_meanwhile(message: Message, person: Person, number: str) -> N
 @router.callback_query(MANAGERS, ActCb.filter(F.action.in_(set(PROMPTS))), F.message)
 async def ask_text(query: CallbackQuery, callback_data: ActCb, state: FSMContext, person: Person) -> None:
     await query.answer()
-    if await call(_current_version, callback_data.number) != callback_data.version:
+    if await call(_current_version, person, callback_data.number) != callback_data.version:
         await _changed_meanwhile(query.message, person, callback_data.number)
         return
     target, prompt = PROMPTS[callback_data.action]
@@ -266,7 +276,7 @@ def _confirm(person: Person, number: str, version: int) -> str:
         actor_id=person.account_id,
         expected_version=version,
     )
-    return _status_text(number)
+    return _status_text(person, number)
 
 
 @router.callback_query(MANAGERS, ActCb.filter(F.action == "confirm"), F.message)
@@ -284,9 +294,9 @@ async def confirm(query: CallbackQuery, callback_data: ActCb, state: FSMContext,
 # --- assigning --------------------------------------------------------------------------------------------------
 
 
-def assign_choices(number: str, version: int) -> tuple[str, InlineKeyboardMarkup | None]:
+def assign_choices(person: Person, number: str, version: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """Whom the request can go to: the verified executors of its category with their load, least busy first."""
-    request = requests_selectors.request_get(number=number)
+    request = _card(person, number)
     if request is None:
         raise NotFoundError(_("No such request."))
     category = render.label("category", request.category)
@@ -314,10 +324,10 @@ def assign_choices(number: str, version: int) -> tuple[str, InlineKeyboardMarkup
 async def assign(query: CallbackQuery, callback_data: ActCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     await state.clear()
-    if await call(_current_version, callback_data.number) != callback_data.version:
+    if await call(_current_version, person, callback_data.number) != callback_data.version:
         await _changed_meanwhile(query.message, person, callback_data.number)
         return
-    text, markup = await call(assign_choices, callback_data.number, callback_data.version)
+    text, markup = await call(assign_choices, person, callback_data.number, callback_data.version)
     await query.message.answer(text, reply_markup=markup)
 
 
@@ -342,34 +352,38 @@ async def assign_chosen(query: CallbackQuery, callback_data: AssignCb, person: P
 # --- materials --------------------------------------------------------------------------------------------------
 
 
-def _material_entries(materials) -> tuple[list[str], list[list[InlineKeyboardButton]]]:
+def _material_entries(materials: tuple[MaterialEntry, ...]) -> tuple[list[str], list[list[InlineKeyboardButton]]]:
     language = get_language() or "ru"
     entries, rows = [], []
     for m in materials:
         status = requests_public.label(field="material_status", value=m.status, language=language)
-        quantity = m.quantity.normalize()
         entries.append(
-            f"<b>#{m.pk}</b> {render.esc(m.item)} — {quantity:f} {render.esc(m.unit)} · {status}\n   {m.request_id}"
+            f"<b>#{m.material_id}</b> {render.esc(m.item)} — {m.quantity:f} {render.esc(m.unit)} · {status}\n"
+            f"   {m.number}"
         )
-        row = []
-        if m.status == "requested":
-            row.append(button(_("✅ Approve #{id}").format(id=m.pk), MaterialCb(material=m.pk, to="approved")))
-        if m.status == "approved":
-            row.append(button(_("📤 Issue #{id}").format(id=m.pk), MaterialCb(material=m.pk, to="issued")))
-        if m.status in {"requested", "approved"}:
-            row.append(button(_("❌ Reject #{id}").format(id=m.pk), MaterialCb(material=m.pk, to="rejected")))
+        row, pk = [], m.material_id
+        moves = requests_services.MATERIAL_MOVES.get(m.status, ())
+        if "approved" in moves:
+            row.append(button(_("✅ Approve #{id}").format(id=pk), MaterialCb(material=pk, to="approved")))
+        if "issued" in moves:
+            row.append(button(_("📤 Issue #{id}").format(id=pk), MaterialCb(material=pk, to="issued")))
+        if "rejected" in moves:
+            row.append(button(_("❌ Reject #{id}").format(id=pk), MaterialCb(material=pk, to="rejected")))
         rows.append(row)
     return entries, rows
 
 
 def materials_page(page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """Material lines waiting for a decision (to approve or reject) or to be issued, oldest first."""
-    waiting = requests_selectors.materials_waiting()
-    total = waiting.count()
+    found = requests_selectors.materials_waiting_page(offset=max(page, 0) * lists.PER_PAGE, limit=lists.PER_PAGE)
+    total = found.total
     if not total:
         return _("No materials are waiting for you."), None
-    pages, page = lists.bounds(total, page)
-    entries, rows = _material_entries(waiting[page * lists.PER_PAGE : (page + 1) * lists.PER_PAGE])
+    pages, kept = lists.bounds(total, page)
+    if kept != max(page, 0):  # a page past the end (the list got shorter meanwhile): show the last one
+        found = requests_selectors.materials_waiting_page(offset=kept * lists.PER_PAGE, limit=lists.PER_PAGE)
+    page = kept
+    entries, rows = _material_entries(found.entries)
     header = "<b>" + _("📦 Materials waiting") + f"</b> — {total}"
     if pages > 1:
         header += " · " + _("page {page} of {pages}").format(page=page + 1, pages=pages)
@@ -378,7 +392,7 @@ def materials_page(page: int) -> tuple[str, InlineKeyboardMarkup | None]:
 
 def request_materials(number: str) -> tuple[str, InlineKeyboardMarkup | None]:
     """The material lines of one request with the decisions still open on them."""
-    materials = list(requests_selectors.materials_of(number=number))
+    materials = requests_selectors.request_materials(number=number)
     if not materials:
         return _("Request {number} has no materials.").format(number=number), None
     entries, rows = _material_entries(materials)
@@ -408,11 +422,12 @@ async def materials_of_request(query: CallbackQuery, callback_data: ActCb) -> No
 
 
 def _decide(person: Person, material_id: int, to_status: str, reason: str = "") -> str:
-    material = requests_services.material_decide(
+    requests_services.material_decide(
         material_id=material_id, to_status=to_status, actor_id=person.account_id, reason=reason
     )
+    material = requests_public.material_brief(material_id=material_id)
     status = requests_public.label(field="material_status", value=material.status, language=get_language() or "ru")
-    return _("#{id} {item}: {status}.").format(id=material.pk, item=render.esc(material.item), status=status)
+    return _("#{id} {item}: {status}.").format(id=material_id, item=render.esc(material.item), status=status)
 
 
 def _material_item(material_id: int) -> str | None:
@@ -461,12 +476,12 @@ def _with_text(person: Person, step: str, data: dict, text: str) -> str:
         requests_services.request_return(
             number=number, actor_kind=Actor.MANAGER, actor_id=me, reason=text, expected_version=version
         )
-        return _status_text(number)
+        return _status_text(person, number)
     if step == Dialog.accept_comment.state:
         requests_services.request_accept(
             number=number, actor_kind=Actor.MANAGER, actor_id=me, reason=text, expected_version=version
         )
-        return _status_text(number)
+        return _status_text(person, number)
     if step == Dialog.cancel_reason.state:
         requests_services.request_move(
             number=number,
@@ -476,15 +491,15 @@ def _with_text(person: Person, step: str, data: dict, text: str) -> str:
             reason=text,
             expected_version=version,
         )
-        return _status_text(number)
+        return _status_text(person, number)
     if step == Dialog.material_reason.state:
         return _decide(person, data["id"], "rejected", text)
     if step == Dialog.link_reason.state:
-        link = users_services.apartment_link_reject(link_id=data["id"], reviewer_id=me, reason=text)
-        return _("Rejected: {who}. They will be told why.").format(who=render.esc(_name(link.profile_id)))
-    application = verification.verification_review(
-        application_id=data["id"], reviewer_id=me, approve=False, reason=text
-    )
+        users_services.apartment_link_reject(link_id=data["id"], reviewer_id=me, reason=text)
+        link = users_public.apartment_link_brief(link_id=data["id"])
+        return _("Rejected: {who}. They will be told why.").format(who=render.esc(_name(link.account_id)))
+    verification.verification_review(application_id=data["id"], reviewer_id=me, approve=False, reason=text)
+    application = users_public.verification_brief(application_id=data["id"])
     return _("Rejected: {who}. They will be told why.").format(who=render.esc(_name(application.account_id)))
 
 
@@ -631,20 +646,17 @@ def _documents(media_ids) -> tuple[media_public.FileContent | None, ...]:
 
 def link_item(position: int) -> Review | None:
     """The pending apartment link at ``position`` (oldest first; past the end wraps round), or None when none wait."""
-    links = users_selectors.apartment_link_list(status="pending")
-    total = links.count()
-    if not total:
+    queued = users_selectors.apartment_link_pending_at(position=position)
+    if queued is None:
         return None
-    position %= total
-    link = links[position]
-    profile, apartment = link.profile, link.apartment
-    who = f"{profile.first_name} {profile.last_name}".strip() or f"#{profile.account_id}"
+    link, position, total = queued.item, queued.position, queued.total
+    who = f"{link.first_name} {link.last_name}".strip() or f"#{link.account_id}"
     relation = users_public.label(field="relation", value=link.relation, language=get_language() or "ru")
     lines = [
         "<b>" + _("🏠 Apartment link {position} of {total}").format(position=position + 1, total=total) + "</b>",
-        _("Who: {who}").format(who=render.esc(who)) + (f", {render.esc(profile.phone)}" if profile.phone else ""),
+        _("Who: {who}").format(who=render.esc(who)) + (f", {render.esc(link.phone)}" if link.phone else ""),
         _("Apartment: {address}, apt. {number}").format(
-            address=render.esc(apartment.entrance.building.address), number=render.esc(apartment.number)
+            address=render.esc(link.building_address), number=render.esc(link.apartment_number)
         ),
         _("Relation: {relation}").format(relation=relation),
         _("Asked: {when}").format(when=render.when(link.created_at)),
@@ -652,17 +664,15 @@ def link_item(position: int) -> Review | None:
     if not link.document_media_id:
         lines.append(_("No identity document was attached."))
     documents = _documents([link.document_media_id] if link.document_media_id else [])
-    return Review(item_id=link.pk, text="\n".join(lines), documents=documents, position=position, total=total)
+    return Review(item_id=link.link_id, text="\n".join(lines), documents=documents, position=position, total=total)
 
 
 def verification_item(position: int) -> Review | None:
     """The pending verification application at ``position`` (oldest first, wrapping round), or None."""
-    applications = users_selectors.verification_list().filter(status="pending")
-    total = applications.count()
-    if not total:
+    queued = users_selectors.verification_pending_at(position=position)
+    if queued is None:
         return None
-    position %= total
-    application = applications[position]
+    application, position, total = queued.item, queued.position, queued.total
     language = get_language() or "ru"
     trade = users_public.label(field="specialization", value=application.specialization, language=language)
     lines = [
@@ -676,7 +686,9 @@ def verification_item(position: int) -> Review | None:
     if not application.documents:
         lines.append(_("No documents were attached."))
     documents = _documents(application.documents)
-    return Review(item_id=application.pk, text="\n".join(lines), documents=documents, position=position, total=total)
+    return Review(
+        item_id=application.application_id, text="\n".join(lines), documents=documents, position=position, total=total
+    )
 
 
 async def _send_review(message: Message, review: Review, buttons: list[list[InlineKeyboardButton]]) -> None:
@@ -746,10 +758,10 @@ async def review_next(query: CallbackQuery, callback_data: PageCb, state: FSMCon
 
 
 def _approve_link(person: Person, link_id: int) -> str:
-    link = users_services.apartment_link_approve(link_id=link_id, reviewer_id=person.account_id)
-    brief = users_public.apartment_link_brief(link_id=link.pk)
+    users_services.apartment_link_approve(link_id=link_id, reviewer_id=person.account_id)
+    brief = users_public.apartment_link_brief(link_id=link_id)
     return _("Approved: {who}, {address}, apt. {number}.").format(
-        who=render.esc(_name(link.profile_id)),
+        who=render.esc(_name(brief.account_id)),
         address=render.esc(brief.building_address),
         number=render.esc(brief.apartment_number),
     )
@@ -773,9 +785,10 @@ async def link_decided(query: CallbackQuery, callback_data: LinkCb, state: FSMCo
 
 
 def _approve_verification(person: Person, application_id: int, level: int) -> str:
-    application = verification.verification_review(
+    verification.verification_review(
         application_id=application_id, reviewer_id=person.account_id, approve=True, level=level
     )
+    application = users_public.verification_brief(application_id=application_id)
     return _("Verified: {who} works as {trade}, level {level}.").format(
         who=render.esc(_name(application.account_id)),
         trade=SpecializationKey(application.specialization).label,

@@ -90,7 +90,7 @@ class Blocked(Filter):
 
 
 def first_name_of(account_id: int) -> str:
-    profile = users_selectors.profile_get(account_id=account_id)
+    profile = users_selectors.profile_view(account_id=account_id)
     return profile.first_name if profile else ""
 
 
@@ -103,8 +103,8 @@ def welcome_back(person: Person) -> str:
 def phone_taken(telegram_id: int, phone: str) -> bool:
     """Whether another person's profile has this phone number."""
     account = auth_public.account_by_telegram(telegram_id=telegram_id)
-    own = account.id if account else None
-    return any(p.phone == phone and p.account_id != own for p in users_selectors.profile_list(search=phone))
+    holder = users_selectors.phone_holder(phone=phone)
+    return holder is not None and holder != (account.id if account else None)
 
 
 def agree(telegram_id: int, first_name: str, last_name: str) -> int:
