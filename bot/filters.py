@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram import Router
 from aiogram.filters import Filter
 from aiogram.types import TelegramObject
 
@@ -25,3 +26,11 @@ class Registered(Filter):
 
     async def __call__(self, event: TelegramObject, person: Person | None = None, **_: Any) -> bool:
         return person is not None and not person.blocked
+
+
+def gate(router: Router, role: Filter) -> Router:
+    """Let only people who pass ``role`` reach ``router`` (and the routers it includes): messages, their edits
+    and button presses. A role's package gates its router once, here, rather than each handler."""
+    for observer in (router.message, router.edited_message, router.callback_query):
+        observer.filter(role)
+    return router

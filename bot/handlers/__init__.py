@@ -1,5 +1,8 @@
 """Every feature's router, in the order they are tried: errors and commands that work everywhere first,
-registration, the request card, each role's screens, and the fallback (hints for unexpected input) last."""
+registration, the request card, each role's screens, and the fallback (hints for unexpected input) last.
+
+Each role's screens are a package whose router lets only that role in (:func:`bot.filters.gate`); a manager's
+button pressed by anyone else is answered by :mod:`bot.handlers.manager.strangers`, after the managers' gate."""
 
 from __future__ import annotations
 
@@ -20,5 +23,6 @@ def routers() -> list[Router]:
         executor.router,
         inspector.router,
         manager.router,
+        manager.strangers.router,
         fallback.router,
     ]

@@ -17,7 +17,7 @@ from bot import hints, lists, render
 from bot.callbacks import PageCb, RequestCb
 from bot.errors import explain
 from bot.files import store_file
-from bot.filters import ActiveRole
+from bot.filters import ActiveRole, gate
 from bot.i18n import _, __
 from bot.menus import MenuButton, is_menu_text
 from bot.person import Person
@@ -28,9 +28,7 @@ from ukbot.requests import services as requests_services
 from ukbot.requests.statuses import Actor, Category, Source
 from ukbot.users import selectors as users_selectors
 
-router = Router(name=__name__)
-router.message.filter(ActiveRole("inspector"))
-router.callback_query.filter(ActiveRole("inspector"))
+router = gate(Router(name=__name__), ActiveRole("inspector"))
 
 BUILDINGS_PER_PAGE = 8
 MAX_PHOTOS = 10

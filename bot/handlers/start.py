@@ -1,9 +1,9 @@
 """/start: registration of a newcomer, the greeting of a registered person, and the deep links.
 
 A newcomer: language → resident or staff → their own contact (phone) → consent to the processing of personal data
-→ a resident picks their apartment (:mod:`bot.handlers.apartments`) and waits for a manager's approval; staff type
-their invitation code (or came with ``/start inv_<code>``) and their name, and get their role. ``/start req_<number>``
-opens a request's card. A blocked person hears that access is blocked, and nothing else.
+→ a resident picks their apartment (:mod:`bot.handlers.apartments.wizard`) and waits for a manager's approval;
+staff type their invitation code (or came with ``/start inv_<code>``) and their name, and get their role.
+``/start req_<number>`` opens a request's card. A blocked person hears that access is blocked, and nothing else.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from django.utils import translation
 
 from bot import hints
 from bot.errors import explain
-from bot.handlers import apartments
+from bot.handlers.apartments.wizard import ask_place
 from bot.handlers.cards import show_card
 from bot.handlers.common import LanguageCb, language_keyboard
 from bot.i18n import _, __
@@ -345,7 +345,7 @@ async def _after_consent(message: Message, state: FSMContext, account_id: int, *
         )
         return
     await message.answer(_("You are registered! Now let us find your apartment."))
-    await apartments.ask_place(message, state, registration=True)
+    await ask_place(message, state, registration=True)
 
 
 async def _ask_name(message: Message, state: FSMContext) -> None:

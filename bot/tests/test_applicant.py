@@ -465,7 +465,7 @@ def test_another_address_is_typed_and_kept_as_written(bot):
     ],
 )
 def test_visit_windows_are_in_the_company_time_zone(now, key, window):
-    from bot.handlers.applicant import visit_window
+    from bot.handlers.applicant.steps import visit_window
 
     zone = ZoneInfo(settings.TIME_ZONE)
     today = datetime(2026, 11, 25, *now, tzinfo=zone)

@@ -311,7 +311,7 @@ def test_start_without_a_trade_or_twice_and_odd_input(bot):
 
 
 def test_material_lines_are_read_as_name_quantity_unit():
-    from bot.handlers.executor import parse_materials
+    from bot.handlers.executor.materials import parse_materials
 
     with translation.override("en"):
         items, bad = parse_materials("Pipe 20mm 2 m\n  Tap   1 \n\nCement 2,5 kg\nsome pipes")

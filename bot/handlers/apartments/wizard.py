@@ -1,8 +1,6 @@
-"""A resident's apartments: "My apartments" (links with their status, the primary one, removal) and the wizard that
-asks for a new link: yard → building → entrance → apartment → relation → optional identity document.
-
-Registration (:mod:`bot.handlers.start`) runs the same wizard through :func:`ask_place` once the profile exists.
-"""
+"""The wizard that asks for a new apartment link: yard → building → entrance → apartment → relation → optional
+identity document. Registration (:mod:`bot.handlers.start`) runs it through :func:`ask_place` once the profile
+exists; "My apartments" (:mod:`.mine`) from its Add button."""
 
 from __future__ import annotations
 
@@ -18,18 +16,18 @@ from django.utils.translation import get_language
 from bot import hints
 from bot.errors import explain
 from bot.files import store_file
-from bot.filters import ActiveRole, Registered
 from bot.i18n import _, __
-from bot.menus import MenuButton, main_menu
+from bot.menus import main_menu
 from bot.person import Person, person_of
 from bot.render import esc
 from bot.sync import call
-from ukbot.core.errors import AppError, NotFoundError
+from ukbot.core.errors import AppError
 from ukbot.users import public as users_public
 from ukbot.users import selectors as users_selectors
 from ukbot.users import services as users_services
 
 router = Router(name=__name__)
+
 
 # How many choices one screen shows: long lists (a big building's apartments) are split into pages.
 PAGE_SIZES = {"yard": 8, "building": 8, "entrance": 12, "flat": 30}
@@ -87,9 +85,6 @@ class AptCb(CallbackData, prefix="apt"):
     link: int = 0
 
 
-# --- what the database says (run in the database thread) ---------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Option:
     id: int
@@ -118,35 +113,6 @@ def relation_label(relation: str) -> str:
     """How a relation (owner, tenant, family) reads in the active language."""
     return users_public.label(field="relation", value=relation, language=get_language() or "ru")
 
-
-@dataclass(frozen=True)
-class LinkRow:
-    link_id: int
-    title: str
-    relation: str
-    status: str
-    reason: str
-    primary: bool
-
-
-def links_of(account_id: int) -> list[LinkRow]:
-    """The person's apartment links (every status), oldest first."""
-    return [
-        LinkRow(
-            link_id=link.link_id,
-            title=_("{address}, apartment {number}").format(
-                address=esc(link.building_address), number=esc(link.apartment_number)
-            ),
-            relation=relation_label(link.relation),
-            status=link.status,
-            reason=link.reason,
-            primary=link.primary,
-        )
-        for link in users_selectors.apartment_links_of(account_id=account_id)
-    ]
-
-
-# --- the wizard --------------------------------------------------------------------------------------------------
 
 BROWSING = {state.state for state in (*LEVEL_STATES.values(), AddApartment.relation)}
 LEVEL_QUESTIONS = {
@@ -236,7 +202,7 @@ async def _show_level(query: CallbackQuery, state: FSMContext, level: str, paren
     await query.message.edit_text(str(LEVEL_QUESTIONS[level]), reply_markup=markup)
 
 
-@router.callback_query(PlacePageCb.filter(), F.message, Registered())
+@router.callback_query(PlacePageCb.filter(), F.message)
 async def place_page(query: CallbackQuery, callback_data: PlacePageCb, state: FSMContext) -> None:
     """Another page of a level, or "Back" to a level above (from any step before the document)."""
     if callback_data.level not in LEVEL_STATES or await state.get_state() not in BROWSING:
@@ -246,7 +212,7 @@ async def place_page(query: CallbackQuery, callback_data: PlacePageCb, state: FS
     await _show_level(query, state, callback_data.level, callback_data.parent, callback_data.page)
 
 
-@router.callback_query(AddApartment.yard, PlaceCb.filter(F.level == "yard"), F.message, Registered())
+@router.callback_query(AddApartment.yard, PlaceCb.filter(F.level == "yard"), F.message)
 async def yard_chosen(query: CallbackQuery, callback_data: PlaceCb, state: FSMContext) -> None:
     await query.answer()
     if not await call(place_options, "building", callback_data.id):
@@ -256,7 +222,7 @@ async def yard_chosen(query: CallbackQuery, callback_data: PlaceCb, state: FSMCo
     await _show_level(query, state, "building", callback_data.id)
 
 
-@router.callback_query(AddApartment.building, PlaceCb.filter(F.level == "building"), F.message, Registered())
+@router.callback_query(AddApartment.building, PlaceCb.filter(F.level == "building"), F.message)
 async def building_chosen(query: CallbackQuery, callback_data: PlaceCb, state: FSMContext) -> None:
     await query.answer()
     entrances = await call(place_options, "entrance", callback_data.id)
@@ -271,14 +237,14 @@ async def building_chosen(query: CallbackQuery, callback_data: PlaceCb, state: F
     await _show_level(query, state, "entrance", callback_data.id)
 
 
-@router.callback_query(AddApartment.entrance, PlaceCb.filter(F.level == "entrance"), F.message, Registered())
+@router.callback_query(AddApartment.entrance, PlaceCb.filter(F.level == "entrance"), F.message)
 async def entrance_chosen(query: CallbackQuery, callback_data: PlaceCb, state: FSMContext) -> None:
     await query.answer()
     await state.update_data(entrance_id=callback_data.id)
     await _show_level(query, state, "flat", callback_data.id)
 
 
-@router.callback_query(AddApartment.flat, PlaceCb.filter(F.level == "flat"), F.message, Registered())
+@router.callback_query(AddApartment.flat, PlaceCb.filter(F.level == "flat"), F.message)
 async def flat_chosen(query: CallbackQuery, callback_data: PlaceCb, state: FSMContext) -> None:
     await query.answer()
     title = await call(apartment_title, callback_data.id)
@@ -302,7 +268,7 @@ async def flat_chosen(query: CallbackQuery, callback_data: PlaceCb, state: FSMCo
     )
 
 
-@router.callback_query(AddApartment.relation, RelationCb.filter(F.relation.in_(RELATIONS)), F.message, Registered())
+@router.callback_query(AddApartment.relation, RelationCb.filter(F.relation.in_(RELATIONS)), F.message)
 async def relation_chosen(query: CallbackQuery, callback_data: RelationCb, state: FSMContext) -> None:
     await query.answer()
     await state.update_data(relation=callback_data.relation)
@@ -317,13 +283,13 @@ async def relation_chosen(query: CallbackQuery, callback_data: RelationCb, state
     )
 
 
-@router.message(AddApartment.document, F.photo | F.document, Registered())
+@router.message(AddApartment.document, F.photo | F.document)
 async def document_sent(message: Message, state: FSMContext, bot: Bot, person: Person) -> None:
     media_id = await store_file(bot, message, owner_id=person.account_id)  # FileRefused: the step stays
     await _finish(message, state, person, media_id)
 
 
-@router.callback_query(AddApartment.document, AptCb.filter(F.action == "skip"), F.message, Registered())
+@router.callback_query(AddApartment.document, AptCb.filter(F.action == "skip"), F.message)
 async def document_skipped(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     await _finish(query.message, state, person, None)
@@ -352,106 +318,3 @@ async def _finish(message: Message, state: FSMContext, person: Person, media_id:
         ).format(title=title),
         reply_markup=main_menu(person),
     )
-
-
-# --- My apartments -----------------------------------------------------------------------------------------------
-
-STATUS_LINES = {
-    "pending": __("⏳ waiting for approval"),
-    "approved": __("✅ approved"),
-}
-
-
-def _list_view(rows: list[LinkRow]) -> tuple[str, InlineKeyboardMarkup]:
-    add = [InlineKeyboardButton(text=_("➕ Add an apartment"), callback_data=AptCb(action="add").pack())]
-    if not rows:
-        return _("You have no apartments yet."), InlineKeyboardMarkup(inline_keyboard=[add])
-    lines = ["<b>" + _("My apartments") + "</b>"]
-    buttons = []
-    for index, row in enumerate(rows, start=1):
-        if row.status == "rejected":
-            status = _("❌ rejected: {reason}").format(reason=esc(row.reason))
-        else:
-            status = str(STATUS_LINES.get(row.status, row.status))
-        primary = " · " + _("⭐ primary") if row.primary else ""
-        lines.append(f"\n{index}. {row.title} — {row.relation}\n   {status}{primary}")
-        actions = []
-        if not row.primary and row.status != "rejected":
-            data = AptCb(action="primary", link=row.link_id).pack()
-            actions.append(InlineKeyboardButton(text=_("⭐ Make {n} primary").format(n=index), callback_data=data))
-        data = AptCb(action="remove", link=row.link_id).pack()
-        actions.append(InlineKeyboardButton(text=_("🗑 Remove {n}").format(n=index), callback_data=data))
-        buttons.append(actions)
-    buttons.append(add)
-    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=buttons)
-
-
-@router.message(MenuButton("my_apartments"), ActiveRole("applicant"))
-async def my_apartments(message: Message, state: FSMContext, person: Person) -> None:
-    await state.clear()
-    text, markup = _list_view(await call(links_of, person.account_id))
-    await message.answer(text, reply_markup=markup)
-
-
-async def _refresh(query: CallbackQuery, person: Person, note: str | None = None) -> None:
-    text, markup = _list_view(await call(links_of, person.account_id))
-    if note:
-        text = f"{note}\n\n{text}"
-    await query.message.edit_text(text, reply_markup=markup)
-
-
-@router.callback_query(AptCb.filter(F.action == "add"), F.message, ActiveRole("applicant"))
-async def add_apartment(query: CallbackQuery, state: FSMContext) -> None:
-    await query.answer()
-    await ask_place(query.message, state)
-
-
-@router.callback_query(AptCb.filter(F.action == "primary"), F.message, ActiveRole("applicant"))
-async def make_primary(query: CallbackQuery, callback_data: AptCb, person: Person) -> None:
-    try:
-        await call(users_services.apartment_primary_set, account_id=person.account_id, link_id=callback_data.link)
-    except AppError as exc:
-        await query.answer(str(exc.message), show_alert=True)
-        return
-    await query.answer(_("Done."))
-    await _refresh(query, person)
-
-
-@router.callback_query(AptCb.filter(F.action == "remove"), F.message, ActiveRole("applicant"))
-async def ask_remove(query: CallbackQuery, callback_data: AptCb, person: Person) -> None:
-    await query.answer()
-    rows = {row.link_id: row for row in await call(links_of, person.account_id)}
-    row = rows.get(callback_data.link)
-    if row is None:
-        await _refresh(query, person, _("This apartment is no longer in your list."))
-        return
-    yes = AptCb(action="remove_yes", link=row.link_id).pack()
-    no = AptCb(action="list").pack()
-    markup = InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(text=_("Yes, remove"), callback_data=yes),
-                InlineKeyboardButton(text=_("No, keep it"), callback_data=no),
-            ]
-        ]
-    )
-    await query.message.edit_text(
-        _("Remove {title} from your apartments?").format(title=row.title), reply_markup=markup
-    )
-
-
-@router.callback_query(AptCb.filter(F.action == "remove_yes"), F.message, ActiveRole("applicant"))
-async def remove(query: CallbackQuery, callback_data: AptCb, person: Person) -> None:
-    await query.answer()
-    try:
-        await call(users_services.apartment_link_remove, account_id=person.account_id, link_id=callback_data.link)
-    except NotFoundError:
-        await _refresh(query, person, _("This apartment is no longer in your list."))
-        return
-    await _refresh(query, person, _("Removed."))
-
-
-@router.callback_query(AptCb.filter(F.action == "list"), F.message, ActiveRole("applicant"))
-async def back_to_list(query: CallbackQuery, person: Person) -> None:
-    await query.answer()
-    await _refresh(query, person)

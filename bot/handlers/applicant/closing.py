@@ -1,0 +1,155 @@
+"""Closing a request from its card: the resident accepts the work with a rating (or rates work accepted without
+them), or returns it with a reason and photos."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+
+from bot.handlers.applicant.common import MAX_FEEDBACK, TEXT, ActCb, ResidentCard, drop_buttons, finish
+from bot.i18n import _
+from bot.keyboards import button, keyboard
+from bot.person import Person
+from ukbot.requests import services as requests_services
+from ukbot.requests.selectors import RequestCard
+from ukbot.requests.statuses import Actor, Status
+
+router = Router(name=__name__)
+
+
+async def start_rating(message: Message, state: FSMContext, own: RequestCard, action: str) -> None:
+    if action == "accept" and Status.ACCEPTED not in own.moves:
+        await state.clear()
+        await message.answer(_("Request {number} is not waiting for your acceptance.").format(number=own.number))
+        return
+    if action == "rate" and (own.status != Status.ACCEPTED or own.rating is not None):
+        await state.clear()
+        await message.answer(_("Request {number} cannot be rated now.").format(number=own.number))
+        return
+    await state.set_state(ResidentCard.stars)
+    await state.update_data(mode=action)
+    stars = [button(f"{n} ⭐", ActCb(action="stars", number=own.number, value=str(n))) for n in range(1, 6)]
+    await message.answer(
+        _("How would you rate the work on request {number}?").format(number=own.number), reply_markup=keyboard(stars)
+    )
+
+
+@router.callback_query(ActCb.filter(F.action == "stars"), ResidentCard.stars, F.message)
+async def stars_chosen(query: CallbackQuery, callback_data: ActCb, state: FSMContext) -> None:
+    await query.answer()
+    if callback_data.value not in {"1", "2", "3", "4", "5"}:
+        return
+    await drop_buttons(query)
+    await state.update_data(rating=int(callback_data.value))
+    await state.set_state(ResidentCard.feedback)
+    number = (await state.get_data())["number"]
+    await query.message.answer(
+        _("Thank you! Anything to add? Write a few words, or press Skip."),
+        reply_markup=keyboard([button(_("Skip"), ActCb(action="skip", number=number))]),
+    )
+
+
+async def _rate(message: Message, state: FSMContext, person: Person, feedback: str) -> None:
+    data = await state.get_data()
+    number, rating = data["number"], data["rating"]
+    if data.get("mode") == "rate":
+        done = await finish(
+            message,
+            state,
+            requests_services.request_rate,
+            number=number,
+            actor_id=person.account_id,
+            rating=rating,
+            feedback=feedback,
+        )
+    else:
+        done = await finish(
+            message,
+            state,
+            requests_services.request_accept,
+            number=number,
+            actor_kind=Actor.APPLICANT,
+            actor_id=person.account_id,
+            rating=rating,
+            feedback=feedback,
+        )
+    if done:
+        stars = "★" * rating + "☆" * (5 - rating)
+        if data.get("mode") == "rate":
+            text = _("⭐ Thank you for rating the work on request {number}: {stars}.")
+        else:
+            text = _("⭐ Thank you! Request {number} is closed with your rating {stars}.")
+        await message.answer(text.format(number=number, stars=stars))
+
+
+@router.message(ResidentCard.feedback, TEXT)
+async def feedback_typed(message: Message, state: FSMContext, person: Person) -> None:
+    feedback = message.text.strip()
+    if len(feedback) > MAX_FEEDBACK:
+        await message.answer(
+            _("That is too long ({count} characters). Please keep it under {limit}, or press Skip.").format(
+                count=len(feedback), limit=MAX_FEEDBACK
+            )
+        )
+        return
+    await _rate(message, state, person, feedback)
+
+
+@router.callback_query(ActCb.filter(F.action == "skip"), ResidentCard.feedback, F.message)
+async def feedback_skipped(query: CallbackQuery, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    await drop_buttons(query)
+    await _rate(query.message, state, person, "")
+
+
+# return the work
+
+
+async def start_return(message: Message, state: FSMContext, own: RequestCard) -> None:
+    if Status.RETURNED not in own.moves:
+        await state.clear()
+        await message.answer(_("Request {number} cannot be returned now.").format(number=own.number))
+        return
+    await state.set_state(ResidentCard.return_reason)
+    await message.answer(
+        _("What is wrong with the work on request {number}? Please describe it.").format(number=own.number)
+    )
+
+
+@router.message(ResidentCard.return_reason, TEXT)
+async def return_reason_typed(message: Message, state: FSMContext) -> None:
+    reason = message.text.strip()
+    if not reason or len(reason) > MAX_FEEDBACK:
+        await message.answer(_("Please say in up to {limit} characters what is wrong.").format(limit=MAX_FEEDBACK))
+        return
+    await state.update_data(reason=reason, files=[])
+    await state.set_state(ResidentCard.return_photos)
+    number = (await state.get_data())["number"]
+    await message.answer(
+        _("You can send photos showing the problem. Press Done when finished."),
+        reply_markup=keyboard([button(_("✅ Done"), ActCb(action="done", number=number))]),
+    )
+
+
+@router.callback_query(ActCb.filter(F.action == "done"), ResidentCard.return_photos, F.message)
+async def return_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    await drop_buttons(query)
+    data = await state.get_data()
+    done = await finish(
+        query.message,
+        state,
+        requests_services.request_return,
+        number=data["number"],
+        actor_kind=Actor.APPLICANT,
+        actor_id=person.account_id,
+        reason=data["reason"],
+        photos=[media_id for media_id, _kind in data.get("files", [])],
+    )
+    if done:
+        await query.message.answer(
+            _("↩️ Request {number} is returned to work. We will tell you when it is fixed.").format(
+                number=data["number"]
+            )
+        )

@@ -1,0 +1,102 @@
+"""Completing the work: photos of the finished work, then a short comment (or none)."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot import hints
+from bot.errors import explain
+from bot.files import store_file
+from bot.handlers.executor.common import ExecCb, done_markup, own
+from bot.i18n import _, __
+from bot.person import Person
+from bot.sync import call
+from ukbot.core.errors import AppError
+from ukbot.requests import services as requests_services
+from ukbot.requests.statuses import Status
+
+router = Router(name=__name__)
+
+
+MAX_PHOTOS = 10
+
+
+class CompleteForm(StatesGroup):
+    photos = State()
+    comment = State()
+
+
+hints.register(CompleteForm.photos, __("Send a photo of the finished work, then press Done. /cancel to stop."))
+hints.register(CompleteForm.comment, __("Write a short comment about the work, or press Skip."))
+
+
+def complete(account_id: int, number: str, photos: list[str], comment: str) -> str:
+    """Report the work done; return what to say."""
+    requests_services.request_complete(number=number, actor_id=account_id, photos=photos, comment=comment)
+    return _("✅ Request {number} is completed. Thank you! The manager will check the work.").format(number=number)
+
+
+@router.callback_query(ExecCb.filter(F.action == "done"), F.message)
+async def complete_pressed(query: CallbackQuery, callback_data: ExecCb, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    if await own(query, person, callback_data.number, {Status.IN_PROGRESS}) is None:
+        return
+    await state.set_state(CompleteForm.photos)
+    await state.set_data({"number": callback_data.number, "photos": []})
+    await query.message.answer(_("Send photos of the finished work (one or more), then press Done."))
+
+
+@router.message(CompleteForm.photos, F.photo | F.document)
+async def complete_photo(message: Message, state: FSMContext, person: Person, bot: Bot) -> None:
+    data = await state.get_data()
+    done = done_markup(ExecCb(action="pdone", number=data["number"]))
+    if len(data["photos"]) >= MAX_PHOTOS:
+        await message.answer(_("That is the most I can take. Press Done."), reply_markup=done)
+        return
+    media_id = await store_file(bot, message, owner_id=person.account_id)
+    data["photos"].append(media_id)
+    await state.update_data(photos=data["photos"])
+    await message.answer(
+        _("Photo {count} received. Send more or press Done.").format(count=len(data["photos"])), reply_markup=done
+    )
+
+
+@router.callback_query(CompleteForm.photos, ExecCb.filter(F.action == "pdone"), F.message)
+async def complete_photos_done(query: CallbackQuery, state: FSMContext) -> None:
+    await query.answer()
+    data = await state.get_data()
+    if not data["photos"]:
+        await query.message.answer(_("Send at least one photo of the finished work first."))
+        return
+    await state.set_state(CompleteForm.comment)
+    skip = ExecCb(action="skip", number=data["number"]).pack()
+    await query.message.answer(
+        _("Write a short comment about the work done, or press Skip."),
+        reply_markup=InlineKeyboardMarkup(
+            inline_keyboard=[[InlineKeyboardButton(text=_("⏭ Skip"), callback_data=skip)]]
+        ),
+    )
+
+
+async def _complete(message: Message, state: FSMContext, person: Person, comment: str) -> None:
+    data = await state.get_data()
+    await state.clear()  # before the call: a second tap or message finds the dialog over
+    try:
+        text = await call(complete, person.account_id, data["number"], data["photos"], comment)
+    except AppError as exc:
+        text = explain(exc)
+    await message.answer(text)
+
+
+@router.message(CompleteForm.comment, F.text)
+async def complete_comment(message: Message, state: FSMContext, person: Person) -> None:
+    await _complete(message, state, person, message.text)
+
+
+@router.callback_query(CompleteForm.comment, ExecCb.filter(F.action == "skip"), F.message)
+async def complete_skip(query: CallbackQuery, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    await _complete(query.message, state, person, "")

@@ -1,0 +1,135 @@
+"""Verification: the executor applies for a specialization with photos of their documents, or adds documents to
+the application waiting for review, and sees where it stands."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+
+from bot import hints, render
+from bot.errors import explain
+from bot.files import store_file
+from bot.handlers.executor.common import done_markup, trade_label
+from bot.i18n import _, __
+from bot.menus import MenuButton
+from bot.person import Person
+from bot.sync import call
+from ukbot.core.errors import AppError
+from ukbot.users import selectors as users_selectors
+from ukbot.users.selectors import VerificationView
+from ukbot.users.services import verification
+from ukbot.users.specializations import SpecializationKey
+
+router = Router(name=__name__)
+
+
+MAX_DOCUMENTS = verification.MAX_DOCUMENTS
+
+
+class VerifyCb(CallbackData, prefix="ver"):
+    """apply (``value``: the specialization), add (``value``: the application id), done."""
+
+    action: str
+    value: str = ""
+
+
+class VerifyForm(StatesGroup):
+    documents = State()
+
+
+hints.register(VerifyForm.documents, __("Send a photo of a document, or press Done. /cancel to stop."))
+
+
+def application_text(application: VerificationView | None) -> str:
+    """How the application reads for its author."""
+    if application is None:
+        return _("You have not applied for verification yet.")
+    trade = trade_label(application.specialization)
+    if application.status == "pending":
+        return _("🕓 Your application ({trade}) is waiting for review. Documents: {count}.").format(
+            trade=trade, count=len(application.documents)
+        )
+    if application.status == "approved":
+        return _("✅ Your application ({trade}) was approved.").format(trade=trade)
+    return _("❌ Your application ({trade}) was rejected: {reason}").format(
+        trade=trade, reason=render.esc(application.reason)
+    )
+
+
+def verification_submit(account_id: int, trade: str, application_id: int | None, documents: list[str]) -> str:
+    """Apply, or add the documents to the pending application; return the application's status text."""
+    if application_id is None:
+        verification.verification_apply(account_id=account_id, specialization=trade, documents=documents)
+    else:
+        verification.verification_add_documents(
+            application_id=application_id, account_id=account_id, documents=documents
+        )
+    return application_text(users_selectors.verification_latest(account_id=account_id))
+
+
+def _trade_rows() -> list[list[InlineKeyboardButton]]:
+    buttons = [
+        InlineKeyboardButton(text=str(key.label), callback_data=VerifyCb(action="apply", value=key.value).pack())
+        for key in SpecializationKey
+    ]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+
+@router.message(MenuButton("verification"))
+async def verification_screen(message: Message, person: Person) -> None:
+    application = await call(users_selectors.verification_latest, account_id=person.account_id)
+    text = await call(application_text, application)
+    if application is not None and application.status == "pending":
+        add = VerifyCb(action="add", value=str(application.application_id)).pack()
+        rows = [[InlineKeyboardButton(text=_("➕ Add documents"), callback_data=add)]]
+    else:
+        text += "\n\n" + _("Choose the specialization to apply for:")
+        rows = _trade_rows()
+    await message.answer(text, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+@router.callback_query(VerifyCb.filter(F.action.in_({"apply", "add"})), F.message)
+async def verification_start(query: CallbackQuery, callback_data: VerifyCb, state: FSMContext) -> None:
+    await query.answer()
+    if callback_data.action == "apply":
+        data = {"trade": callback_data.value, "application": None, "documents": []}
+    else:
+        data = {"trade": "", "application": int(callback_data.value), "documents": []}
+    await state.set_state(VerifyForm.documents)
+    await state.set_data(data)
+    await query.message.answer(_("Send photos of your documents (ID, certificates), one or more, then press Done."))
+
+
+@router.message(VerifyForm.documents, F.photo | F.document)
+async def verification_document(message: Message, state: FSMContext, person: Person, bot: Bot) -> None:
+    data = await state.get_data()
+    if len(data["documents"]) >= MAX_DOCUMENTS:
+        await message.answer(
+            _("That is the most I can take. Press Done."), reply_markup=done_markup(VerifyCb(action="done"))
+        )
+        return
+    media_id = await store_file(bot, message, owner_id=person.account_id)
+    data["documents"].append(media_id)
+    await state.update_data(documents=data["documents"])
+    await message.answer(
+        _("Document {count} received. Send more or press Done.").format(count=len(data["documents"])),
+        reply_markup=done_markup(VerifyCb(action="done")),
+    )
+
+
+@router.callback_query(VerifyForm.documents, VerifyCb.filter(F.action == "done"), F.message)
+async def verification_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
+    await query.answer()
+    data = await state.get_data()
+    if not data["documents"]:
+        await query.message.answer(_("Send at least one photo of a document first."))
+        return
+    await state.clear()  # before the call: a second tap on Done finds the dialog over
+    try:
+        text = await call(verification_submit, person.account_id, data["trade"], data["application"], data["documents"])
+    except AppError as exc:
+        text = explain(exc)
+    await query.message.answer(text)

@@ -1,0 +1,31 @@
+"""The manager's (dispatcher's) screens, the same for admins: request lists, the card's actions (assign, clarify,
+materials, confirm, return, accept on behalf, cancel), material decisions, invitations, and the moderation of
+apartment links and executor verifications with their documents.
+
+Every button here carries what it acts on and, for a request, the version the manager saw: when somebody else
+changed the request meanwhile (another manager assigned it, a double tap already confirmed it) the service refuses
+the stale version and the manager is told, instead of overwriting the other change.
+
+The role is checked once, at this package's router. A manager's button pressed by anyone else is answered by
+:mod:`.strangers`, whose router comes after this one (outside the gate).
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from bot.filters import ActiveRole, gate
+from bot.handlers.manager import assign, card, invitations, lists, materials, moderation, strangers, texts
+
+__all__ = ["router", "strangers"]
+
+router = gate(Router(name=__name__), ActiveRole("manager", "admin"))
+router.include_routers(
+    lists.router,
+    card.router,
+    assign.router,
+    materials.router,
+    texts.router,
+    invitations.router,
+    moderation.router,
+)
