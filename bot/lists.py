@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import render
-from bot.callbacks import PageCb, RequestCb
+from bot.callbacks import ListName, PageCb, RequestAction, RequestCb
 from bot.i18n import _
 from bot.keyboards import button, keyboard
 from ukbot.requests.selectors import LinePage, RequestLine
@@ -70,7 +70,7 @@ def page_of(
     return ListPage(text, tuple(row.number for row in rows), tuple(label(row) for row in rows), page, pages)
 
 
-def nav(name: str, page: int, pages: int) -> list[InlineKeyboardButton]:
+def nav(name: ListName, page: int, pages: int) -> list[InlineKeyboardButton]:
     """◀️ and ▶️ to the pages before and after ``page`` of the list ``name``, those there are."""
     row = []
     if page > 0:
@@ -82,7 +82,7 @@ def nav(name: str, page: int, pages: int) -> list[InlineKeyboardButton]:
 
 def markup(
     listing: ListPage,
-    name: str,
+    name: ListName,
     *,
     extra: Callable[[str], list[InlineKeyboardButton]] | None = None,
     per_row: int = 1,
@@ -90,7 +90,7 @@ def markup(
     """An Open button for each request of the page (followed by ``extra(number)``, if given), ``per_row`` requests
     to a row, then the page arrows; None for an empty page."""
     requests = [
-        [button(text, RequestCb(action="open", number=number)), *(extra(number) if extra else ())]
+        [button(text, RequestCb(action=RequestAction.OPEN, number=number)), *(extra(number) if extra else ())]
         for number, text in zip(listing.numbers, listing.labels, strict=True)
     ]
     rows = [[b for request in requests[i : i + per_row] for b in request] for i in range(0, len(requests), per_row)]

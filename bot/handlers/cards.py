@@ -14,7 +14,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot import render
-from bot.callbacks import RequestCb
+from bot.callbacks import RequestAction, RequestCb
 from bot.i18n import _
 from bot.person import Person
 from bot.sync import call
@@ -59,7 +59,7 @@ async def show_card(message: Message, person: Person, number: str) -> None:
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(RequestCb.filter(F.action == "open"), F.message)
+@router.callback_query(RequestCb.filter(F.action == RequestAction.OPEN), F.message)
 async def open_card(query: CallbackQuery, callback_data: RequestCb, person: Person | None) -> None:
     await query.answer()
     if person is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiogram import F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.filters import Command
@@ -24,11 +26,11 @@ LANGUAGE_NAMES = {"ru": "🇷🇺 Русский", "uz": "🇺🇿 Oʻzbekcha", 
 
 
 class LanguageCb(CallbackData, prefix="lang"):
-    code: str
+    code: Literal["ru", "uz", "en"]
 
 
 class RoleCb(CallbackData, prefix="role"):
-    role: str
+    role: Role
 
 
 def language_keyboard() -> InlineKeyboardMarkup:

@@ -4,6 +4,7 @@ photos) as an inspection request, and the list of requests they filed."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from aiogram import Bot, F, Router
 from aiogram.filters.callback_data import CallbackData
@@ -14,7 +15,7 @@ from django.conf import settings
 from django.utils import translation
 
 from bot import hints, lists, render
-from bot.callbacks import PageCb, RequestCb
+from bot.callbacks import ListName, PageCb, RequestAction, RequestCb
 from bot.errors import explain
 from bot.files import store_file
 from bot.filters import ActiveRole, gate
@@ -34,11 +35,18 @@ BUILDINGS_PER_PAGE = 8
 MAX_PHOTOS = 10
 
 
-class InspectCb(CallbackData, prefix="insp"):
-    """A step of the report: building (``value``: its id), bpage (a page of buildings), skip (no apartment),
-    category (``value``: its key), done (photos done)."""
+class InspectStep(StrEnum):
+    """A step of the report a button answers."""
 
-    action: str
+    BUILDING = "building"  # ``value``: its id
+    BUILDINGS_PAGE = "bpage"  # ``value``: the page
+    SKIP = "skip"  # no apartment
+    CATEGORY = "category"  # ``value``: its key
+    DONE = "done"  # the photos are sent
+
+
+class InspectCb(CallbackData, prefix="insp"):
+    action: InspectStep
     value: str = ""
 
 
@@ -124,12 +132,14 @@ def _nav(previous, following) -> list[InlineKeyboardButton]:
 
 def _buildings_markup(buildings: Buildings) -> InlineKeyboardMarkup:
     rows = [
-        [InlineKeyboardButton(text=address, callback_data=InspectCb(action="building", value=str(pk)).pack())]
+        [InlineKeyboardButton(text=address, callback_data=InspectCb(action=InspectStep.BUILDING, value=str(pk)).pack())]
         for pk, address in buildings.rows
     ]
     nav = _nav(
-        InspectCb(action="bpage", value=str(buildings.page - 1)) if buildings.page > 0 else None,
-        InspectCb(action="bpage", value=str(buildings.page + 1)) if buildings.page < buildings.pages - 1 else None,
+        InspectCb(action=InspectStep.BUILDINGS_PAGE, value=str(buildings.page - 1)) if buildings.page > 0 else None,
+        InspectCb(action=InspectStep.BUILDINGS_PAGE, value=str(buildings.page + 1))
+        if buildings.page < buildings.pages - 1
+        else None,
     )
     if nav:
         rows.append(nav)
@@ -147,7 +157,7 @@ async def report_start(message: Message, state: FSMContext) -> None:
     await message.answer(_("🔎 Where is the problem? Choose the building:"), reply_markup=_buildings_markup(buildings))
 
 
-@router.callback_query(ReportForm.building, InspectCb.filter(F.action == "bpage"), F.message)
+@router.callback_query(ReportForm.building, InspectCb.filter(F.action == InspectStep.BUILDINGS_PAGE), F.message)
 async def report_buildings_page(query: CallbackQuery, callback_data: InspectCb) -> None:
     await query.answer()
     buildings = await call(buildings_page, int(callback_data.value))
@@ -155,11 +165,11 @@ async def report_buildings_page(query: CallbackQuery, callback_data: InspectCb) 
 
 
 def _skip_markup() -> InlineKeyboardMarkup:
-    skip = InspectCb(action="skip").pack()
+    skip = InspectCb(action=InspectStep.SKIP).pack()
     return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=_("⏭ Skip"), callback_data=skip)]])
 
 
-@router.callback_query(ReportForm.building, InspectCb.filter(F.action == "building"), F.message)
+@router.callback_query(ReportForm.building, InspectCb.filter(F.action == InspectStep.BUILDING), F.message)
 async def report_building(query: CallbackQuery, callback_data: InspectCb, state: FSMContext) -> None:
     await query.answer()
     address = await call(users_selectors.building_address, building_id=int(callback_data.value))
@@ -180,7 +190,7 @@ async def _ask_category(message: Message, state: FSMContext) -> None:
     await state.set_state(ReportForm.category)
     buttons = [
         InlineKeyboardButton(
-            text=str(category.label), callback_data=InspectCb(action="category", value=category).pack()
+            text=str(category.label), callback_data=InspectCb(action=InspectStep.CATEGORY, value=category).pack()
         )
         for category in Category
     ]
@@ -198,14 +208,14 @@ async def report_apartment(message: Message, state: FSMContext) -> None:
     await _ask_category(message, state)
 
 
-@router.callback_query(ReportForm.apartment, InspectCb.filter(F.action == "skip"), F.message)
+@router.callback_query(ReportForm.apartment, InspectCb.filter(F.action == InspectStep.SKIP), F.message)
 async def report_no_apartment(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     await state.update_data(apartment="")
     await _ask_category(query.message, state)
 
 
-@router.callback_query(ReportForm.category, InspectCb.filter(F.action == "category"), F.message)
+@router.callback_query(ReportForm.category, InspectCb.filter(F.action == InspectStep.CATEGORY), F.message)
 async def report_category(query: CallbackQuery, callback_data: InspectCb, state: FSMContext) -> None:
     await query.answer()
     if callback_data.value not in Category.values:
@@ -228,7 +238,7 @@ async def report_description(message: Message, state: FSMContext) -> None:
 
 
 def _done_markup() -> InlineKeyboardMarkup:
-    done = InspectCb(action="done").pack()
+    done = InspectCb(action=InspectStep.DONE).pack()
     return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=_("✅ Done"), callback_data=done)]])
 
 
@@ -245,7 +255,7 @@ async def report_photo(message: Message, state: FSMContext, person: Person, bot:
     )
 
 
-@router.callback_query(ReportForm.photos, InspectCb.filter(F.action == "done"), F.message)
+@router.callback_query(ReportForm.photos, InspectCb.filter(F.action == InspectStep.DONE), F.message)
 async def report_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     data = await state.get_data()
@@ -255,7 +265,7 @@ async def report_done(query: CallbackQuery, state: FSMContext, person: Person) -
     except AppError as exc:
         await query.message.answer(explain(exc))
         return
-    opened = RequestCb(action="open", number=number).pack()
+    opened = RequestCb(action=RequestAction.OPEN, number=number).pack()
     await query.message.answer(
         _("✅ Thank you! Request {number} is filed; the dispatcher will take it from here.").format(number=number),
         reply_markup=InlineKeyboardMarkup(
@@ -270,11 +280,11 @@ async def report_done(query: CallbackQuery, state: FSMContext, person: Person) -
 @router.message(MenuButton("my_requests"))
 async def my_requests(message: Message, person: Person) -> None:
     listing = await call(filed_page, person.account_id, 0)
-    await message.answer(listing.text, reply_markup=lists.markup(listing, "insp"))
+    await message.answer(listing.text, reply_markup=lists.markup(listing, ListName.INSPECTED))
 
 
-@router.callback_query(PageCb.filter(F.name == "insp"), F.message)
+@router.callback_query(PageCb.filter(F.name == ListName.INSPECTED), F.message)
 async def my_requests_page(query: CallbackQuery, callback_data: PageCb, person: Person) -> None:
     await query.answer()
     listing = await call(filed_page, person.account_id, callback_data.page)
-    await query.message.edit_text(listing.text, reply_markup=lists.markup(listing, "insp"))
+    await query.message.edit_text(listing.text, reply_markup=lists.markup(listing, ListName.INSPECTED))

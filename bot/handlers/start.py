@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from aiogram import F, Router
@@ -73,10 +74,17 @@ hints.register(Registration.invitation, __("Please type the invitation code you 
 hints.register(Registration.name, __("Please type your first and last name, e.g. Aziz Karimov."))
 
 
-class RegCb(CallbackData, prefix="reg"):
-    """A registration button: resident, staff, agree, decline."""
+class RegAction(StrEnum):
+    """A registration button: who the newcomer is, and their answer to the consent."""
 
-    action: str
+    RESIDENT = "resident"
+    STAFF = "staff"
+    AGREE = "agree"
+    DECLINE = "decline"
+
+
+class RegCb(CallbackData, prefix="reg"):
+    action: RegAction
 
 
 class Blocked(Filter):
@@ -230,14 +238,22 @@ async def language_chosen(query: CallbackQuery, callback_data: LanguageCb, state
         await state.set_state(Registration.kind)
         markup = InlineKeyboardMarkup(
             inline_keyboard=[
-                [InlineKeyboardButton(text=_("🏠 I am a resident"), callback_data=RegCb(action="resident").pack())],
-                [InlineKeyboardButton(text=_("🧰 I am staff (invited)"), callback_data=RegCb(action="staff").pack())],
+                [
+                    InlineKeyboardButton(
+                        text=_("🏠 I am a resident"), callback_data=RegCb(action=RegAction.RESIDENT).pack()
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        text=_("🧰 I am staff (invited)"), callback_data=RegCb(action=RegAction.STAFF).pack()
+                    )
+                ],
             ]
         )
         await query.message.answer(_("Are you a resident or a member of staff?"), reply_markup=markup)
 
 
-@router.callback_query(Registration.kind, RegCb.filter(F.action.in_({"resident", "staff"})), F.message)
+@router.callback_query(Registration.kind, RegCb.filter(F.action.in_({RegAction.RESIDENT, RegAction.STAFF})), F.message)
 async def kind_chosen(query: CallbackQuery, callback_data: RegCb, state: FSMContext) -> None:
     await query.answer()
     await state.update_data(kind=callback_data.action)
@@ -287,8 +303,8 @@ async def contact_shared(message: Message, state: FSMContext) -> None:
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(text=_("✅ Agree"), callback_data=RegCb(action="agree").pack()),
-                InlineKeyboardButton(text=_("Decline"), callback_data=RegCb(action="decline").pack()),
+                InlineKeyboardButton(text=_("✅ Agree"), callback_data=RegCb(action=RegAction.AGREE).pack()),
+                InlineKeyboardButton(text=_("Decline"), callback_data=RegCb(action=RegAction.DECLINE).pack()),
             ]
         ]
     )
@@ -308,14 +324,14 @@ async def not_a_contact(message: Message) -> None:
     await message.answer(str(hints.hint_for(Registration.contact.state)), reply_markup=_contact_keyboard())
 
 
-@router.callback_query(Registration.consent, RegCb.filter(F.action == "decline"), F.message)
+@router.callback_query(Registration.consent, RegCb.filter(F.action == RegAction.DECLINE), F.message)
 async def declined(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     await state.clear()
     await query.message.answer(_("Without your consent we cannot register you. Press /start if you change your mind."))
 
 
-@router.callback_query(Registration.consent, RegCb.filter(F.action == "agree"), F.message)
+@router.callback_query(Registration.consent, RegCb.filter(F.action == RegAction.AGREE), F.message)
 async def agreed(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     await state.set_state(None)  # first: a second tap on Agree finds the step over

@@ -8,7 +8,7 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.handlers.apartments.wizard import AptCb, ask_place, relation_label
+from bot.handlers.apartments.wizard import AptAction, AptCb, ask_place, relation_label
 from bot.i18n import _, __
 from bot.menus import MenuButton
 from bot.person import Person
@@ -55,7 +55,7 @@ STATUS_LINES = {
 
 
 def _list_view(rows: list[LinkRow]) -> tuple[str, InlineKeyboardMarkup]:
-    add = [InlineKeyboardButton(text=_("➕ Add an apartment"), callback_data=AptCb(action="add").pack())]
+    add = [InlineKeyboardButton(text=_("➕ Add an apartment"), callback_data=AptCb(action=AptAction.ADD).pack())]
     if not rows:
         return _("You have no apartments yet."), InlineKeyboardMarkup(inline_keyboard=[add])
     lines = ["<b>" + _("My apartments") + "</b>"]
@@ -69,9 +69,9 @@ def _list_view(rows: list[LinkRow]) -> tuple[str, InlineKeyboardMarkup]:
         lines.append(f"\n{index}. {row.title} — {row.relation}\n   {status}{primary}")
         actions = []
         if not row.primary and row.status != "rejected":
-            data = AptCb(action="primary", link=row.link_id).pack()
+            data = AptCb(action=AptAction.PRIMARY, link=row.link_id).pack()
             actions.append(InlineKeyboardButton(text=_("⭐ Make {n} primary").format(n=index), callback_data=data))
-        data = AptCb(action="remove", link=row.link_id).pack()
+        data = AptCb(action=AptAction.REMOVE, link=row.link_id).pack()
         actions.append(InlineKeyboardButton(text=_("🗑 Remove {n}").format(n=index), callback_data=data))
         buttons.append(actions)
     buttons.append(add)
@@ -92,13 +92,13 @@ async def _refresh(query: CallbackQuery, person: Person, note: str | None = None
     await query.message.edit_text(text, reply_markup=markup)
 
 
-@router.callback_query(AptCb.filter(F.action == "add"), F.message)
+@router.callback_query(AptCb.filter(F.action == AptAction.ADD), F.message)
 async def add_apartment(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     await ask_place(query.message, state)
 
 
-@router.callback_query(AptCb.filter(F.action == "primary"), F.message)
+@router.callback_query(AptCb.filter(F.action == AptAction.PRIMARY), F.message)
 async def make_primary(query: CallbackQuery, callback_data: AptCb, person: Person) -> None:
     try:
         await call(users_services.apartment_primary_set, account_id=person.account_id, link_id=callback_data.link)
@@ -109,7 +109,7 @@ async def make_primary(query: CallbackQuery, callback_data: AptCb, person: Perso
     await _refresh(query, person)
 
 
-@router.callback_query(AptCb.filter(F.action == "remove"), F.message)
+@router.callback_query(AptCb.filter(F.action == AptAction.REMOVE), F.message)
 async def ask_remove(query: CallbackQuery, callback_data: AptCb, person: Person) -> None:
     await query.answer()
     rows = {row.link_id: row for row in await call(links_of, person.account_id)}
@@ -117,8 +117,8 @@ async def ask_remove(query: CallbackQuery, callback_data: AptCb, person: Person)
     if row is None:
         await _refresh(query, person, _("This apartment is no longer in your list."))
         return
-    yes = AptCb(action="remove_yes", link=row.link_id).pack()
-    no = AptCb(action="list").pack()
+    yes = AptCb(action=AptAction.REMOVE_YES, link=row.link_id).pack()
+    no = AptCb(action=AptAction.LIST).pack()
     markup = InlineKeyboardMarkup(
         inline_keyboard=[
             [
@@ -132,7 +132,7 @@ async def ask_remove(query: CallbackQuery, callback_data: AptCb, person: Person)
     )
 
 
-@router.callback_query(AptCb.filter(F.action == "remove_yes"), F.message)
+@router.callback_query(AptCb.filter(F.action == AptAction.REMOVE_YES), F.message)
 async def remove(query: CallbackQuery, callback_data: AptCb, person: Person) -> None:
     await query.answer()
     try:
@@ -143,7 +143,7 @@ async def remove(query: CallbackQuery, callback_data: AptCb, person: Person) -> 
     await _refresh(query, person, _("Removed."))
 
 
-@router.callback_query(AptCb.filter(F.action == "list"), F.message)
+@router.callback_query(AptCb.filter(F.action == AptAction.LIST), F.message)
 async def back_to_list(query: CallbackQuery, person: Person) -> None:
     await query.answer()
     await _refresh(query, person)

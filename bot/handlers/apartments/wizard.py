@@ -5,6 +5,8 @@ exists; "My apartments" (:mod:`.mine`) from its Add button."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
 
 from aiogram import Bot, F, Router
 from aiogram.filters.callback_data import CallbackData
@@ -59,29 +61,41 @@ hints.register(AddApartment.relation, __("Choose who you are in this apartment w
 hints.register(AddApartment.document, __("Send a photo or a PDF of the document, or press “Skip”."))
 
 
-class PlaceCb(CallbackData, prefix="aplace"):
-    """A choice in the wizard: ``level`` is yard, building, entrance or flat; ``id`` the chosen row."""
+Level = Literal["yard", "building", "entrance", "flat"]
 
-    level: str
+
+class PlaceCb(CallbackData, prefix="aplace"):
+    """A choice in the wizard: the row ``id`` of ``level``."""
+
+    level: Level
     id: int
 
 
 class PlacePageCb(CallbackData, prefix="apage"):
     """Another page of the choices of ``level`` under ``parent`` (0 for yards)."""
 
-    level: str
+    level: Level
     parent: int
     page: int
 
 
 class RelationCb(CallbackData, prefix="arel"):
-    relation: str
+    relation: Literal["owner", "tenant", "family"]
+
+
+class AptAction(StrEnum):
+    """A button of "My apartments" (``link``: the link it acts on), or the wizard's Skip of the document."""
+
+    LIST = "list"
+    ADD = "add"
+    SKIP = "skip"
+    PRIMARY = "primary"
+    REMOVE = "remove"  # asks first
+    REMOVE_YES = "remove_yes"
 
 
 class AptCb(CallbackData, prefix="apt"):
-    """A button of "My apartments": ``action`` is list, add, skip, primary, remove, remove_yes; ``link`` its link."""
-
-    action: str
+    action: AptAction
     link: int = 0
 
 
@@ -268,12 +282,12 @@ async def flat_chosen(query: CallbackQuery, callback_data: PlaceCb, state: FSMCo
     )
 
 
-@router.callback_query(AddApartment.relation, RelationCb.filter(F.relation.in_(RELATIONS)), F.message)
+@router.callback_query(AddApartment.relation, RelationCb.filter(), F.message)
 async def relation_chosen(query: CallbackQuery, callback_data: RelationCb, state: FSMContext) -> None:
     await query.answer()
     await state.update_data(relation=callback_data.relation)
     await state.set_state(AddApartment.document)
-    skip = InlineKeyboardButton(text=_("Skip"), callback_data=AptCb(action="skip").pack())
+    skip = InlineKeyboardButton(text=_("Skip"), callback_data=AptCb(action=AptAction.SKIP).pack())
     await query.message.answer(
         _(
             "To be approved faster, send a photo or a PDF of a document showing you live there "
@@ -289,7 +303,7 @@ async def document_sent(message: Message, state: FSMContext, bot: Bot, person: P
     await _finish(message, state, person, media_id)
 
 
-@router.callback_query(AddApartment.document, AptCb.filter(F.action == "skip"), F.message)
+@router.callback_query(AddApartment.document, AptCb.filter(F.action == AptAction.SKIP), F.message)
 async def document_skipped(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     await _finish(query.message, state, person, None)

@@ -13,9 +13,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
 from bot import render
-from bot.callbacks import RequestCb
+from bot.callbacks import RequestAction, RequestCb
 from bot.handlers.applicant.closing import start_rating, start_return
-from bot.handlers.applicant.common import FILE, TEXT, ActCb, ResidentCard, drop_buttons, finish, photo_taken
+from bot.handlers.applicant.common import FILE, TEXT, ActCb, CardStep, ResidentCard, drop_buttons, finish, photo_taken
 from bot.handlers.cards import register_actions
 from bot.i18n import _, n_
 from bot.keyboards import button, keyboard
@@ -37,19 +37,19 @@ def card_actions(person: Person, card: RequestCard) -> list[list[InlineKeyboardB
     number, status, moves = card.number, card.status, card.moves
     rows = []
     if status == Status.CLARIFICATION:
-        rows.append([button(_("💬 Answer the question"), RequestCb(action="answer", number=number))])
+        rows.append([button(_("💬 Answer the question"), RequestCb(action=RequestAction.ANSWER, number=number))])
     if Status.ACCEPTED in moves:
-        rows.append([button(_("⭐ Accept"), RequestCb(action="accept", number=number))])
+        rows.append([button(_("⭐ Accept"), RequestCb(action=RequestAction.ACCEPT, number=number))])
     if Status.RETURNED in moves:
-        rows.append([button(_("↩️ Return"), RequestCb(action="return", number=number))])
+        rows.append([button(_("↩️ Return"), RequestCb(action=RequestAction.RETURN, number=number))])
     if status == Status.ACCEPTED and card.rating is None:
-        rows.append([button(_("⭐ Rate"), RequestCb(action="rate", number=number))])
+        rows.append([button(_("⭐ Rate"), RequestCb(action=RequestAction.RATE, number=number))])
     if status != Status.CANCELLED:
-        rows.append([button(_("💬 Comment"), RequestCb(action="comment", number=number))])
+        rows.append([button(_("💬 Comment"), RequestCb(action=RequestAction.COMMENT, number=number))])
     if not card.closed:
-        rows.append([button(_("📎 Add photo"), RequestCb(action="photo", number=number))])
+        rows.append([button(_("📎 Add photo"), RequestCb(action=RequestAction.PHOTO, number=number))])
     if Status.CANCELLED in moves:
-        rows.append([button(_("✖️ Cancel request"), RequestCb(action="cancel", number=number))])
+        rows.append([button(_("✖️ Cancel request"), RequestCb(action=RequestAction.CANCEL, number=number))])
     return rows
 
 
@@ -69,7 +69,15 @@ async def _own(query: CallbackQuery, person: Person, number: str) -> RequestCard
     return own
 
 
-CARD_ACTIONS = {"comment", "photo", "cancel", "answer", "accept", "return", "rate"}
+CARD_ACTIONS = {
+    RequestAction.COMMENT,
+    RequestAction.PHOTO,
+    RequestAction.CANCEL,
+    RequestAction.ANSWER,
+    RequestAction.ACCEPT,
+    RequestAction.RETURN,
+    RequestAction.RATE,
+}
 
 
 @router.callback_query(RequestCb.filter(F.action.in_(CARD_ACTIONS)), F.message)
@@ -81,20 +89,20 @@ async def card_action(query: CallbackQuery, callback_data: RequestCb, state: FSM
     await state.clear()
     await state.update_data(number=own.number)
     message, number, action = query.message, own.number, callback_data.action
-    if action == "comment":
+    if action == RequestAction.COMMENT:
         await state.set_state(ResidentCard.comment)
         await message.answer(_("Write your comment on request {number}.").format(number=number))
-    elif action == "photo":
+    elif action == RequestAction.PHOTO:
         await state.set_state(ResidentCard.photos)
         await state.update_data(files=[])
         await message.answer(_("Send the photos for request {number}, then press Done.").format(number=number))
-    elif action == "answer":
+    elif action == RequestAction.ANSWER:
         await _start_answer(message, state, own)
-    elif action == "cancel":
+    elif action == RequestAction.CANCEL:
         await _start_cancel(message, state, own)
-    elif action in {"accept", "rate"}:
+    elif action in {RequestAction.ACCEPT, RequestAction.RATE}:
         await start_rating(message, state, own, action)
-    elif action == "return":
+    elif action == RequestAction.RETURN:
         await start_return(message, state, own)
 
 
@@ -124,10 +132,10 @@ async def comment_typed(message: Message, state: FSMContext, person: Person) -> 
 @router.message(ResidentCard.photos, FILE)
 async def card_photo_sent(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
     number = (await state.get_data())["number"]
-    await photo_taken(message, bot, state, person, ActCb(action="done", number=number))
+    await photo_taken(message, bot, state, person, ActCb(action=CardStep.DONE, number=number))
 
 
-@router.callback_query(ActCb.filter(F.action == "done"), ResidentCard.photos, F.message)
+@router.callback_query(ActCb.filter(F.action == CardStep.DONE), ResidentCard.photos, F.message)
 async def card_photos_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     await drop_buttons(query)
@@ -200,19 +208,19 @@ async def _start_cancel(message: Message, state: FSMContext, own: RequestCard) -
     await state.set_state(ResidentCard.cancel)
     markup = keyboard(
         [
-            button(_("Yes, cancel it"), ActCb(action="yes", number=own.number)),
-            button(_("No"), ActCb(action="no", number=own.number)),
+            button(_("Yes, cancel it"), ActCb(action=CardStep.YES, number=own.number)),
+            button(_("No"), ActCb(action=CardStep.NO, number=own.number)),
         ]
     )
     await message.answer(_("Cancel request {number}?").format(number=own.number), reply_markup=markup)
 
 
-@router.callback_query(ActCb.filter(F.action.in_({"yes", "no"})), ResidentCard.cancel, F.message)
+@router.callback_query(ActCb.filter(F.action.in_({CardStep.YES, CardStep.NO})), ResidentCard.cancel, F.message)
 async def cancel_answered(query: CallbackQuery, callback_data: ActCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     await drop_buttons(query)
     number = (await state.get_data())["number"]
-    if callback_data.action == "no":
+    if callback_data.action == CardStep.NO:
         await state.clear()
         await query.message.answer(_("OK, request {number} stays open.").format(number=number))
         return

@@ -7,7 +7,8 @@ from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.handlers.applicant.common import MAX_FEEDBACK, TEXT, ActCb, ResidentCard, drop_buttons, finish
+from bot.callbacks import RequestAction
+from bot.handlers.applicant.common import MAX_FEEDBACK, TEXT, ActCb, CardStep, ResidentCard, drop_buttons, finish
 from bot.i18n import _
 from bot.keyboards import button, keyboard
 from bot.person import Person
@@ -18,24 +19,24 @@ from ukbot.requests.statuses import Actor, Status
 router = Router(name=__name__)
 
 
-async def start_rating(message: Message, state: FSMContext, own: RequestCard, action: str) -> None:
-    if action == "accept" and Status.ACCEPTED not in own.moves:
+async def start_rating(message: Message, state: FSMContext, own: RequestCard, action: RequestAction) -> None:
+    if action == RequestAction.ACCEPT and Status.ACCEPTED not in own.moves:
         await state.clear()
         await message.answer(_("Request {number} is not waiting for your acceptance.").format(number=own.number))
         return
-    if action == "rate" and (own.status != Status.ACCEPTED or own.rating is not None):
+    if action == RequestAction.RATE and (own.status != Status.ACCEPTED or own.rating is not None):
         await state.clear()
         await message.answer(_("Request {number} cannot be rated now.").format(number=own.number))
         return
     await state.set_state(ResidentCard.stars)
     await state.update_data(mode=action)
-    stars = [button(f"{n} ⭐", ActCb(action="stars", number=own.number, value=str(n))) for n in range(1, 6)]
+    stars = [button(f"{n} ⭐", ActCb(action=CardStep.STARS, number=own.number, value=str(n))) for n in range(1, 6)]
     await message.answer(
         _("How would you rate the work on request {number}?").format(number=own.number), reply_markup=keyboard(stars)
     )
 
 
-@router.callback_query(ActCb.filter(F.action == "stars"), ResidentCard.stars, F.message)
+@router.callback_query(ActCb.filter(F.action == CardStep.STARS), ResidentCard.stars, F.message)
 async def stars_chosen(query: CallbackQuery, callback_data: ActCb, state: FSMContext) -> None:
     await query.answer()
     if callback_data.value not in {"1", "2", "3", "4", "5"}:
@@ -46,14 +47,14 @@ async def stars_chosen(query: CallbackQuery, callback_data: ActCb, state: FSMCon
     number = (await state.get_data())["number"]
     await query.message.answer(
         _("Thank you! Anything to add? Write a few words, or press Skip."),
-        reply_markup=keyboard([button(_("Skip"), ActCb(action="skip", number=number))]),
+        reply_markup=keyboard([button(_("Skip"), ActCb(action=CardStep.SKIP, number=number))]),
     )
 
 
 async def _rate(message: Message, state: FSMContext, person: Person, feedback: str) -> None:
     data = await state.get_data()
     number, rating = data["number"], data["rating"]
-    if data.get("mode") == "rate":
+    if data.get("mode") == RequestAction.RATE:
         done = await finish(
             message,
             state,
@@ -76,7 +77,7 @@ async def _rate(message: Message, state: FSMContext, person: Person, feedback: s
         )
     if done:
         stars = "★" * rating + "☆" * (5 - rating)
-        if data.get("mode") == "rate":
+        if data.get("mode") == RequestAction.RATE:
             text = _("⭐ Thank you for rating the work on request {number}: {stars}.")
         else:
             text = _("⭐ Thank you! Request {number} is closed with your rating {stars}.")
@@ -96,7 +97,7 @@ async def feedback_typed(message: Message, state: FSMContext, person: Person) ->
     await _rate(message, state, person, feedback)
 
 
-@router.callback_query(ActCb.filter(F.action == "skip"), ResidentCard.feedback, F.message)
+@router.callback_query(ActCb.filter(F.action == CardStep.SKIP), ResidentCard.feedback, F.message)
 async def feedback_skipped(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     await drop_buttons(query)
@@ -128,11 +129,11 @@ async def return_reason_typed(message: Message, state: FSMContext) -> None:
     number = (await state.get_data())["number"]
     await message.answer(
         _("You can send photos showing the problem. Press Done when finished."),
-        reply_markup=keyboard([button(_("✅ Done"), ActCb(action="done", number=number))]),
+        reply_markup=keyboard([button(_("✅ Done"), ActCb(action=CardStep.DONE, number=number))]),
     )
 
 
-@router.callback_query(ActCb.filter(F.action == "done"), ResidentCard.return_photos, F.message)
+@router.callback_query(ActCb.filter(F.action == CardStep.DONE), ResidentCard.return_photos, F.message)
 async def return_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     await drop_buttons(query)

@@ -5,6 +5,7 @@ states and buttons, with the way each ends (:func:`finish`)."""
 from __future__ import annotations
 
 from contextlib import suppress
+from enum import StrEnum
 
 from aiogram import Bot, F
 from aiogram.filters.callback_data import CallbackData
@@ -90,10 +91,18 @@ class ResidentCard(StatesGroup):
     cancel = State()
 
 
-class ActCb(CallbackData, prefix="aact"):
-    """A button inside a card dialog: stars, skip, done, yes, no."""
+class CardStep(StrEnum):
+    """A button inside a card dialog."""
 
-    action: str
+    STARS = "stars"  # a rating, in ``value``
+    SKIP = "skip"  # no feedback
+    DONE = "done"  # the photos are sent
+    YES = "yes"
+    NO = "no"
+
+
+class ActCb(CallbackData, prefix="aact"):
+    action: CardStep
     number: str
     value: str = ""
 

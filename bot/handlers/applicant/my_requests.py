@@ -7,7 +7,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot import lists
-from bot.callbacks import PageCb
+from bot.callbacks import ListName, PageCb
 from bot.i18n import _
 from bot.menus import MenuButton
 from bot.person import Person
@@ -40,11 +40,11 @@ def requests_page(account_id: int, page: int) -> lists.ListPage:
 async def my_requests(message: Message, state: FSMContext, person: Person) -> None:
     await state.clear()
     listing = await call(requests_page, person.account_id, 0)
-    await message.answer(listing.text, reply_markup=lists.markup(listing, "mine"))
+    await message.answer(listing.text, reply_markup=lists.markup(listing, ListName.MINE))
 
 
-@router.callback_query(PageCb.filter(F.name == "mine"), F.message)
+@router.callback_query(PageCb.filter(F.name == ListName.MINE), F.message)
 async def my_requests_page(query: CallbackQuery, callback_data: PageCb, person: Person) -> None:
     await query.answer()
     listing = await call(requests_page, person.account_id, callback_data.page)
-    await query.message.edit_text(listing.text, reply_markup=lists.markup(listing, "mine"))
+    await query.message.edit_text(listing.text, reply_markup=lists.markup(listing, ListName.MINE))

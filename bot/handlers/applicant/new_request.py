@@ -13,11 +13,12 @@ from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.callbacks import RequestCb
+from bot.callbacks import RequestAction, RequestCb
 from bot.errors import explain
 from bot.handlers.applicant.common import FILE, TEXT, drop_buttons, photo_taken
 from bot.handlers.applicant.steps import (
     NewCb,
+    NewStep,
     ResidentRequest,
     ask_address,
     ask_category,
@@ -54,7 +55,7 @@ async def new_request(message: Message, state: FSMContext) -> None:
     await ask_category(message)
 
 
-@router.callback_query(NewCb.filter(F.step == "cat"), ResidentRequest.category, F.message)
+@router.callback_query(NewCb.filter(F.step == NewStep.CATEGORY), ResidentRequest.category, F.message)
 async def category_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     if callback_data.value not in Category.values:
@@ -64,7 +65,7 @@ async def category_chosen(query: CallbackQuery, callback_data: NewCb, state: FSM
     await next_step(query.message, state, person, ResidentRequest.urgency)
 
 
-@router.callback_query(NewCb.filter(F.step == "urg"), ResidentRequest.urgency, F.message)
+@router.callback_query(NewCb.filter(F.step == NewStep.URGENCY), ResidentRequest.urgency, F.message)
 async def urgency_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     if callback_data.value not in Urgency.values:
@@ -74,7 +75,7 @@ async def urgency_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMC
     await next_step(query.message, state, person, ResidentRequest.address)
 
 
-@router.callback_query(NewCb.filter(F.step == "addr"), ResidentRequest.address, F.message)
+@router.callback_query(NewCb.filter(F.step == NewStep.ADDRESS), ResidentRequest.address, F.message)
 async def address_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     if callback_data.value == "other":
@@ -112,7 +113,7 @@ async def description_with_photo(message: Message, bot: Bot, state: FSMContext, 
     if not await _take_description(message, state, message.caption):
         return
     await state.set_state(ResidentRequest.photos)
-    if not await photo_taken(message, bot, state, person, NewCb(step="photos", value="done")):
+    if not await photo_taken(message, bot, state, person, NewCb(step=NewStep.PHOTOS, value="done")):
         await ask_photos(message)
 
 
@@ -146,17 +147,17 @@ async def _take_description(message: Message, state: FSMContext, text: str) -> b
 
 @router.message(ResidentRequest.photos, FILE)
 async def photo_sent(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
-    await photo_taken(message, bot, state, person, NewCb(step="photos", value="done"))
+    await photo_taken(message, bot, state, person, NewCb(step=NewStep.PHOTOS, value="done"))
 
 
-@router.callback_query(NewCb.filter(F.step == "photos"), ResidentRequest.photos, F.message)
+@router.callback_query(NewCb.filter(F.step == NewStep.PHOTOS), ResidentRequest.photos, F.message)
 async def photos_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     await drop_buttons(query)
     await next_step(query.message, state, person, ResidentRequest.visit)
 
 
-@router.callback_query(NewCb.filter(F.step == "visit"), ResidentRequest.visit, F.message)
+@router.callback_query(NewCb.filter(F.step == NewStep.VISIT), ResidentRequest.visit, F.message)
 async def visit_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext) -> None:
     await query.answer()
     if callback_data.value not in visit_labels():
@@ -181,17 +182,17 @@ EDITABLE = {
 }
 
 
-@router.callback_query(NewCb.filter(F.step == "edit"), ResidentRequest.summary, F.message)
+@router.callback_query(NewCb.filter(F.step == NewStep.EDIT), ResidentRequest.summary, F.message)
 async def edit_chosen(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     await drop_buttons(query)
     await state.set_state(ResidentRequest.edit)
-    rows = [[button(str(text), NewCb(step="field", value=name))] for name, (text, _s) in EDITABLE.items()]
-    rows.append([button(_("⬅️ Back to the summary"), NewCb(step="field", value="back"))])
+    rows = [[button(str(text), NewCb(step=NewStep.FIELD, value=name))] for name, (text, _s) in EDITABLE.items()]
+    rows.append([button(_("⬅️ Back to the summary"), NewCb(step=NewStep.FIELD, value="back"))])
     await query.message.answer(_("What would you like to change?"), reply_markup=keyboard(*rows))
 
 
-@router.callback_query(NewCb.filter(F.step == "field"), ResidentRequest.edit, F.message)
+@router.callback_query(NewCb.filter(F.step == NewStep.FIELD), ResidentRequest.edit, F.message)
 async def field_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     await drop_buttons(query)
@@ -209,7 +210,7 @@ async def field_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMCon
         await state.update_data(files=[])
         await message.answer(
             _("Send the photos again (the earlier ones are dropped), then press Done. Or press Skip for none."),
-            reply_markup=keyboard([button(_("Skip"), NewCb(step="photos", value="done"))]),
+            reply_markup=keyboard([button(_("Skip"), NewCb(step=NewStep.PHOTOS, value="done"))]),
         )
         return
     asks = {"category": ask_category, "urgency": ask_urgency, "description": ask_description, "visit": ask_visit}
@@ -236,7 +237,7 @@ def request_file(account_id: int, data: dict) -> tuple[str, str | None]:
     return request.number, request.duplicate_of_id
 
 
-@router.callback_query(NewCb.filter(F.step == "confirm"), ResidentRequest.summary, F.message)
+@router.callback_query(NewCb.filter(F.step == NewStep.CONFIRM), ResidentRequest.summary, F.message)
 async def confirmed(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     data = await state.get_data()
@@ -263,5 +264,5 @@ async def confirmed(query: CallbackQuery, state: FSMContext, person: Person) -> 
         text += "\n\n" + _(
             "⚠️ A similar request from your apartment is already open: <b>{number}</b>. We have linked them."
         ).format(number=duplicate_of)
-    markup = keyboard([button(_("Open"), RequestCb(action="open", number=number))])
+    markup = keyboard([button(_("Open"), RequestCb(action=RequestAction.OPEN, number=number))])
     await query.message.answer(text, reply_markup=markup)

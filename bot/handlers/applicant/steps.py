@@ -4,6 +4,7 @@ time), the visit windows, and the summary the person confirms or edits (:mod:`.n
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
@@ -36,10 +37,21 @@ class ResidentRequest(StatesGroup):
     edit = State()
 
 
-class NewCb(CallbackData, prefix="anew"):
-    """A button of the New request wizard: ``step`` (cat, urg, addr, photos, visit, confirm, edit, field)."""
+class NewStep(StrEnum):
+    """The step of the New request wizard a button answers; its ``value`` is the answer."""
 
-    step: str
+    CATEGORY = "cat"
+    URGENCY = "urg"
+    ADDRESS = "addr"  # an apartment id, or "other"
+    PHOTOS = "photos"  # photos done (or skipped)
+    VISIT = "visit"
+    CONFIRM = "confirm"
+    EDIT = "edit"
+    FIELD = "field"  # the field to edit, or "back"
+
+
+class NewCb(CallbackData, prefix="anew"):
+    step: NewStep
     value: str = ""
 
 
@@ -59,14 +71,21 @@ del _state, _hint
 
 
 async def ask_category(message: Message) -> None:
-    buttons = [button(render.label("category", value), NewCb(step="cat", value=value)) for value in Category.values]
+    buttons = [
+        button(render.label("category", value), NewCb(step=NewStep.CATEGORY, value=value)) for value in Category.values
+    ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     await message.answer(_("What is the problem about? Choose a category."), reply_markup=keyboard(*rows))
 
 
 async def ask_urgency(message: Message) -> None:
     rows = [
-        [button(f"{render.URGENCY_ICONS[value]} {render.label('urgency', value)}", NewCb(step="urg", value=value))]
+        [
+            button(
+                f"{render.URGENCY_ICONS[value]} {render.label('urgency', value)}",
+                NewCb(step=NewStep.URGENCY, value=value),
+            )
+        ]
         for value in Urgency.values
     ]
     text = _(
@@ -92,8 +111,8 @@ async def ask_address(message: Message, state: FSMContext, person: Person) -> No
         await message.answer(_("Where is the problem? Type the address (street, building, apartment)."))
         return
     await state.set_state(ResidentRequest.address)
-    rows = [[button(text, NewCb(step="addr", value=str(apartment_id)))] for apartment_id, text in saved]
-    rows.append([button(_("✏️ Other address"), NewCb(step="addr", value="other"))])
+    rows = [[button(text, NewCb(step=NewStep.ADDRESS, value=str(apartment_id)))] for apartment_id, text in saved]
+    rows.append([button(_("✏️ Other address"), NewCb(step=NewStep.ADDRESS, value="other"))])
     await message.answer(_("Where is the problem?"), reply_markup=keyboard(*rows))
 
 
@@ -104,7 +123,7 @@ async def ask_description(message: Message) -> None:
 async def ask_photos(message: Message) -> None:
     await message.answer(
         _("Send photos of the problem, if you have any (one or several). Press Done when finished."),
-        reply_markup=keyboard([button(_("Skip"), NewCb(step="photos", value="done"))]),
+        reply_markup=keyboard([button(_("Skip"), NewCb(step=NewStep.PHOTOS, value="done"))]),
     )
 
 
@@ -151,7 +170,7 @@ async def ask_visit(message: Message) -> None:
     keys = ["any", "today", "tm_morning", "tm_afternoon", "tm_evening"]
     if _company_now().time() >= TODAY_UNTIL:
         keys.remove("today")  # too late for a visit today
-    rows = [[button(labels[key], NewCb(step="visit", value=key))] for key in keys]
+    rows = [[button(labels[key], NewCb(step=NewStep.VISIT, value=key))] for key in keys]
     await message.answer(_("When is it convenient for a specialist to come?"), reply_markup=keyboard(*rows))
 
 
@@ -187,8 +206,8 @@ async def show_summary(message: Message, state: FSMContext) -> None:
     await state.set_state(ResidentRequest.summary)
     await state.update_data(editing=False)
     markup = keyboard(
-        [button(_("✅ Confirm"), NewCb(step="confirm"))],
-        [button(_("✏️ Edit"), NewCb(step="edit"))],
+        [button(_("✅ Confirm"), NewCb(step=NewStep.CONFIRM))],
+        [button(_("✏️ Edit"), NewCb(step=NewStep.EDIT))],
     )
     await message.answer(summary_text(await state.get_data()), reply_markup=markup)
 

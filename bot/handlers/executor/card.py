@@ -8,10 +8,10 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
 from bot import render
-from bot.callbacks import RequestCb
+from bot.callbacks import RequestAction, RequestCb
 from bot.errors import explain
 from bot.handlers.cards import register_actions, show_card
-from bot.handlers.executor.common import ExecCb, my_request
+from bot.handlers.executor.common import ExecAction, ExecCb, my_request
 from bot.i18n import _
 from bot.person import Person
 from bot.sync import call
@@ -62,21 +62,32 @@ def card_actions(person: Person, card: RequestCard) -> list[list[InlineKeyboardB
     """The executor's buttons on a request card, from the moves the card offers: Claim on one of their pool, the
     work's next steps on their own."""
 
-    def button(text: str, action: str) -> InlineKeyboardButton:
+    def button(text: str, action: ExecAction) -> InlineKeyboardButton:
         return InlineKeyboardButton(text=text, callback_data=ExecCb(action=action, number=card.number).pack())
 
     moves = card.moves
     if not card.party:
-        return [[button(_("✋ Claim"), "claim")]] if Status.ASSIGNED in moves else []
+        return [[button(_("✋ Claim"), ExecAction.CLAIM)]] if Status.ASSIGNED in moves else []
     rows = []
     if Status.IN_PROGRESS in moves:
         start = card.status == Status.ASSIGNED
-        rows.append([button(_("🔧 Start work") if start else _("▶️ Resume work"), "start" if start else "resume")])
+        rows.append(
+            [
+                button(
+                    _("🔧 Start work") if start else _("▶️ Resume work"),
+                    ExecAction.START if start else ExecAction.RESUME,
+                )
+            ]
+        )
     if Status.COMPLETED in moves:
-        rows.append([button(_("✅ Complete"), "done")])
-    materials = [button(_("📦 Request materials"), "mat")] if card.status in requests_services.MATERIAL_STAGES else []
+        rows.append([button(_("✅ Complete"), ExecAction.COMPLETE)])
+    materials = (
+        [button(_("📦 Request materials"), ExecAction.MATERIALS)]
+        if card.status in requests_services.MATERIAL_STAGES
+        else []
+    )
     if Status.WAITING_MATERIALS in moves:
-        materials.append(button(_("⏸ Wait for materials"), "wait"))
+        materials.append(button(_("⏸ Wait for materials"), ExecAction.WAIT))
     return [*rows, materials] if materials else rows
 
 
@@ -90,7 +101,7 @@ async def _moved(message: Message, person: Person, number: str, to_status: str) 
         await show_card(message, person, number)
 
 
-@router.callback_query(ExecCb.filter(F.action == "claim"), F.message)
+@router.callback_query(ExecCb.filter(F.action == ExecAction.CLAIM), F.message)
 async def claim_pressed(query: CallbackQuery, callback_data: ExecCb, person: Person) -> None:
     await query.answer()
     taken, text = await call(claim, person.account_id, callback_data.number)
@@ -99,15 +110,15 @@ async def claim_pressed(query: CallbackQuery, callback_data: ExecCb, person: Per
         await show_card(query.message, person, callback_data.number)
 
 
-@router.callback_query(ExecCb.filter(F.action.in_({"start", "resume"})), F.message)
-@router.callback_query(RequestCb.filter(F.action == "start"), F.message)
+@router.callback_query(ExecCb.filter(F.action.in_({ExecAction.START, ExecAction.RESUME})), F.message)
+@router.callback_query(RequestCb.filter(F.action == RequestAction.START), F.message)
 async def start_pressed(query: CallbackQuery, callback_data: ExecCb | RequestCb, person: Person) -> None:
     """Start work (also the Start work button of a new assignment's notification) or resume it."""
     await query.answer()
     await _moved(query.message, person, callback_data.number, Status.IN_PROGRESS)
 
 
-@router.callback_query(ExecCb.filter(F.action == "wait"), F.message)
+@router.callback_query(ExecCb.filter(F.action == ExecAction.WAIT), F.message)
 async def wait_pressed(query: CallbackQuery, callback_data: ExecCb, person: Person) -> None:
     await query.answer()
     await _moved(query.message, person, callback_data.number, Status.WAITING_MATERIALS)

@@ -3,6 +3,8 @@ and the check that it is in a state an action needs."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from django.utils.translation import get_language
@@ -17,11 +19,25 @@ from ukbot.requests.statuses import Actor
 from ukbot.users import public as users_public
 
 
-class ExecCb(CallbackData, prefix="ex"):
-    """An executor's action on a request: claim, start, mat (materials), wait, resume, done (complete), and the
-    wizards' steps: mwait/mnow (wait for materials or not), pdone (photos done), skip (no comment)."""
+class ExecAction(StrEnum):
+    """What an executor's button does with a request: a move or an action of the card, or a step of a wizard."""
 
-    action: str
+    CLAIM = "claim"
+    START = "start"
+    RESUME = "resume"
+    MATERIALS = "mat"  # ask for materials
+    WAIT = "wait"  # wait for materials
+    COMPLETE = "done"
+    WAIT_FOR_MATERIALS = "mwait"  # the materials wizard: the request waits for them...
+    KEEP_WORKING = "mnow"  # ...or work goes on
+    PHOTOS_DONE = "pdone"  # the completion wizard: the photos are sent...
+    SKIP_COMMENT = "skip"  # ...and no comment
+
+
+class ExecCb(CallbackData, prefix="ex"):
+    """An executor's action on a request."""
+
+    action: ExecAction
     number: str
 
 

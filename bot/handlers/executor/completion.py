@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot import hints
 from bot.errors import explain
 from bot.files import store_file
-from bot.handlers.executor.common import ExecCb, done_markup, own
+from bot.handlers.executor.common import ExecAction, ExecCb, done_markup, own
 from bot.i18n import _, __
 from bot.person import Person
 from bot.sync import call
@@ -39,7 +39,7 @@ def complete(account_id: int, number: str, photos: list[str], comment: str) -> s
     return _("✅ Request {number} is completed. Thank you! The manager will check the work.").format(number=number)
 
 
-@router.callback_query(ExecCb.filter(F.action == "done"), F.message)
+@router.callback_query(ExecCb.filter(F.action == ExecAction.COMPLETE), F.message)
 async def complete_pressed(query: CallbackQuery, callback_data: ExecCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     if await own(query, person, callback_data.number, {Status.IN_PROGRESS}) is None:
@@ -52,7 +52,7 @@ async def complete_pressed(query: CallbackQuery, callback_data: ExecCb, state: F
 @router.message(CompleteForm.photos, F.photo | F.document)
 async def complete_photo(message: Message, state: FSMContext, person: Person, bot: Bot) -> None:
     data = await state.get_data()
-    done = done_markup(ExecCb(action="pdone", number=data["number"]))
+    done = done_markup(ExecCb(action=ExecAction.PHOTOS_DONE, number=data["number"]))
     if len(data["photos"]) >= MAX_PHOTOS:
         await message.answer(_("That is the most I can take. Press Done."), reply_markup=done)
         return
@@ -64,7 +64,7 @@ async def complete_photo(message: Message, state: FSMContext, person: Person, bo
     )
 
 
-@router.callback_query(CompleteForm.photos, ExecCb.filter(F.action == "pdone"), F.message)
+@router.callback_query(CompleteForm.photos, ExecCb.filter(F.action == ExecAction.PHOTOS_DONE), F.message)
 async def complete_photos_done(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     data = await state.get_data()
@@ -72,7 +72,7 @@ async def complete_photos_done(query: CallbackQuery, state: FSMContext) -> None:
         await query.message.answer(_("Send at least one photo of the finished work first."))
         return
     await state.set_state(CompleteForm.comment)
-    skip = ExecCb(action="skip", number=data["number"]).pack()
+    skip = ExecCb(action=ExecAction.SKIP_COMMENT, number=data["number"]).pack()
     await query.message.answer(
         _("Write a short comment about the work done, or press Skip."),
         reply_markup=InlineKeyboardMarkup(
@@ -96,7 +96,7 @@ async def complete_comment(message: Message, state: FSMContext, person: Person) 
     await _complete(message, state, person, message.text)
 
 
-@router.callback_query(CompleteForm.comment, ExecCb.filter(F.action == "skip"), F.message)
+@router.callback_query(CompleteForm.comment, ExecCb.filter(F.action == ExecAction.SKIP_COMMENT), F.message)
 async def complete_skip(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     await _complete(query.message, state, person, "")

@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot import hints, render
 from bot.errors import explain
 from bot.handlers.cards import show_card
-from bot.handlers.executor.common import ExecCb, own
+from bot.handlers.executor.common import ExecAction, ExecCb, own
 from bot.i18n import _, __
 from bot.person import Person
 from bot.sync import call
@@ -69,7 +69,7 @@ def parse_materials(text: str) -> tuple[list[dict], list[str]]:
     return items, bad
 
 
-@router.callback_query(ExecCb.filter(F.action == "mat"), F.message)
+@router.callback_query(ExecCb.filter(F.action == ExecAction.MATERIALS), F.message)
 async def materials_pressed(query: CallbackQuery, callback_data: ExecCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     status = await own(
@@ -109,10 +109,15 @@ async def materials_written(message: Message, state: FSMContext, person: Person)
     rows = [
         [
             InlineKeyboardButton(
-                text=_("⏸ Yes, wait for them"), callback_data=ExecCb(action="mwait", number=number).pack()
+                text=_("⏸ Yes, wait for them"),
+                callback_data=ExecCb(action=ExecAction.WAIT_FOR_MATERIALS, number=number).pack(),
             )
         ],
-        [InlineKeyboardButton(text=_("▶️ No, keep working"), callback_data=ExecCb(action="mnow", number=number).pack())],
+        [
+            InlineKeyboardButton(
+                text=_("▶️ No, keep working"), callback_data=ExecCb(action=ExecAction.KEEP_WORKING, number=number).pack()
+            )
+        ],
     ]
     await message.answer(
         _("Will you wait for the materials (the request pauses)?"),
@@ -129,9 +134,13 @@ async def _materials_send(message: Message, person: Person, number: str, items: 
     await show_card(message, person, number)
 
 
-@router.callback_query(MaterialsForm.wait, ExecCb.filter(F.action.in_({"mwait", "mnow"})), F.message)
+@router.callback_query(
+    MaterialsForm.wait, ExecCb.filter(F.action.in_({ExecAction.WAIT_FOR_MATERIALS, ExecAction.KEEP_WORKING})), F.message
+)
 async def materials_wait_chosen(query: CallbackQuery, callback_data: ExecCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     data = await state.get_data()
     await state.clear()  # before the call: a second tap finds the dialog over
-    await _materials_send(query.message, person, data["number"], data["items"], wait=callback_data.action == "mwait")
+    await _materials_send(
+        query.message, person, data["number"], data["items"], wait=callback_data.action == ExecAction.WAIT_FOR_MATERIALS
+    )

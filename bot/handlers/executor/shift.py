@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
@@ -38,10 +39,14 @@ WITHOUT_LOCATION = __("➡️ Without location")
 SHARE_LOCATION = __("📍 Share location")
 
 
-class ShiftCb(CallbackData, prefix="shift"):
-    """start, end, or trade (the specialization of the shift to start, in ``value``)."""
+class ShiftAction(StrEnum):
+    START = "start"
+    END = "end"
+    TRADE = "trade"  # the trade of the shift to start is chosen (its specialization in ``value``)
 
-    action: str
+
+class ShiftCb(CallbackData, prefix="shift"):
+    action: ShiftAction
     value: str = ""
 
 
@@ -110,10 +115,10 @@ async def shift(message: Message, person: Person) -> None:
     now = await call(shift_now, person.account_id)
     if now.shift_id is None:
         text = _("You are off shift.")
-        button = InlineKeyboardButton(text=_("▶️ Start shift"), callback_data=ShiftCb(action="start").pack())
+        button = InlineKeyboardButton(text=_("▶️ Start shift"), callback_data=ShiftCb(action=ShiftAction.START).pack())
     else:
         text = _("🟢 You are on shift ({trade}) since {since}.").format(trade=now.trade, since=now.since)
-        button = InlineKeyboardButton(text=_("🏁 End shift"), callback_data=ShiftCb(action="end").pack())
+        button = InlineKeyboardButton(text=_("🏁 End shift"), callback_data=ShiftCb(action=ShiftAction.END).pack())
     await message.answer(text, reply_markup=InlineKeyboardMarkup(inline_keyboard=[[button]]))
 
 
@@ -128,7 +133,7 @@ async def _ask_location(message: Message, state: FSMContext, to: State, **data) 
     await message.answer(text, reply_markup=_location_keyboard())
 
 
-@router.callback_query(ShiftCb.filter(F.action == "start"), F.message)
+@router.callback_query(ShiftCb.filter(F.action == ShiftAction.START), F.message)
 async def shift_start_pressed(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     now = await call(shift_now, person.account_id)
@@ -142,7 +147,7 @@ async def shift_start_pressed(query: CallbackQuery, state: FSMContext, person: P
         await _ask_location(query.message, state, ShiftForm.start_location, trade=now.trades[0])
         return
     rows = [
-        [InlineKeyboardButton(text=trade_label(key), callback_data=ShiftCb(action="trade", value=key).pack())]
+        [InlineKeyboardButton(text=trade_label(key), callback_data=ShiftCb(action=ShiftAction.TRADE, value=key).pack())]
         for key in now.trades
     ]
     await query.message.answer(
@@ -150,13 +155,13 @@ async def shift_start_pressed(query: CallbackQuery, state: FSMContext, person: P
     )
 
 
-@router.callback_query(ShiftCb.filter(F.action == "trade"), F.message)
+@router.callback_query(ShiftCb.filter(F.action == ShiftAction.TRADE), F.message)
 async def shift_trade_chosen(query: CallbackQuery, callback_data: ShiftCb, state: FSMContext) -> None:
     await query.answer()
     await _ask_location(query.message, state, ShiftForm.start_location, trade=callback_data.value)
 
 
-@router.callback_query(ShiftCb.filter(F.action == "end"), F.message)
+@router.callback_query(ShiftCb.filter(F.action == ShiftAction.END), F.message)
 async def shift_end_pressed(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     now = await call(shift_now, person.account_id)

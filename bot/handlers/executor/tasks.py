@@ -6,8 +6,8 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot import lists
-from bot.callbacks import PageCb
-from bot.handlers.executor.common import ExecCb
+from bot.callbacks import ListName, PageCb
+from bot.handlers.executor.common import ExecAction, ExecCb
 from bot.i18n import _, __
 from bot.menus import MenuButton
 from bot.person import Person
@@ -63,42 +63,44 @@ def pool_page(account_id: int, page: int) -> lists.ListPage | None:
 
 
 def _claim(number: str) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(text=_("✋ Claim"), callback_data=ExecCb(action="claim", number=number).pack())]
+    return [
+        InlineKeyboardButton(text=_("✋ Claim"), callback_data=ExecCb(action=ExecAction.CLAIM, number=number).pack())
+    ]
 
 
 OFF_SHIFT = __("You are off shift. Start your shift in “⏱ Shift” to see free requests.")
 
 
-async def _page(person: Person, name: str, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    if name == "pool":
+async def _page(person: Person, name: ListName, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    if name == ListName.POOL:
         listing = await call(pool_page, person.account_id, page)
         if listing is None:
             return str(OFF_SHIFT), None
         return listing.text, lists.markup(listing, name, extra=_claim)
-    reader = tasks_page if name == "tasks" else archive_page
+    reader = tasks_page if name == ListName.TASKS else archive_page
     listing = await call(reader, person.account_id, page)
     return listing.text, lists.markup(listing, name)
 
 
 @router.message(MenuButton("my_tasks"))
 async def my_tasks(message: Message, person: Person) -> None:
-    text, markup = await _page(person, "tasks", 0)
+    text, markup = await _page(person, ListName.TASKS, 0)
     await message.answer(text, reply_markup=markup)
 
 
 @router.message(MenuButton("pool"))
 async def pool(message: Message, person: Person) -> None:
-    text, markup = await _page(person, "pool", 0)
+    text, markup = await _page(person, ListName.POOL, 0)
     await message.answer(text, reply_markup=markup)
 
 
 @router.message(MenuButton("archive"))
 async def archive(message: Message, person: Person) -> None:
-    text, markup = await _page(person, "archive", 0)
+    text, markup = await _page(person, ListName.ARCHIVE, 0)
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(PageCb.filter(F.name.in_({"tasks", "pool", "archive"})), F.message)
+@router.callback_query(PageCb.filter(F.name.in_({ListName.TASKS, ListName.POOL, ListName.ARCHIVE})), F.message)
 async def page_turned(query: CallbackQuery, callback_data: PageCb, person: Person) -> None:
     await query.answer()
     text, markup = await _page(person, callback_data.name, callback_data.page)

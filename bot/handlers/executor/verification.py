@@ -3,6 +3,8 @@ the application waiting for review, and sees where it stands."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram import Bot, F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -29,10 +31,14 @@ router = Router(name=__name__)
 MAX_DOCUMENTS = verification.MAX_DOCUMENTS
 
 
-class VerifyCb(CallbackData, prefix="ver"):
-    """apply (``value``: the specialization), add (``value``: the application id), done."""
+class VerifyAction(StrEnum):
+    APPLY = "apply"  # for the specialization in ``value``
+    ADD = "add"  # documents to the pending application whose id is in ``value``
+    DONE = "done"  # the documents are sent
 
-    action: str
+
+class VerifyCb(CallbackData, prefix="ver"):
+    action: VerifyAction
     value: str = ""
 
 
@@ -72,7 +78,9 @@ def verification_submit(account_id: int, trade: str, application_id: int | None,
 
 def _trade_rows() -> list[list[InlineKeyboardButton]]:
     buttons = [
-        InlineKeyboardButton(text=str(key.label), callback_data=VerifyCb(action="apply", value=key.value).pack())
+        InlineKeyboardButton(
+            text=str(key.label), callback_data=VerifyCb(action=VerifyAction.APPLY, value=key.value).pack()
+        )
         for key in SpecializationKey
     ]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
@@ -83,7 +91,7 @@ async def verification_screen(message: Message, person: Person) -> None:
     application = await call(users_selectors.verification_latest, account_id=person.account_id)
     text = await call(application_text, application)
     if application is not None and application.status == "pending":
-        add = VerifyCb(action="add", value=str(application.application_id)).pack()
+        add = VerifyCb(action=VerifyAction.ADD, value=str(application.application_id)).pack()
         rows = [[InlineKeyboardButton(text=_("➕ Add documents"), callback_data=add)]]
     else:
         text += "\n\n" + _("Choose the specialization to apply for:")
@@ -91,10 +99,10 @@ async def verification_screen(message: Message, person: Person) -> None:
     await message.answer(text, reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
 
 
-@router.callback_query(VerifyCb.filter(F.action.in_({"apply", "add"})), F.message)
+@router.callback_query(VerifyCb.filter(F.action.in_({VerifyAction.APPLY, VerifyAction.ADD})), F.message)
 async def verification_start(query: CallbackQuery, callback_data: VerifyCb, state: FSMContext) -> None:
     await query.answer()
-    if callback_data.action == "apply":
+    if callback_data.action == VerifyAction.APPLY:
         data = {"trade": callback_data.value, "application": None, "documents": []}
     else:
         data = {"trade": "", "application": int(callback_data.value), "documents": []}
@@ -108,7 +116,7 @@ async def verification_document(message: Message, state: FSMContext, person: Per
     data = await state.get_data()
     if len(data["documents"]) >= MAX_DOCUMENTS:
         await message.answer(
-            _("That is the most I can take. Press Done."), reply_markup=done_markup(VerifyCb(action="done"))
+            _("That is the most I can take. Press Done."), reply_markup=done_markup(VerifyCb(action=VerifyAction.DONE))
         )
         return
     media_id = await store_file(bot, message, owner_id=person.account_id)
@@ -116,11 +124,11 @@ async def verification_document(message: Message, state: FSMContext, person: Per
     await state.update_data(documents=data["documents"])
     await message.answer(
         _("Document {count} received. Send more or press Done.").format(count=len(data["documents"])),
-        reply_markup=done_markup(VerifyCb(action="done")),
+        reply_markup=done_markup(VerifyCb(action=VerifyAction.DONE)),
     )
 
 
-@router.callback_query(VerifyForm.documents, VerifyCb.filter(F.action == "done"), F.message)
+@router.callback_query(VerifyForm.documents, VerifyCb.filter(F.action == VerifyAction.DONE), F.message)
 async def verification_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     data = await state.get_data()

@@ -8,7 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 
 from bot import render
-from bot.handlers.manager.common import ActCb, card_of, changed_meanwhile, current_version, name_of
+from bot.handlers.manager.common import ActCb, ManagerAction, card_of, changed_meanwhile, current_version, name_of
 from bot.i18n import _
 from bot.keyboards import button, keyboard, rows_of
 from bot.person import Person
@@ -53,7 +53,7 @@ def assign_choices(person: Person, number: str, version: int) -> tuple[str, Inli
     return text, keyboard(*rows_of(buttons, 1))
 
 
-@router.callback_query(ActCb.filter(F.action == "assign"), F.message)
+@router.callback_query(ActCb.filter(F.action == ManagerAction.ASSIGN), F.message)
 async def assign(query: CallbackQuery, callback_data: ActCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     await state.clear()

@@ -8,7 +8,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton
 
 from bot.handlers.cards import register_actions
-from bot.handlers.manager.common import ActCb, Dialog, changed_meanwhile, current_version, status_text
+from bot.handlers.manager.common import ActCb, Dialog, ManagerAction, changed_meanwhile, current_version, status_text
 from bot.i18n import _, __
 from bot.keyboards import button
 from bot.person import Person
@@ -22,13 +22,16 @@ router = Router(name=__name__)
 
 
 PROMPTS = {
-    "clarify": (Dialog.question, __("Write your question to the applicant of request {number}.")),
-    "return": (Dialog.return_reason, __("Why does request {number} go back to work? The executor will read it.")),
-    "accept": (
+    ManagerAction.CLARIFY: (Dialog.question, __("Write your question to the applicant of request {number}.")),
+    ManagerAction.RETURN: (
+        Dialog.return_reason,
+        __("Why does request {number} go back to work? The executor will read it."),
+    ),
+    ManagerAction.ACCEPT: (
         Dialog.accept_comment,
         __("You accept request {number} on the applicant's behalf. Write a comment: why?"),
     ),
-    "cancel": (Dialog.cancel_reason, __("Why is request {number} cancelled? The applicant will read it.")),
+    ManagerAction.CANCEL: (Dialog.cancel_reason, __("Why is request {number} cancelled? The applicant will read it.")),
 }
 
 
@@ -37,28 +40,28 @@ def card_actions(person: Person, card: RequestCard) -> list[list[InlineKeyboardB
     services allow it."""
     moves = card.moves
 
-    def act(text: str, action: str) -> InlineKeyboardButton:
+    def act(text: str, action: ManagerAction) -> InlineKeyboardButton:
         return button(text, ActCb(action=action, number=card.number, version=card.version))
 
     work = []
     if card.status == Status.NEW and Status.ASSIGNED in moves:
-        work.append(act(_("👷 Assign"), "assign"))
+        work.append(act(_("👷 Assign"), ManagerAction.ASSIGN))
     elif card.status in requests_services.REASSIGNABLE:
-        work.append(act(_("👷 Reassign") if card.executor_id else _("👷 Assign"), "assign"))
+        work.append(act(_("👷 Reassign") if card.executor_id else _("👷 Assign"), ManagerAction.ASSIGN))
     if Status.CLARIFICATION in moves:
-        work.append(act(_("❓ Clarify"), "clarify"))
+        work.append(act(_("❓ Clarify"), ManagerAction.CLARIFY))
     if card.has_materials:
-        work.append(act(_("📦 Materials"), "materials"))
+        work.append(act(_("📦 Materials"), ManagerAction.MATERIALS))
     check = []
     if Status.CONFIRMED in moves:
-        check.append(act(_("✅ Confirm"), "confirm"))
+        check.append(act(_("✅ Confirm"), ManagerAction.CONFIRM))
     if card.status in {Status.COMPLETED, Status.RETURNED} and Status.IN_PROGRESS in moves:
-        check.append(act(_("↩️ Return to work"), "return"))
+        check.append(act(_("↩️ Return to work"), ManagerAction.RETURN))
     close = []
     if Status.ACCEPTED in moves:
-        close.append(act(_("⭐ Accept on behalf"), "accept"))
+        close.append(act(_("⭐ Accept on behalf"), ManagerAction.ACCEPT))
     if Status.CANCELLED in moves:
-        close.append(act(_("✖️ Cancel"), "cancel"))
+        close.append(act(_("✖️ Cancel"), ManagerAction.CANCEL))
     return [row for row in (work, check, close) if row]
 
 
@@ -88,7 +91,7 @@ def _confirm(person: Person, number: str, version: int) -> str:
     return status_text(person, number)
 
 
-@router.callback_query(ActCb.filter(F.action == "confirm"), F.message)
+@router.callback_query(ActCb.filter(F.action == ManagerAction.CONFIRM), F.message)
 async def confirm(query: CallbackQuery, callback_data: ActCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     await state.clear()

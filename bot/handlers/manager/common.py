@@ -3,6 +3,8 @@ manager types, names, and what to say when somebody changed a request meanwhile.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import Message
@@ -17,10 +19,22 @@ from ukbot.requests.statuses import Actor
 from ukbot.users import public as users_public
 
 
+class ManagerAction(StrEnum):
+    """A button of the manager's card."""
+
+    ASSIGN = "assign"  # or reassign
+    CLARIFY = "clarify"  # ask the applicant a question
+    MATERIALS = "materials"  # the request's material lines
+    CONFIRM = "confirm"  # the work done
+    RETURN = "return"  # the work, to the executor
+    ACCEPT = "accept"  # on the applicant's behalf
+    CANCEL = "cancel"
+
+
 class ActCb(CallbackData, prefix="mgr"):
     """A card action on a request at the version the manager saw."""
 
-    action: str  # assign, clarify, materials, confirm, return, accept, cancel
+    action: ManagerAction
     number: str
     version: int
 

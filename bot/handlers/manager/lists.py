@@ -7,7 +7,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot import lists, render
-from bot.callbacks import PageCb
+from bot.callbacks import ListName, PageCb
 from bot.i18n import _, __, texts_of
 from bot.menus import BUTTONS, MenuButton
 from bot.person import Person
@@ -20,15 +20,19 @@ router = Router(name=__name__)
 
 ACTIVE = (Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_MATERIALS, Status.CLARIFICATION)
 LISTS = {
-    "mgr_new": (__("🆕 New requests"), __("No new requests."), (Status.NEW,)),
-    "mgr_active": (__("⚙️ Requests in work"), __("No requests in work."), ACTIVE),
-    "mgr_check": (__("✅ Completed, awaiting your check"), __("Nothing awaits your check."), (Status.COMPLETED,)),
-    "mgr_returned": (__("↩️ Returned by applicants"), __("No returned requests."), (Status.RETURNED,)),
-    "mgr_overdue": (__("⏰ Overdue requests"), __("No overdue requests. 👍"), None),  # None: by deadlines
+    ListName.MGR_NEW: (__("🆕 New requests"), __("No new requests."), (Status.NEW,)),
+    ListName.MGR_ACTIVE: (__("⚙️ Requests in work"), __("No requests in work."), ACTIVE),
+    ListName.MGR_CHECK: (
+        __("✅ Completed, awaiting your check"),
+        __("Nothing awaits your check."),
+        (Status.COMPLETED,),
+    ),
+    ListName.MGR_RETURNED: (__("↩️ Returned by applicants"), __("No returned requests."), (Status.RETURNED,)),
+    ListName.MGR_OVERDUE: (__("⏰ Overdue requests"), __("No overdue requests. 👍"), None),  # None: by deadlines
 }
 
 
-def list_page(person: Person, name: str, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+def list_page(person: Person, name: ListName, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     """One page of a manager's request list: entries, an Open button per request, and page arrows."""
     title, empty, statuses = LISTS[name]
 
@@ -63,7 +67,7 @@ def list_page(person: Person, name: str, page: int) -> tuple[str, InlineKeyboard
     return listing.text, lists.markup(listing, name, per_row=2)
 
 
-def _menu_name(text: str | None, names) -> str:
+def _menu_name(text: str | None, names) -> ListName:
     return next(name for name in names if text in texts_of(BUTTONS[name]))
 
 

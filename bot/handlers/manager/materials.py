@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -9,8 +11,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from django.utils.translation import get_language
 
 from bot import lists, render
-from bot.callbacks import PageCb
-from bot.handlers.manager.common import ActCb, Dialog
+from bot.callbacks import ListName, PageCb
+from bot.handlers.manager.common import ActCb, Dialog, ManagerAction
 from bot.i18n import _
 from bot.keyboards import button, keyboard
 from bot.menus import MenuButton
@@ -25,8 +27,10 @@ router = Router(name=__name__)
 
 
 class MaterialCb(CallbackData, prefix="mgrmat"):
+    """A decision on a material line: the status it moves to."""
+
     material: int
-    to: str  # approved, issued, rejected
+    to: Literal["approved", "issued", "rejected"]
 
 
 def _material_entries(materials: tuple[MaterialEntry, ...]) -> tuple[list[str], list[list[InlineKeyboardButton]]]:
@@ -64,7 +68,7 @@ def materials_page(page: int) -> tuple[str, InlineKeyboardMarkup | None]:
     header = "<b>" + _("📦 Materials waiting") + f"</b> — {total}"
     if pages > 1:
         header += " · " + _("page {page} of {pages}").format(page=page + 1, pages=pages)
-    return "\n\n".join([header, *entries]), keyboard(*rows, lists.nav("mgr_materials", page, pages))
+    return "\n\n".join([header, *entries]), keyboard(*rows, lists.nav(ListName.MGR_MATERIALS, page, pages))
 
 
 def request_materials(number: str) -> tuple[str, InlineKeyboardMarkup | None]:
@@ -84,14 +88,14 @@ async def materials(message: Message, state: FSMContext) -> None:
     await message.answer(text, reply_markup=markup)
 
 
-@router.callback_query(PageCb.filter(F.name == "mgr_materials"), F.message)
+@router.callback_query(PageCb.filter(F.name == ListName.MGR_MATERIALS), F.message)
 async def materials_more(query: CallbackQuery, callback_data: PageCb) -> None:
     await query.answer()
     text, markup = await call(materials_page, callback_data.page)
     await query.message.edit_text(text, reply_markup=markup)
 
 
-@router.callback_query(ActCb.filter(F.action == "materials"), F.message)
+@router.callback_query(ActCb.filter(F.action == ManagerAction.MATERIALS), F.message)
 async def materials_of_request(query: CallbackQuery, callback_data: ActCb) -> None:
     await query.answer()
     text, markup = await call(request_materials, callback_data.number)
@@ -112,7 +116,7 @@ def _material_item(material_id: int) -> str | None:
     return brief.item if brief else None
 
 
-@router.callback_query(MaterialCb.filter(F.to.in_({"approved", "issued", "rejected"})), F.message)
+@router.callback_query(MaterialCb.filter(), F.message)
 async def material_chosen(query: CallbackQuery, callback_data: MaterialCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     await state.clear()

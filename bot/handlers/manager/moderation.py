@@ -4,6 +4,7 @@ applications, approved (a verification at a level) or rejected with a reason."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
@@ -12,7 +13,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton
 from django.utils.translation import get_language
 
 from bot import render
-from bot.callbacks import PageCb
+from bot.callbacks import ListName, PageCb
 from bot.errors import explain
 from bot.handlers.manager.common import Dialog, name_of
 from bot.i18n import _
@@ -35,13 +36,20 @@ MAX_DOCUMENTS_SHOWN = 5
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png"})  # what sendPhoto takes; other files go as documents
 
 
+class Decision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"  # asks for the reason
+
+
 class LinkCb(CallbackData, prefix="mgrlink"):
-    action: str  # approve, reject
+    action: Decision
     link: int
 
 
 class VerifyCb(CallbackData, prefix="mgrver"):
-    action: str  # approve (level 0: ask the level first), reject
+    """A decision on a verification application; approving at level 0 asks for the level first."""
+
+    action: Decision
     application: int
     level: int = 0
 
@@ -130,12 +138,12 @@ async def send_link(message: Message, position: int) -> None:
         return
     buttons = [
         [
-            button(_("✅ Approve"), LinkCb(action="approve", link=review.item_id)),
-            button(_("❌ Reject"), LinkCb(action="reject", link=review.item_id)),
+            button(_("✅ Approve"), LinkCb(action=Decision.APPROVE, link=review.item_id)),
+            button(_("❌ Reject"), LinkCb(action=Decision.REJECT, link=review.item_id)),
         ]
     ]
     if review.total > 1:
-        buttons.append([button(_("➡️ Next"), PageCb(name="mgr_links", page=review.position + 1))])
+        buttons.append([button(_("➡️ Next"), PageCb(name=ListName.MGR_LINKS, page=review.position + 1))])
     await _send_review(message, review, buttons)
 
 
@@ -146,12 +154,12 @@ async def send_verification(message: Message, position: int) -> None:
         return
     buttons = [
         [
-            button(_("✅ Approve"), VerifyCb(action="approve", application=review.item_id)),
-            button(_("❌ Reject"), VerifyCb(action="reject", application=review.item_id)),
+            button(_("✅ Approve"), VerifyCb(action=Decision.APPROVE, application=review.item_id)),
+            button(_("❌ Reject"), VerifyCb(action=Decision.REJECT, application=review.item_id)),
         ]
     ]
     if review.total > 1:
-        buttons.append([button(_("➡️ Next"), PageCb(name="mgr_verifications", page=review.position + 1))])
+        buttons.append([button(_("➡️ Next"), PageCb(name=ListName.MGR_VERIFICATIONS, page=review.position + 1))])
     await _send_review(message, review, buttons)
 
 
@@ -167,11 +175,11 @@ async def verifications(message: Message, state: FSMContext) -> None:
     await send_verification(message, 0)
 
 
-@router.callback_query(PageCb.filter(F.name.in_({"mgr_links", "mgr_verifications"})), F.message)
+@router.callback_query(PageCb.filter(F.name.in_({ListName.MGR_LINKS, ListName.MGR_VERIFICATIONS})), F.message)
 async def review_next(query: CallbackQuery, callback_data: PageCb, state: FSMContext) -> None:
     await query.answer()
     await state.clear()
-    send = send_link if callback_data.name == "mgr_links" else send_verification
+    send = send_link if callback_data.name == ListName.MGR_LINKS else send_verification
     await send(query.message, callback_data.page)
 
 
@@ -185,11 +193,11 @@ def _approve_link(person: Person, link_id: int) -> str:
     )
 
 
-@router.callback_query(LinkCb.filter(F.action.in_({"approve", "reject"})), F.message)
+@router.callback_query(LinkCb.filter(F.action.in_({Decision.APPROVE, Decision.REJECT})), F.message)
 async def link_decided(query: CallbackQuery, callback_data: LinkCb, state: FSMContext, person: Person) -> None:
     await query.answer()
     await state.clear()
-    if callback_data.action == "reject":
+    if callback_data.action == Decision.REJECT:
         await state.set_state(Dialog.link_reason)
         await state.set_data({"id": callback_data.link})
         await query.message.answer(_("Why is the link rejected? The resident will read it."))
@@ -214,20 +222,20 @@ def _approve_verification(person: Person, application_id: int, level: int) -> st
     )
 
 
-@router.callback_query(VerifyCb.filter(F.action.in_({"approve", "reject"})), F.message)
+@router.callback_query(VerifyCb.filter(F.action.in_({Decision.APPROVE, Decision.REJECT})), F.message)
 async def verification_decided(
     query: CallbackQuery, callback_data: VerifyCb, state: FSMContext, person: Person
 ) -> None:
     await query.answer()
     await state.clear()
-    if callback_data.action == "reject":
+    if callback_data.action == Decision.REJECT:
         await state.set_state(Dialog.verification_reason)
         await state.set_data({"id": callback_data.application})
         await query.message.answer(_("Why is the application rejected? The person will read it."))
         return
     if not MIN_LEVEL <= callback_data.level <= MAX_LEVEL:
         buttons = [
-            button(str(level), VerifyCb(action="approve", application=callback_data.application, level=level))
+            button(str(level), VerifyCb(action=Decision.APPROVE, application=callback_data.application, level=level))
             for level in range(MIN_LEVEL, MAX_LEVEL + 1)
         ]
         await query.message.answer(_("At which level (1 is a beginner, 5 a master)?"), reply_markup=keyboard(buttons))
