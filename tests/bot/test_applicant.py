@@ -9,33 +9,17 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from tests.factories import executor, media_bytes, media_file, person, telegram_person
+from ukbot.media.models import MediaFile
 from ukbot.requests import services as requests
+from ukbot.requests.models import Attachment, Comment, Request
 from ukbot.users import services as users
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _model(name: str):
-    # bot tests may not import models (import-linter); tests read the rows through the app registry
-    return apps.get_model("requests", name)
-
-
-def request_rows():
-    return _model("Request").objects
-
-
-def attachment_rows():
-    return _model("Attachment").objects
-
-
-def comment_rows():
-    return _model("Comment").objects
 
 
 def t(language: str, msgid: str) -> str:
@@ -130,7 +114,7 @@ def test_a_request_with_two_photos_from_start_to_a_rating_in_russian(bot):
     assert summary.buttons == [t("ru", "✅ Confirm"), t("ru", "✏️ Edit")]
 
     done = said(anna.tap(t("ru", "✅ Confirm")))
-    request = request_rows().get(applicant_id=account)
+    request = Request.objects.get(applicant_id=account)
     assert request.number in done[-1].text
     assert (request.category, request.urgency, request.source) == ("plumbing", "critical", "bot")
     assert request.apartment_id == apartment and "Шахрисабз" in request.address
@@ -139,7 +123,7 @@ def test_a_request_with_two_photos_from_start_to_a_rating_in_russian(bot):
     tomorrow = timezone.now().astimezone(zone).date() + timedelta(days=1)
     assert request.visit_from == datetime.combine(tomorrow, time(9), zone)
     assert request.visit_to == datetime.combine(tomorrow, time(12), zone)
-    assert sorted(attachment_rows().filter(request=request).values_list("kind", flat=True)) == ["before", "before"]
+    assert sorted(Attachment.objects.filter(request=request).values_list("kind", flat=True)) == ["before", "before"]
 
     # the work is done and confirmed; the "work done" notification's Accept button starts the rating
     _work_done(request.number)
@@ -191,10 +175,10 @@ def test_a_return_with_a_reason_and_a_photo_in_english(bot):
     assert got.text == "Got 1 photo. Send more, or press Done."
     done = said(anna.tap("✅ Done"))
     assert done[-1].text == f"↩️ Request {number} is returned to work. We will tell you when it is fixed."
-    request = request_rows().get(pk=number)
+    request = Request.objects.get(pk=number)
     assert request.status == "returned"
     assert request.history.filter(to_status="returned").get().reason == "Still drips <at night>"
-    assert list(attachment_rows().filter(request=request, kind="return").values_list("added_by", flat=True)) == [
+    assert list(Attachment.objects.filter(request=request, kind="return").values_list("added_by", flat=True)) == [
         account
     ]
 
@@ -210,7 +194,7 @@ def test_a_comment_a_photo_and_cancelling_from_the_card_in_uzbek(bot):
     aziz.tap(t("uz", "💬 Comment"))
     [added] = aziz.send("Men 18:00 dan keyin uydaman")
     assert number in added.text
-    assert list(comment_rows().filter(request_id=number).values_list("text", "author_kind")) == [
+    assert list(Comment.objects.filter(request_id=number).values_list("text", "author_kind")) == [
         ("Men 18:00 dan keyin uydaman", "applicant")
     ]
 
@@ -218,17 +202,17 @@ def test_a_comment_a_photo_and_cancelling_from_the_card_in_uzbek(bot):
     aziz.document(media_bytes("pdf"), name="akt.pdf")
     aziz.photo(media_bytes("jpeg"))
     aziz.tap(t("uz", "✅ Done"))
-    kinds = sorted(attachment_rows().filter(request_id=number).values_list("kind", flat=True))
+    kinds = sorted(Attachment.objects.filter(request_id=number).values_list("kind", flat=True))
     assert kinds == ["before", "document"]
 
     [confirm] = said(aziz.tap(t("uz", "✖️ Cancel request"), on=card))
     assert confirm.buttons == [t("uz", "Yes, cancel it"), t("uz", "No")]
     yes = confirm.data_of(t("uz", "Yes, cancel it"))
     aziz.press(yes, message_id=confirm.message_id)
-    assert request_rows().get(pk=number).status == "cancelled"
+    assert Request.objects.get(pk=number).status == "cancelled"
     aziz.press(yes, message_id=confirm.message_id)  # a second tap: nothing more happens
     assert bot.fake.calls("answerCallbackQuery")[-1].params.get("text") == t("uz", "This button is no longer active.")
-    assert request_rows().get(pk=number).history.filter(to_status="cancelled").count() == 1
+    assert Request.objects.get(pk=number).history.filter(to_status="cancelled").count() == 1
 
 
 def test_cancelling_work_in_hands_is_refused_with_a_reason(bot):
@@ -243,7 +227,7 @@ def test_cancelling_work_in_hands_is_refused_with_a_reason(bot):
     assert "✖️ Cancel request" not in card.buttons
     [refused] = anna.press(f"req:cancel:{number}")  # an old button
     assert refused.text.startswith(f"Request {number} is already being worked on")
-    assert request_rows().get(pk=number).status == "in_progress"
+    assert Request.objects.get(pk=number).status == "in_progress"
 
 
 def test_answering_a_managers_question(bot):
@@ -259,9 +243,9 @@ def test_answering_a_managers_question(bot):
     assert "Which &lt;room&gt;?" in ask.text
     [thanks] = anna.send("The kitchen")
     assert thanks.text == f"Thank you! Your answer is passed on; request {number} goes on."
-    request = request_rows().get(pk=number)
+    request = Request.objects.get(pk=number)
     assert request.status == "new"
-    assert list(comment_rows().filter(request=request).values_list("text", flat=True)) == ["The kitchen"]
+    assert list(Comment.objects.filter(request=request).values_list("text", flat=True)) == ["The kitchen"]
     # the question is answered: the old Answer button says so
     [late] = anna.press(f"req:answer:{number}")
     assert late.text == f"No question is waiting for your answer on request {number}."
@@ -294,7 +278,7 @@ def test_bad_input_in_the_wizard_and_a_double_tap_on_confirm(bot):
     confirm = summary.data_of("✅ Confirm")
     anna.press(confirm, message_id=summary.message_id)
     anna.press(confirm, message_id=summary.message_id)  # the double tap
-    assert request_rows().filter(applicant_id=account).count() == 1
+    assert Request.objects.filter(applicant_id=account).count() == 1
     assert bot.fake.calls("answerCallbackQuery")[-1].params.get("text") == "This button is no longer active."
 
 
@@ -312,7 +296,7 @@ def test_editing_a_field_from_the_summary(bot):
     [again] = anna.send("Radiator is cold")
     assert "Radiator is cold" in again.text and "Photos: 1" in again.text
     anna.tap("✅ Confirm", on=again)
-    request = request_rows().get(applicant_id=account)
+    request = Request.objects.get(applicant_id=account)
     assert (request.category, request.urgency, request.description) == ("heating", "high", "Radiator is cold")
     assert request.attachments.count() == 1
 
@@ -330,7 +314,7 @@ def test_without_a_saved_apartment_the_address_is_typed(bot):
     [summary] = said(anna.tap("Any time"))
     assert "Address: Navoi 12, the &lt;lift&gt; in entrance 3" in summary.text
     anna.tap("✅ Confirm")
-    request = request_rows().get(applicant_id=account)
+    request = Request.objects.get(applicant_id=account)
     assert (request.address, request.apartment_id) == ("Navoi 12, the <lift> in entrance 3", None)
 
 
@@ -357,7 +341,7 @@ def test_my_requests_are_paged_and_someone_elses_request_is_not_found(bot):
     for action in ("open", "comment", "accept", "return", "cancel"):
         [reply] = anna.press(f"req:{action}:{foreign}")
         assert reply.text == f"Request {foreign} was not found.", action
-    assert not comment_rows().filter(request_id=foreign).exists()
+    assert not Comment.objects.filter(request_id=foreign).exists()
 
 
 def test_cancel_leaves_the_wizard_from_any_step(bot):
@@ -368,7 +352,7 @@ def test_cancel_leaves_the_wizard_from_any_step(bot):
     assert cancelled.text == "Cancelled."
     assert anna.tap("critical") == []  # the old urgency button
     assert bot.fake.calls("answerCallbackQuery")[-1].params.get("text") == "This button is no longer active."
-    assert not request_rows().filter(applicant_id=account).exists()
+    assert not Request.objects.filter(applicant_id=account).exists()
 
 
 def test_a_photo_with_a_caption_is_the_description_and_a_menu_button_leaves_the_wizard(bot):
@@ -393,7 +377,7 @@ def test_a_photo_with_a_caption_is_the_description_and_a_menu_button_leaves_the_
     assert listing.text == "You have no requests yet. Press “📝 New request” to report a problem."
     [reply] = anna.send("Cold radiators")  # the wizard is over
     assert reply.text == "I did not understand that. Use the menu below, or /help."
-    assert not request_rows().filter(applicant_id=account).exists()
+    assert not Request.objects.filter(applicant_id=account).exists()
 
 
 def test_rating_work_a_manager_accepted_on_the_residents_behalf(bot):
@@ -408,7 +392,7 @@ def test_rating_work_a_manager_accepted_on_the_residents_behalf(bot):
     anna.tap("5 ⭐")
     [thanks] = said(anna.tap("Skip"))
     assert "★★★★★" in thanks.text
-    request = request_rows().get(pk=number)
+    request = Request.objects.get(pk=number)
     assert (request.rating, request.feedback) == (5, "")
     [late] = anna.press(f"req:rate:{number}")  # rated once
     assert late.text == f"Request {number} cannot be rated now."
@@ -419,12 +403,12 @@ def test_a_refused_photo_at_confirm_leaves_no_half_request_and_the_summary_stays
     other = _filed(account, "An earlier problem")
     summary = _to_summary(anna, "en")[-1]
     # meanwhile the wizard's photo gets attached elsewhere (say, from the web), so it cannot be attached again
-    photo = str(apps.get_model("media", "MediaFile").objects.filter(owner_id=account).latest("created_at").pk)
+    photo = str(MediaFile.objects.filter(owner_id=account).latest("created_at").pk)
     requests.attachments_add(number=other, media_ids=[photo], kind="before", actor_id=account, actor_kind="applicant")
     replies = said(anna.tap("✅ Confirm", on=summary))
     assert replies[0].text == "One of your photos can no longer be used. Press Edit, then Photos, to send them again."
     assert len(replies) == 2 and replies[1].buttons == ["✅ Confirm", "✏️ Edit"]
-    assert list(request_rows().filter(applicant_id=account).values_list("number", flat=True)) == [other]
+    assert list(Request.objects.filter(applicant_id=account).values_list("number", flat=True)) == [other]
     # the person fixes it: photos again, then confirm
     anna.tap("✏️ Edit", on=replies[1])
     anna.tap("Photos")
@@ -432,7 +416,7 @@ def test_a_refused_photo_at_confirm_leaves_no_half_request_and_the_summary_stays
     [again] = said(anna.tap("✅ Done"))
     assert "Photos: 1" in again.text
     anna.tap("✅ Confirm", on=again)
-    assert request_rows().filter(applicant_id=account).count() == 2
+    assert Request.objects.filter(applicant_id=account).count() == 2
 
 
 def test_another_address_is_typed_and_kept_as_written(bot):
@@ -450,7 +434,7 @@ def test_another_address_is_typed_and_kept_as_written(bot):
     [summary] = said(anna.tap("Any time"))
     assert "Address: The playground behind building 5" in summary.text
     anna.tap("✅ Confirm", on=summary)
-    request = request_rows().get(applicant_id=account)
+    request = Request.objects.get(applicant_id=account)
     # the typed words are the address; the request still belongs to the resident's home (the service's rule)
     assert (request.address, request.apartment_id) == ("The playground behind building 5", apartment)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from django.apps import apps
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
@@ -14,6 +13,8 @@ from bot.i18n import in_language
 from bot.menus import BUTTONS
 from tests.factories import media_bytes, person, telegram_person
 from ukbot.core.events.relay import drain
+from ukbot.core.models import OutboxEvent
+from ukbot.notifications.models import Notification
 from ukbot.notifications.services import delivery
 from ukbot.requests import selectors as requests_selectors
 from ukbot.requests import services as requests_services
@@ -48,8 +49,7 @@ def menu(language: str, name: str) -> str:
 
 
 def outbox(event_type: str) -> list:
-    # bot tests may not import models (import-linter); the outbox is read through the app registry
-    return list(apps.get_model("core", "OutboxEvent").objects.filter(type=event_type).order_by("time"))
+    return list(OutboxEvent.objects.filter(type=event_type).order_by("time"))
 
 
 def plumbing_request(description: str = "Кран на кухне течёт") -> str:
@@ -173,12 +173,11 @@ def test_an_executors_day_in_russian(bot):
 
 
 def _deliver() -> None:
-    notification = apps.get_model("notifications", "Notification")
     drain(max_seconds=10)
     for _ in range(5):
         delivery.deliver_due(max_seconds=5)
-        notification.objects.filter(status="queued").update(next_attempt_at=timezone.now(), not_before=None)
-        if not notification.objects.filter(status__in=["queued", "sending"]).exists():
+        Notification.objects.filter(status="queued").update(next_attempt_at=timezone.now(), not_before=None)
+        if not Notification.objects.filter(status__in=["queued", "sending"]).exists():
             break
 
 
