@@ -47,6 +47,8 @@ def test_the_real_tree_keeps_every_contract(tmp_path):
         ),
         ("ukbot/core/helpers.py", "from ukbot.users import public\n", "The shared kernel imports no app"),
         ("bot/handlers_scratch.py", "from ukbot.auth import models\n", "never models"),
+        ("bot/handlers_scratch.py", "from django.db import transaction\n", "django.db stays out of the bot"),
+        ("bot/handlers/scratch.py", "from django.db.models import Q\n", "django.db stays out of the bot"),
         ("ukbot/requests/notify.py", "import aiogram\n", "aiogram stays in the bot"),
         ("ukbot/core/helpers.py", "import bot\n", "bot sits above the apps"),
         ("ukbot/scratch.py", "from ukbot.media import models\n", "media's models are imported only inside media"),
@@ -89,3 +91,16 @@ def test_an_ignored_import_that_no_longer_happens_is_reported(tmp_path):
     result = _lint(tree)
     assert result.returncode != 0
     assert "ukbot.media.selectors -> ukbot.media.tasks" in result.stdout
+
+
+def test_the_bots_database_thread_may_import_django_db_and_its_handlers_other_django(tmp_path):
+    # given the bot's database thread importing more of django.db, and a handler importing Django outside it and
+    # an app's services (which use the ORM themselves)
+    tree = _scratch_tree(tmp_path)
+    sync = tree / "bot/sync.py"
+    sync.write_text(sync.read_text() + "from django.db import connections  # noqa: E402\n")
+    handler = tree / "bot/handlers/scratch.py"
+    handler.write_text("from django.utils import timezone\nfrom ukbot.requests import services\n")
+    # then every contract is kept: only a direct import of django.db elsewhere in the bot breaks one
+    result = _lint(tree)
+    assert result.returncode == 0, result.stdout
