@@ -72,9 +72,7 @@ def parse_materials(text: str) -> tuple[list[dict], list[str]]:
 @router.callback_query(ExecCb.filter(F.action == ExecAction.MATERIALS), F.message)
 async def materials_pressed(query: CallbackQuery, callback_data: ExecCb, state: FSMContext, person: Person) -> None:
     await query.answer()
-    status = await own(
-        query, person, callback_data.number, {Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_MATERIALS}
-    )
+    status = await own(query, person, callback_data.number, requests_services.MATERIAL_STAGES)
     if status is None:
         return
     await state.set_state(MaterialsForm.items)
