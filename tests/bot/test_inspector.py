@@ -93,3 +93,31 @@ def test_an_inspector_lists_the_requests_they_filed_and_skips_the_apartment(bot)
     [mine] = nodir.send("📋 My requests")
     assert number in mine.text and "Not mine" not in mine.text
     assert requests_selectors.request_get(number=number).applicant_id == account
+
+
+def test_an_inspector_comments_on_a_request_they_filed_but_has_no_residents_wizard(bot):
+    account = telegram_person("inspector", 8003, language="en")
+    first, _second = _buildings()
+    number = requests_services.request_create(
+        applicant_id=account,
+        created_by=account,
+        source="inspection",
+        category="elevator",
+        description="The lift is stuck",
+        building_id=first,
+    ).number
+    olim = bot.person(8003, "Olim", language_code="en")
+
+    # inspectors act on requests as applicants: the card's dialogs are theirs too
+    [card] = olim.press(f"req:open:{number}")
+    assert "💬 Comment" in card.buttons
+    [ask] = olim.tap("💬 Comment", on=card)
+    assert ask.text == f"Write your comment on request {number}."
+    [added] = olim.send("Checked again: still stuck")
+    assert added.text == f"💬 Your comment is added to request {number}."
+    [comment] = requests_selectors.comments_for(number=number, actor_kind="applicant")
+    assert (comment.author_id, comment.text) == (account, "Checked again: still stuck")
+
+    # the resident's New request is not on an inspector's menu, and typing its label does not start it
+    [not_theirs] = olim.send("📝 New request")
+    assert not_theirs.text == "I did not understand that. Use the menu below, or /help."
