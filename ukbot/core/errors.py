@@ -9,9 +9,17 @@ This module does not need DRF, so services, tasks and the bot can raise these er
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    # Problems with the input: ErrorDetail items, or messages by field path (None: the input as a whole).
+    Details = Sequence["ErrorDetail"] | Mapping[str, StrOrPromise] | Mapping[str | None, StrOrPromise]
 
 
 @dataclass(frozen=True)
@@ -93,22 +101,22 @@ class ErrorDetail:
     """One problem with the input: the field path (``items[0].qty``; None for the input as a whole) and a message."""
 
     field: str | None
-    message: str
+    message: StrOrPromise  # translated lazily: rendered in the caller's language when it is shown
 
 
 class AppError(Exception):
     """An error with a stable code that the API answers in the error envelope; raise it from services."""
 
     code: str = "BAD_REQUEST"
-    default_message: str = _("The request cannot be processed.")
+    default_message: StrOrPromise = _("The request cannot be processed.")
 
     def __init__(
         self,
         code: str | None = None,
-        message: str | None = None,
+        message: StrOrPromise | None = None,
         *,
         status: int | None = None,
-        details: list[ErrorDetail] | dict[str | None, str] | None = None,
+        details: Details | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         code = code or type(self).code
@@ -118,7 +126,7 @@ class AppError(Exception):
         self.code = code
         self.message = message or type(self).default_message
         self.status = status or ERROR_CODES[code].status
-        if isinstance(details, dict):
+        if isinstance(details, Mapping):
             details = [ErrorDetail(field=field, message=text) for field, text in details.items()]
         self.details: list[ErrorDetail] = list(details or [])
         self.headers: dict[str, str] = dict(headers or {})  # e.g. Retry-After, sent with the error response
@@ -133,9 +141,9 @@ class _FixedCodeError(AppError):
 
     def __init__(
         self,
-        message: str | None = None,
+        message: StrOrPromise | None = None,
         *,
-        details: list[ErrorDetail] | dict[str | None, str] | None = None,
+        details: Details | None = None,
     ) -> None:
         super().__init__(type(self).code, message, details=details)
 

@@ -75,7 +75,9 @@ def error_body(code: str, message: str, details: list[ErrorDetail] | None = None
     }
 
 
-def error_response(code: str, message: str, details: list[ErrorDetail] | None = None, *, status: int | None = None):
+def error_response(
+    code: str, message: str, details: list[ErrorDetail] | None = None, *, status: int | None = None
+) -> JsonResponse:
     """A plain Django JsonResponse in the envelope, for code that runs outside DRF views (middleware, handlers)."""
     return JsonResponse(error_body(code, message, details), status=status or ERROR_CODES[code].status)
 
@@ -126,7 +128,7 @@ def _describe(exc: Exception) -> tuple[str, int, str, list[ErrorDetail], dict[st
         headers = dict(exc.headers)
         if exc.status == 401:
             headers.setdefault("WWW-Authenticate", DEFAULT_AUTH_CHALLENGE)
-        return exc.code, exc.status, exc.message, exc.details, headers
+        return exc.code, exc.status, str(exc.message), exc.details, headers
     if isinstance(exc, Http404 | ObjectDoesNotExist):
         # Their messages name models and lookups; the client learns nothing from them.
         return "NOT_FOUND", 404, _("Not found."), [], {}
@@ -143,15 +145,16 @@ def _describe(exc: Exception) -> tuple[str, int, str, list[ErrorDetail], dict[st
     if isinstance(exc, exceptions.APIException):
         code = _drf_code(exc)
         status = exc.status_code
-        headers: dict[str, str] = {}
+        headers = {}
         details: list[ErrorDetail] = []
         if code == "VALIDATION_ERROR":
             return code, status, _("Invalid input."), list(flatten_errors(exc.detail)), headers
         if code in ("NOT_AUTHENTICATED", "AUTHENTICATION_FAILED"):
             status = 401
             headers["WWW-Authenticate"] = getattr(exc, "auth_header", None) or DEFAULT_AUTH_CHALLENGE
-        if getattr(exc, "wait", None):
-            retry_after = f"{int(exc.wait)}"
+        wait = getattr(exc, "wait", None)  # Throttled's seconds to wait
+        if wait:
+            retry_after = f"{int(wait)}"
             headers["Retry-After"] = retry_after
             details.append(ErrorDetail(field="retry_after", message=retry_after))
         return code, status, _message(exc.detail, str(exc.default_detail)), details, headers
