@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -29,10 +31,10 @@ class OutboxEventAdmin(admin.ModelAdmin):
     readonly_fields = ("id", "type", "source", "subject", "time", "data", "correlation_id", "sequence")
     inlines = [DeliveryInline]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: OutboxEvent | None = None) -> bool:
         return False
 
 
@@ -60,7 +62,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         return obj.event.type
 
     @admin.action(description=_("Replay selected dead letters"))
-    def replay_dead_letters(self, request, queryset) -> None:
+    def replay_dead_letters(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         with transaction.atomic():
             count = replay(delivery_ids=list(queryset.filter(status=Delivery.Status.DEAD).values_list("id", flat=True)))
         skipped = queryset.count() - count
@@ -81,8 +83,8 @@ class DeliveryAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Delivery | None = None) -> bool:
         return False

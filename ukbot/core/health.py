@@ -51,7 +51,12 @@ def check_redis() -> None:
 def check_broker() -> None:
     # current_app is the project's Celery app (ukbot/__init__.py loads it); core does not import the project.
     with current_app.connection_for_write() as connection:
-        connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=CHECK_TIMEOUT_SECONDS)
+        connection.ensure_connection(
+            max_retries=1,
+            interval_start=0,
+            interval_step=0,
+            timeout=CHECK_TIMEOUT_SECONDS,  # type: ignore[arg-type]  # seconds as a float; celery-types say int
+        )
 
 
 CHECKS: dict[str, Callable[[], None]] = {

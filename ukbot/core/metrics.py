@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 
 from django.db import DatabaseError
 from django.db.models import Count
@@ -44,7 +45,7 @@ class EventBusCollector:
     One grouped count over the partial index on ``status <> 'done'``: cheap however many events were delivered.
     """
 
-    def collect(self):
+    def collect(self) -> Iterator[GaugeMetricFamily]:
         from ukbot.core.models import Delivery
 
         gauge = GaugeMetricFamily(

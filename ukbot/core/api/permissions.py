@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 
-def scopes_of(request) -> frozenset[str]:
+def scopes_of(request: Request | HttpRequest) -> frozenset[str]:
     """The scopes of the caller's access token; none without a token (a browser session of the admin)."""
     token = getattr(request, "auth", None)
     if token is None or not hasattr(token, "get"):
@@ -13,7 +16,7 @@ def scopes_of(request) -> frozenset[str]:
     return frozenset(token.get("scopes") or ())
 
 
-def has_scope(request, scope: str) -> bool:
+def has_scope(request: Request | HttpRequest, scope: str) -> bool:
     """Whether the caller may act with ``scope``; a superuser signed into the admin may do everything."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.is_superuser and getattr(request, "auth", None) is None:
@@ -27,6 +30,6 @@ class HasScopes(BasePermission):
     A method the mapping does not name needs no scope (the view then applies its own resource rule).
     """
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         required = getattr(view, "required_scopes", {}).get(request.method, ())
         return all(has_scope(request, scope) for scope in required)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.request import Request
 
 from ukbot.core.api.fast import declared_fields_copy
 
@@ -15,10 +19,10 @@ class StrictSerializer(serializers.Serializer):
     serializers never change their own fields, and DRF's deep copy cost more than validating a create's input.
     """
 
-    def get_fields(self):
+    def get_fields(self) -> dict[str, serializers.Field]:
         return declared_fields_copy(self)
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
@@ -26,6 +30,6 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-def client_ip(request) -> str | None:
+def client_ip(request: HttpRequest | Request) -> str | None:
     """The address the request came from, as the web server saw it."""
     return request.META.get("REMOTE_ADDR") or None

@@ -177,8 +177,8 @@ def publish(
 
     connection = connections[using]
     with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
-        row = [event_id, event_type.name, event_type.source, subject_text, now, data_json, correlation]
-        deliveries = [aggregate, now, now, handlers]
+        row: list[Any] = [event_id, event_type.name, event_type.source, subject_text, now, data_json, correlation]
+        deliveries: list[Any] = [aggregate, now, now, handlers]
         if aggregate:
             cursor.execute(_INSERT_SEQUENCED_EVENT, [aggregate, *row, *deliveries])
             sequence = cursor.fetchone()[0]
@@ -196,7 +196,8 @@ def publish(
         )
         # In-process receivers run inside the transaction: their writes roll back with it.
         event_type.signal.send(sender=event_type.source, event=event)
-        if handlers and not any(func is kick_relay for _, func, _ in connection.run_on_commit):
+        # Entries are (savepoint ids, function, robust) since Django 4.2; django-stubs still describe pairs.
+        if handlers and not any(entry[1] is kick_relay for entry in connection.run_on_commit):
             transaction.on_commit(kick_relay, using=using)
     return event
 

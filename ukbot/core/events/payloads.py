@@ -78,8 +78,10 @@ def _converter(hint: Any) -> Convert | None:
         return None if inner is None else lambda value: None if value is None else inner(value)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            item = _converter(args[0])
-            return tuple if item is None else lambda value: tuple(item(v) for v in value)
+            each = _converter(args[0])  # a name bound once, so the lambda sees it is not None
+            if each is None:
+                return tuple
+            return lambda value: tuple(each(v) for v in value)
         items = [_converter(arg) for arg in args]
         return lambda value: tuple(v if c is None else c(v) for c, v in zip(items, value, strict=True))
     if origin is list and args:

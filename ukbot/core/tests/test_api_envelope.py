@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.test import Client
 from rest_framework.pagination import PageNumberPagination
@@ -41,7 +43,7 @@ def test_list_and_scalar_bodies_are_wrapped_too(client):
 
 def test_an_envelope_shaped_object_is_still_wrapped(client):
     # given a resource that happens to look like an envelope: only paginated lists are left alone
-    body = {"data": [], "meta": {}, "links": {}}
+    body: dict[str, Any] = {"data": [], "meta": {}, "links": {}}
 
     response = client.post("/api/v1/echo/", body, content_type="application/json")
 

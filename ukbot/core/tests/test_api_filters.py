@@ -31,7 +31,7 @@ def test_other_fields_get_their_own_filterset_class():
 
 def test_a_view_without_filterset_fields_is_not_filtered():
     class NoFilters(SequenceListApi):
-        filterset_fields = ()
+        filterset_fields: list[str] = []
 
     assert FilterBackend().get_filterset_class(NoFilters(), AggregateSequence.objects.all()) is None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -113,7 +114,7 @@ def test_an_older_row_reads_with_keys_dropped_since_ignored_and_keys_added_since
 
 
 def test_a_row_without_a_field_that_has_no_default_fails_loudly():
-    no_courier = {"number": "1", "lines": [], "tags": [], "weights": [], "where": None}
+    no_courier: dict[str, Any] = {"number": "1", "lines": [], "tags": [], "weights": [], "where": None}
     line_without_quantity = {**no_courier, "courier": None, "lines": [{"item": "Tap"}]}
 
     with pytest.raises(TypeError, match="ParcelSent needs 'courier'"):

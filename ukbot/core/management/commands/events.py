@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ukbot.core.events.relay import drain, replay, status_counts
 
@@ -10,7 +12,7 @@ from ukbot.core.events.relay import drain, replay, status_counts
 class Command(BaseCommand):
     help = "Show the event bus's delivery counts, relay now, or replay dead letters."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("status", help="print pending, in-flight, retrying and dead counts")
         sub.add_parser("relay", help="deliver everything due now, in this process")
@@ -18,7 +20,7 @@ class Command(BaseCommand):
         rp.add_argument("ids", nargs="*", type=int, help="delivery ids (see admin)")
         rp.add_argument("--all", action="store_true", help="every dead letter")
 
-    def handle(self, *args, action: str, **options) -> None:
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
         if action == "status":
             counts = status_counts()
             for name in ("pending", "in_flight", "retrying", "dead", "done"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 from importlib.util import find_spec
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.db import transaction
 class Command(BaseCommand):
     help = "Load idempotent demo data from each app's demo.seed()."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO:
             self.stdout.write("demo data: skipped (DEMO=0)")
             return

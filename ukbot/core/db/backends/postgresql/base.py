@@ -42,7 +42,9 @@ class DatabaseIntrospection(introspection.DatabaseIntrospection):
                 AND (n.nspname <> 'public' OR pg_catalog.pg_table_is_visible(c.oid))
             """
         )
-        return [introspection.TableInfo(*row) for row in cursor.fetchall() if row[0] not in self.ignored_tables]
+        # PostgreSQL's TableInfo (it adds the table comment) is missing from django-stubs
+        table_info = introspection.TableInfo  # type: ignore[attr-defined]
+        return [table_info(*row) for row in cursor.fetchall() if row[0] not in self.ignored_tables]
 
     @contextmanager
     def _schema_first(self, cursor, table_name):
