@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -17,7 +19,7 @@ class AccountAdmin(UserAdmin):
     list_display = ("username", "first_name", "last_name", "phone", "telegram_id", "is_active", "is_staff")
     search_fields = ("username", "first_name", "last_name", "email", "phone", "=telegram_id")
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),  # never None in Django; the stubs allow it
         (_("Contacts"), {"fields": ("phone", "telegram_id")}),
     )
 
@@ -43,7 +45,7 @@ class SessionAdmin(admin.ModelAdmin):
     actions = ["revoke_sessions"]
 
     @admin.action(description=_("Revoke selected sessions"))
-    def revoke_sessions(self, request, queryset) -> None:
+    def revoke_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
         # One by one through the service, so that each ended session publishes its auth.logout.
         count = 0
         for session_id, account_id in queryset.filter(revoked_at__isnull=True).values_list("pk", "account_id"):
@@ -58,7 +60,7 @@ class SessionAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
@@ -69,8 +71,8 @@ class LoginAttemptAdmin(admin.ModelAdmin):
     search_fields = ("username", "=account_id", "ip")
     date_hierarchy = "created_at"
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: LoginAttempt | None = None) -> bool:
         return False

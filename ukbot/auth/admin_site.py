@@ -8,6 +8,8 @@ rules as the API), and the device that accepted it is kept in the admin session 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -36,7 +38,7 @@ class OtpAdminAuthenticationForm(AdminAuthenticationForm):
         username = self.cleaned_data.get("username") or ""
         login_attempt_record(username=username, ip=self._ip(), reason=reason, method="admin", account_id=account_id)
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         # The same lockout as the API's sign-in: password guesses here count, and a locked name stays locked.
         username, ip = self.cleaned_data.get("username") or "", self._ip()
         wait = lockout.locked_for(username=username, ip=ip)
@@ -65,7 +67,8 @@ class OtpAdminAuthenticationForm(AdminAuthenticationForm):
                 lockout.record_failure(username=username, ip=ip)
                 self._record(LoginAttempt.Reason.BAD_OTP, account_id=user.pk)
                 raise forms.ValidationError(_("The code is wrong, expired or already used."), code="otp_invalid")
-            user.otp_device = device  # django_otp stores it in the session on login (its user_logged_in handler)
+            # django_otp stores it in the session on login (its user_logged_in handler); the model does not declare it
+            user.otp_device = device  # type: ignore[attr-defined]
         lockout.record_success(username=username)
         self._record(LoginAttempt.Reason.OK, account_id=user.pk if user else None)
         return cleaned

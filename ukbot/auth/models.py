@@ -15,7 +15,7 @@ class Account(AbstractUser):
     phone = models.CharField(_("phone"), max_length=32, blank=True, default="")
     telegram_id = models.BigIntegerField(_("Telegram id"), null=True, blank=True, unique=True)
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]  # django-stubs declare no AbstractUser.Meta
         db_table = 'auth"."account'
         swappable = "AUTH_USER_MODEL"
         verbose_name = _("account")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -19,7 +20,7 @@ def sessions_open_for(*, account_id: int) -> QuerySet[Session]:
     ).order_by("-last_used_at")
 
 
-def account_and_session(*, account_id, session_id) -> tuple[Account | None, bool]:
+def account_and_session(*, account_id: Any, session_id: Any) -> tuple[Account | None, bool]:  # token claims
     """The account (None if there is none) and whether ``session_id`` is one of its open sessions (as
     :func:`sessions_open_for` judges: neither revoked nor expired), in one statement: every authenticated API call
     asks this first, and two ORM queries cost it several times what the database takes. A session id that is not a

@@ -35,11 +35,13 @@ def _bad_credentials() -> AppError:
     return AppError("AUTHENTICATION_FAILED", _("Wrong username or password."))
 
 
-def _record(*, username: str, ip: str | None, reason: str, account_id: int | None = None, method: str = "password"):
+def _record(
+    *, username: str, ip: str | None, reason: str, account_id: int | None = None, method: str = "password"
+) -> None:
     login_attempt_record(username=username, ip=ip, reason=reason, method=method, account_id=account_id)
 
 
-def _issue(*, session: Session, profile) -> IssuedTokens:
+def _issue(*, session: Session, profile: users_public.AccessProfile) -> IssuedTokens:
     """Write a new refresh token for ``session`` and sign an access token with the current claims."""
     refresh, token_hash = new_refresh_token()
     expires_at = timezone.now() + timedelta(days=settings.REFRESH_TOKEN_DAYS)
@@ -175,7 +177,7 @@ def session_logout(*, account_id: int, session_id: str) -> None:
     session_revoke(account_id=account_id, session_id=session_id, reason="logout")
 
 
-def session_revoke(*, account_id: int, session_id: str, reason: str = "revoked") -> None:
+def session_revoke(*, account_id: int, session_id: uuid.UUID | str, reason: str = "revoked") -> None:
     """End one of the account's own sessions.
 
     :raises NotFoundError: if the account has no such open session.
@@ -252,7 +254,7 @@ def telegram_account_ensure(*, telegram_id: int, first_name: str = "", last_name
     return account
 
 
-def _telegram_account(user) -> Account:
+def _telegram_account(user: telegram.TelegramUser) -> Account:
     """The account of a Telegram user, created (as an applicant) on first sign-in."""
     account = Account.objects.filter(telegram_id=user.id).first()
     if account is not None:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
+from collections.abc import Iterable
 
 from rest_framework_simplejwt.tokens import AccessToken
 
 
-def access_token_for(*, account_id: int, session_id: str, role: str | None, roles, scopes) -> tuple[str, int]:
+def access_token_for(
+    *, account_id: int, session_id: uuid.UUID | str, role: str | None, roles: Iterable[str], scopes: Iterable[str]
+) -> tuple[str, int]:
     """Sign an access token with the caller's claims; return it and its lifetime in seconds."""
     token = AccessToken()
     token["sub"] = str(account_id)
