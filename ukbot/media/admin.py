@@ -24,10 +24,10 @@ class MediaFileAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: MediaFile | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: MediaFile | None = None) -> bool:
         return False  # deletes go through the API (media.deleted, shared blobs)
 
     @admin.display(description=_("preview"))

@@ -7,6 +7,7 @@ SECRET_KEY (``django.core.signing``), so an altered or expired one is refused wi
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import UTC, datetime
 
 from django.core import signing
@@ -25,10 +26,12 @@ DEFAULT_TTL = 300
 
 def content_disposition(row: MediaFile) -> str:
     """``attachment; filename="…"`` or, for a non-ASCII name, ``filename*=utf-8''…`` (RFC 6266/5987)."""
-    return content_disposition_header(as_attachment=True, filename=row.original_name)
+    header = content_disposition_header(as_attachment=True, filename=row.original_name)
+    assert header is not None  # None only when neither an attachment nor a name is asked for
+    return header
 
 
-def token_create(*, media_id, ttl: int = DEFAULT_TTL) -> tuple[str, datetime]:
+def token_create(*, media_id: uuid.UUID | str, ttl: int = DEFAULT_TTL) -> tuple[str, datetime]:
     """A token naming the file and its expiry, signed with SECRET_KEY; returns it with the expiry time.
 
     :raises ValidationFailedError: a lifetime outside 1 second to 24 hours.

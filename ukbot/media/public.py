@@ -82,7 +82,7 @@ def _info(row: MediaFile) -> FileInfo:
     )
 
 
-def file_info(*, media_id) -> FileInfo | None:
+def file_info(*, media_id: uuid.UUID | str) -> FileInfo | None:
     """Return what is known of a live file, or None for an unknown, deleted or malformed id."""
     row = selectors.file_get(media_id=media_id)
     return _info(row) if row is not None else None
@@ -103,7 +103,7 @@ class FileContent:
     data: bytes
 
 
-def file_content(*, media_id, max_size: int = 20 * 1024 * 1024) -> FileContent | None:
+def file_content(*, media_id: uuid.UUID | str, max_size: int = 20 * 1024 * 1024) -> FileContent | None:
     """Return the bytes of a downloadable file (clean, or not scanned without a scanner) of at most ``max_size``
     bytes, for staff who review it elsewhere (the bot shows identity documents to managers); None for an unknown,
     deleted, quarantined or too large file. The caller checks that the reader may see it."""
@@ -135,7 +135,8 @@ def files_usable(
     rows = selectors.files_get(media_ids=ids)
     problems = []
     for media_id in ids:
-        row = rows.get(selectors.parse_id(media_id))
+        pk = selectors.parse_id(media_id)
+        row = rows.get(pk) if pk is not None else None
         if row is None or row.owner_id != account_id:
             problems.append(Unusable(media_id=media_id, reason="unknown"))
         elif row.scan_status == ScanStatus.INFECTED:
@@ -177,7 +178,7 @@ def attach(*, media_ids: Iterable, kind: str, object_id: str) -> None:
     services.media_attach(media_ids=list(media_ids), kind=kind, object_id=str(object_id))
 
 
-def signed_url(*, media_id, ttl: int = links.DEFAULT_TTL) -> str | None:
+def signed_url(*, media_id: uuid.UUID | str, ttl: int = links.DEFAULT_TTL) -> str | None:
     """Return a link that downloads the file without a token for ``ttl`` seconds (a path on this site for local
     storage, a presigned S3 URL otherwise); None when the file is missing or not downloadable (not clean).
 
@@ -189,7 +190,7 @@ def signed_url(*, media_id, ttl: int = links.DEFAULT_TTL) -> str | None:
     return links.link_for(row, ttl=ttl)[0]
 
 
-def preview_html(*, media_id, ttl: int = links.DEFAULT_TTL) -> str:
+def preview_html(*, media_id: uuid.UUID | str, ttl: int = links.DEFAULT_TTL) -> str:
     """Return HTML for admin pages: an image through a signed link, a link to another file, or why there is none
     (deleted, waiting for its scan, quarantined). Names are escaped."""
     row = selectors.file_get(media_id=media_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
@@ -10,7 +11,7 @@ from ukbot.media import owners
 from ukbot.media.models import MediaFile
 
 
-def parse_id(value) -> uuid.UUID | None:
+def parse_id(value: object) -> uuid.UUID | None:
     """The UUID a media id names, or None for a malformed one."""
     try:
         return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
@@ -18,7 +19,7 @@ def parse_id(value) -> uuid.UUID | None:
         return None
 
 
-def file_get(*, media_id) -> MediaFile | None:
+def file_get(*, media_id: uuid.UUID | str) -> MediaFile | None:
     """The live (not deleted) file with this id, or None (also for a malformed id)."""
     pk = parse_id(media_id)
     if pk is None:
@@ -26,7 +27,7 @@ def file_get(*, media_id) -> MediaFile | None:
     return MediaFile.objects.filter(pk=pk, deleted_at__isnull=True).first()
 
 
-def files_get(*, media_ids) -> dict[uuid.UUID, MediaFile]:
+def files_get(*, media_ids: Iterable[uuid.UUID | str]) -> dict[uuid.UUID, MediaFile]:
     """The live files among ``media_ids`` (malformed ids skipped), by id."""
     pks = {pk for pk in (parse_id(value) for value in media_ids) if pk is not None}
     return {row.pk: row for row in MediaFile.objects.filter(pk__in=pks, deleted_at__isnull=True)}

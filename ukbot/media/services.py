@@ -10,6 +10,7 @@ import hashlib
 import logging
 import unicodedata
 import uuid
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import IO
 
@@ -163,7 +164,7 @@ def _queue_scan(media_id: uuid.UUID) -> None:
         logger.exception("media: could not queue the scan of %s", media_id)
 
 
-def media_attach(*, media_ids, kind: str, object_id: str) -> int:
+def media_attach(*, media_ids: Iterable[uuid.UUID | str], kind: str, object_id: str) -> int:
     """Mark files as belonging to an object (``request``/``250101-001``); attaching again to it is a no-op.
 
     Runs in the caller's transaction, so a refused attachment leaves the files as they were.
@@ -182,7 +183,7 @@ def media_attach(*, media_ids, kind: str, object_id: str) -> int:
     )
 
 
-def media_delete(*, media_id, actor_id: int | None, actor_kind: str) -> MediaFile:
+def media_delete(*, media_id: uuid.UUID | str, actor_id: int | None, actor_kind: str) -> MediaFile:
     """Delete a file (its owner or a manager); its bytes go when no other file shares them; publish
     ``media.deleted`` so the owning object can drop its reference.
 
@@ -225,7 +226,7 @@ def _drop_blob_if_unused(*, key: str, sha256: str) -> None:
             storage.delete(key)
 
 
-def media_scan(*, media_id) -> str:
+def media_scan(*, media_id: uuid.UUID | str) -> str:
     """Scan a pending file's bytes with clamd (CLAMAV_URL) and record the verdict on every file sharing them;
     infected bytes move to quarantine. Publishes ``media.virus_scan_completed``; returns the file's status.
 

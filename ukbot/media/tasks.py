@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from ukbot.media import clamd, services
 
@@ -10,7 +10,7 @@ MAX_RETRIES = 6
 
 
 @shared_task(name="ukbot.media.scan", bind=True, ignore_result=True, max_retries=MAX_RETRIES, acks_late=True)
-def scan(self, *, media_id: str) -> str:
+def scan(self: Task, *, media_id: str) -> str:
     try:
         return services.media_scan(media_id=media_id)
     except clamd.ScannerError as exc:

@@ -9,6 +9,7 @@ import pytest
 from celery.exceptions import Retry
 
 from tests.factories import media_bytes
+from ukbot.core.errors import AppError
 from ukbot.core.models import OutboxEvent
 from ukbot.media import clamd, services, storage, tasks
 from ukbot.media.models import MediaFile
@@ -78,7 +79,7 @@ def test_an_infected_file_is_quarantined_for_every_copy_and_new_copies_are_refus
     }
     assert not storage.exists(blob) and storage.exists(f"quarantine/{first.sha256}")
     assert OutboxEvent.objects.filter(type="media.virus_scan_completed", data__scan_status="infected").count() == 2
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(AppError) as refused:
         _upload(data)
     assert refused.value.code == "VALIDATION_ERROR"
     assert MediaFile.objects.count() == 2

@@ -186,6 +186,7 @@ def test_attach_is_idempotent_for_the_same_object_and_refuses_another():
         public.attach(media_ids=["not-a-uuid"], kind="verification", object_id="7")
 
     info = public.file_info(media_id=media_id)
+    assert info is not None
     assert (info.attached_kind, info.attached_id, info.is_image, info.downloadable) == ("verification", "7", True, True)
     assert public.file_info(media_id=uuid.uuid4()) is None
 
@@ -199,6 +200,7 @@ def test_file_content_gives_the_bytes_of_a_downloadable_file_only():
 
     content = public.file_content(media_id=media_id)
 
+    assert content is not None
     assert (content.name, content.content_type, content.is_image, content.data) == (
         "passport.jpg",
         "image/jpeg",
