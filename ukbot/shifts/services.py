@@ -23,8 +23,11 @@ from ukbot.shifts.events import (
 from ukbot.shifts.models import Shift, ShiftStatus
 from ukbot.users import public as users_public
 
+# A latitude or longitude as callers have it: a number from the bot or the API, or its text.
+Degrees = Decimal | float | str | None
 
-def _location(latitude, longitude) -> tuple[Decimal | None, Decimal | None]:
+
+def _location(latitude: Degrees, longitude: Degrees) -> tuple[Decimal | None, Decimal | None]:
     if (latitude is None) != (longitude is None):
         raise ValidationFailedError(details={"location": _("Give both latitude and longitude, or neither.")})
     if latitude is None:
@@ -40,8 +43,8 @@ def shift_start(
     executor_id: int,
     shift_id: int | None = None,
     specialization: str | None = None,
-    latitude=None,
-    longitude=None,
+    latitude: Degrees = None,
+    longitude: Degrees = None,
 ) -> Shift:
     """Start one's planned shift, or (without ``shift_id``) a shift now in one of one's specializations.
 
@@ -88,7 +91,7 @@ def shift_start(
 
 
 @transaction.atomic
-def shift_end(*, executor_id: int, shift_id: int, latitude=None, longitude=None) -> Shift:
+def shift_end(*, executor_id: int, shift_id: int, latitude: Degrees = None, longitude: Degrees = None) -> Shift:
     """End one's active shift; publishes ``shift.completed`` with its duration.
 
     :raises NotFoundError: no such shift of this executor.
@@ -100,6 +103,7 @@ def shift_end(*, executor_id: int, shift_id: int, latitude=None, longitude=None)
         raise NotFoundError(_("No such shift."))
     if shift.status != ShiftStatus.ACTIVE:
         raise ConflictError(_("This shift is not in progress."))
+    assert shift.actual_start is not None  # an active shift has started
     shift.status, shift.actual_end = ShiftStatus.COMPLETED, timezone.now()
     shift.end_latitude, shift.end_longitude = lat, lon
     shift.save()
@@ -123,7 +127,7 @@ LOCATION_EVERY_SECONDS = 30
 
 
 @transaction.atomic
-def location_update(*, executor_id: int, latitude, longitude) -> bool:
+def location_update(*, executor_id: int, latitude: Degrees, longitude: Degrees) -> bool:
     """Record where an executor on shift is now: publish ``executor.location_updated`` (subject: the shift),
     at most once per ``LOCATION_EVERY_SECONDS`` per shift. Return whether this position was published (False when
     it came too soon after the previous one).

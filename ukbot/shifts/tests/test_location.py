@@ -52,6 +52,7 @@ def test_the_active_shift_is_found_until_it_ends():
     plumber = executor("plumber")
     assert selectors.active_shift(executor_id=plumber) is None
     shift = services.shift_start(executor_id=plumber)
-    assert selectors.active_shift(executor_id=plumber).pk == shift.pk
+    active = selectors.active_shift(executor_id=plumber)
+    assert active is not None and active.pk == shift.pk
     services.shift_end(executor_id=plumber, shift_id=shift.pk)
     assert selectors.active_shift(executor_id=plumber) is None
