@@ -1,20 +1,15 @@
-"""/start: registration of a newcomer, the greeting of a registered person, and the deep links.
-
-A newcomer: language → resident or staff → their own contact (phone) → consent to the processing of personal data
-→ a resident picks their apartment (:mod:`bot.handlers.apartments.wizard`) and waits for a manager's approval;
-staff type their invitation code (or came with ``/start inv_<code>``) and their name, and get their role.
-``/start req_<number>`` opens a request's card. A blocked person hears that access is blocked, and nothing else.
-"""
+"""Registration of a newcomer, step by step: language → resident or staff → their own contact (phone) → consent to
+the processing of personal data → a resident picks their apartment (:mod:`bot.handlers.apartments.wizard`) and
+waits for a manager's approval; staff type their invitation code (or came with ``/start inv_<code>``) and their
+name, and get their role."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from aiogram import F, Router
-from aiogram.filters import CommandObject, CommandStart, Filter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -26,24 +21,21 @@ from aiogram.types import (
     Message,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
-    TelegramObject,
 )
 from django.utils import translation
 
 from bot import hints
 from bot.errors import explain
 from bot.handlers.apartments.wizard import ask_place
-from bot.handlers.cards import show_card
-from bot.handlers.common import LanguageCb, language_keyboard
+from bot.handlers.common import LanguageCb
 from bot.i18n import _, __
 from bot.menus import main_menu
-from bot.person import LANGUAGES, Person, person_of
+from bot.person import LANGUAGES, person_of
 from bot.render import esc
 from bot.sync import call
 from ukbot.auth import public as auth_public
 from ukbot.auth import services as auth_services
 from ukbot.core.errors import AppError, ConflictError
-from ukbot.notifications import public as notifications_public
 from ukbot.users import public as users_public
 from ukbot.users import selectors as users_selectors
 from ukbot.users import services as users_services
@@ -87,25 +79,7 @@ class RegCb(CallbackData, prefix="reg"):
     action: RegAction
 
 
-class Blocked(Filter):
-    """Passes for a registered person who is blocked."""
-
-    async def __call__(self, event: TelegramObject, person: Person | None = None, **_: Any) -> bool:
-        return person is not None and person.blocked
-
-
 # --- the database side (run in the database thread) --------------------------------------------------------------
-
-
-def first_name_of(account_id: int) -> str:
-    profile = users_selectors.profile_view(account_id=account_id)
-    return profile.first_name if profile else ""
-
-
-def welcome_back(person: Person) -> str:
-    """Turn Telegram messages back on (they may have blocked the bot before) and return the person's first name."""
-    notifications_public.telegram_resume(account_id=person.account_id)
-    return first_name_of(person.account_id)
 
 
 def phone_taken(telegram_id: int, phone: str) -> bool:
@@ -155,65 +129,6 @@ def join_staff(account_id: int, code: str, first_name: str, last_name: str, lang
 
 def role_label(role: str) -> str:
     return users_public.label(field="role", value=role, language=translation.get_language() or "ru")
-
-
-# --- /start -----------------------------------------------------------------------------------------------------
-
-
-@router.message(Blocked())
-async def blocked(message: Message, state: FSMContext) -> None:
-    await state.clear()
-    await message.answer(
-        _("Your access is blocked. Please contact the management company."), reply_markup=ReplyKeyboardRemove()
-    )
-
-
-@router.callback_query(Blocked())
-async def blocked_button(query: CallbackQuery) -> None:
-    await query.answer(_("Your access is blocked. Please contact the management company."), show_alert=True)
-
-
-@router.message(CommandStart())
-async def start(message: Message, command: CommandObject, state: FSMContext, person: Person | None) -> None:
-    argument = (command.args or "").strip()
-    if person is None:
-        await _welcome_newcomer(message, state, argument)
-        return
-    await state.clear()
-    name = await call(welcome_back, person)
-    if argument.startswith("req_"):
-        await show_card(message, person, argument[4:])
-        return
-    if argument.startswith("inv_"):
-        await _extra_role(message, person, argument)
-        return
-    greeting = _("Hello, {name}!").format(name=esc(name)) if name else _("Hello!")
-    await message.answer(greeting, reply_markup=main_menu(person))
-
-
-async def _extra_role(message: Message, person: Person, code: str) -> None:
-    """A registered person with an invitation: add its role to theirs."""
-    try:
-        invitation = await call(invitations.invitation_accept, code=code, account_id=person.account_id)
-    except AppError as exc:
-        await message.answer(explain(exc), reply_markup=main_menu(person))
-        return
-    person = await call(person_of, person.telegram_id) or person
-    await message.answer(
-        _("You now have the role: {role}.").format(role=role_label(invitation.role)), reply_markup=main_menu(person)
-    )
-
-
-async def _welcome_newcomer(message: Message, state: FSMContext, argument: str) -> None:
-    await state.clear()
-    await state.set_state(Registration.language)
-    if argument.startswith("inv_"):
-        await state.update_data(invite=argument)
-    text = _("Welcome! I am the bot of your housing management company.")
-    if argument.startswith("req_"):
-        text += "\n" + _("Please register first, then open the request again.")
-    await message.answer(text, reply_markup=ReplyKeyboardRemove())
-    await message.answer(_("Choose your language:"), reply_markup=language_keyboard())
 
 
 # --- registration, step by step -------------------------------------------------------------------------------
