@@ -19,10 +19,12 @@ setup: $(STAMP)
 run: setup
 	$(DEVSTACK) run
 
+# mypy reads [tool.mypy] in pyproject.toml and needs no servers; its cache (.mypy_cache/) makes reruns quick.
 lint: setup
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: lint
 	$(DEVSTACK) exec -- $(BIN)/python -m pytest $(PYTEST_ARGS)
