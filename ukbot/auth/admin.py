@@ -48,7 +48,8 @@ class SessionAdmin(admin.ModelAdmin):
     def revoke_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
         # One by one through the service, so that each ended session publishes its auth.logout.
         count = 0
-        for session_id, account_id in queryset.filter(revoked_at__isnull=True).values_list("pk", "account_id"):
+        open_sessions = queryset.filter(revoked_at__isnull=True).order_by("created_at", "pk")  # oldest first
+        for session_id, account_id in open_sessions.values_list("pk", "account_id"):
             try:
                 session_revoke(account_id=account_id, session_id=session_id, reason="admin")
             except NotFoundError:
