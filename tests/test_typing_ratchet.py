@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ukbot", "bot")
 
 # The caps: how many entries the lists hold today. Lower them when an entry leaves; never raise them.
-MAX_ERRORS_ENTRIES = 69
-MAX_RELAXED_ENTRIES = 95  # both lists together, so moving an entry from "errors" to "untyped" costs nothing here
+MAX_ERRORS_ENTRIES = 63
+MAX_RELAXED_ENTRIES = 87  # both lists together, so moving an entry from "errors" to "untyped" costs nothing here
 
 UNTYPED = "untyped"
 ERRORS = "errors"

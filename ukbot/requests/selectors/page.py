@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.db import connection
 
@@ -45,12 +46,13 @@ def requests_page(
     quote = connection.ops.quote_name
 
     def column(name: str) -> str:
-        return f"{quote('r')}.{quote(Request._meta.get_field(name).column)}"
+        return f"{quote('r')}.{quote(Request._meta.get_field(name).column)}"  # type: ignore[union-attr,arg-type]
 
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     seen = visibility_of(account_id=account_id, actor_kind=actor_kind)
     if not seen.everything:
-        matches = []
+        matches: list[str] = []
         for field, values in seen.any_of:
             if len(values) == 1:
                 matches.append(f"{column(field)} = %s")
@@ -62,7 +64,7 @@ def requests_page(
     for name, value in filters.items():
         if name in PAGE_MATCH_ANY:
             where.append(f"{column(PAGE_MATCH_ANY[name])} = ANY(%s)")
-            params.append(sorted(set(value)))
+            params.append(sorted(set(value)))  # type: ignore[call-overload]
         elif name in PAGE_EQUAL:
             where.append(f"{column(PAGE_EQUAL[name])} = %s")
             params.append(value)

@@ -9,10 +9,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from ukbot.requests import access, sla
-from ukbot.requests.models import HistoryAction, Material, StatusChange
+from ukbot.requests.models import HistoryAction, Material, Request, StatusChange
 from ukbot.requests.selectors.access import pool_for, request_for, requests_visible_to
 from ukbot.requests.selectors.records import materials_waiting
 from ukbot.requests.statuses import FINAL, Status
@@ -119,7 +120,7 @@ class LinePage:
     total: int
 
 
-def _page(requests, *, order: Order, offset: int, limit: int) -> LinePage:
+def _page(requests: QuerySet[Request], *, order: Order, offset: int, limit: int) -> LinePage:
     total = requests.count()
     now = timezone.now()
     rows = requests.order_by(*ORDERS[order])[offset : offset + limit] if total else []

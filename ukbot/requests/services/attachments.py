@@ -15,7 +15,7 @@ from ukbot.requests.services.common import check_party, locked
 from ukbot.requests.statuses import FINAL, Actor
 
 MAX_ATTACHMENTS = 30
-KINDS_BY_ACTOR = {
+KINDS_BY_ACTOR: dict[str, frozenset[str]] = {
     Actor.APPLICANT: frozenset({AttachmentKind.BEFORE, AttachmentKind.DOCUMENT, AttachmentKind.RETURN}),
     Actor.EXECUTOR: frozenset({AttachmentKind.BEFORE, AttachmentKind.AFTER, AttachmentKind.DOCUMENT}),
     Actor.MANAGER: frozenset(AttachmentKind.values),
@@ -51,7 +51,9 @@ def attach(
     return list(request.attachments.filter(media_id__in=media_ids))
 
 
-def attachments_add(*, number: str, media_ids, kind: str, actor_id: int, actor_kind: str) -> list[Attachment]:
+def attachments_add(
+    *, number: str, media_ids: Iterable[uuid.UUID | str], kind: str, actor_id: int, actor_kind: str
+) -> list[Attachment]:
     """Attach files (media ids) to an open request: applicants photos before and documents, executors also photos
     after, managers any kind. Attaching a file again is a no-op.
 

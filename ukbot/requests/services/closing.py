@@ -3,6 +3,9 @@ manager's question."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
+
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +21,12 @@ from ukbot.requests.statuses import Actor, Status
 
 
 def request_complete(
-    *, number: str, actor_id: int, photos, comment: str = "", expected_version: int | None = None
+    *,
+    number: str,
+    actor_id: int,
+    photos: Sequence[uuid.UUID | str],
+    comment: str = "",
+    expected_version: int | None = None,
 ) -> Request:
     """The assigned executor reports the work done with "after" photos (at least one, here or attached before) and
     an optional public comment; publishes ``request.completed``.
@@ -80,7 +88,7 @@ def request_accept(
     return request
 
 
-def _check_rating(rating, feedback: str) -> None:
+def _check_rating(rating: object, feedback: str) -> None:
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
         raise ValidationFailedError(details={"rating": _("Rate the work from 1 to 5.")})
     if len(feedback) > 2000 or "\x00" in feedback:
@@ -126,7 +134,7 @@ def request_return(
     actor_kind: str,
     actor_id: int,
     reason: str,
-    photos=(),
+    photos: Sequence[uuid.UUID | str] = (),
     expected_version: int | None = None,
 ) -> Request:
     """Send work back: the applicant returns confirmed work (``returned``) with a reason and optional photos; a

@@ -6,6 +6,7 @@ import re
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -22,6 +23,9 @@ from ukbot.requests.services.attachments import attach_by_kind
 from ukbot.requests.services.common import MAX_DESCRIPTION
 from ukbot.requests.statuses import OPEN, Actor, Category, Source, Status, Urgency
 from ukbot.users import public as users_public
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 _PHONE = re.compile(r"^\+?[0-9]{7,15}$")
 
@@ -68,7 +72,7 @@ def fields_validate(
     :raises ValidationFailedError: an unknown category, urgency or source; an empty or overlong description; a bad
         phone; a visit window that ends before it starts.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, StrOrPromise] = {}
     if category not in Category.values:
         errors["category"] = _("Unknown category.")
     if urgency not in Urgency.values:

@@ -27,7 +27,7 @@ MANAGER_EDITABLE = (
     "visit_from",
     "visit_to",
 )
-EDITABLE = {
+EDITABLE: dict[str, frozenset[str]] = {
     Actor.MANAGER: frozenset(MANAGER_EDITABLE),
     Actor.APPLICANT: frozenset({"description", "contact_phone", "entrance", "floor", "visit_from", "visit_to"}),
 }

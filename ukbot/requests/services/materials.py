@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -23,13 +25,13 @@ from ukbot.requests.statuses import FINAL, Actor, Status
 
 MAX_MATERIAL_LINES = 50
 MATERIAL_STAGES = frozenset({Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_MATERIALS})
-MATERIAL_MOVES = {
+MATERIAL_MOVES: dict[str, frozenset[str]] = {
     MaterialStatus.REQUESTED: frozenset({MaterialStatus.APPROVED, MaterialStatus.REJECTED}),
     MaterialStatus.APPROVED: frozenset({MaterialStatus.ISSUED, MaterialStatus.REJECTED}),
 }
 
 
-def _material_lines(items) -> list[dict]:
+def _material_lines(items: Sequence[Mapping[str, object]]) -> list[dict[str, Any]]:
     if not items or len(items) > MAX_MATERIAL_LINES:
         raise ValidationFailedError(details={"items": _("List 1 to 50 items.")})
     lines, errors = [], {}
@@ -52,7 +54,9 @@ def _material_lines(items) -> list[dict]:
     return lines
 
 
-def materials_request(*, number: str, actor_kind: str, actor_id: int, items, wait: bool = False) -> list[Material]:
+def materials_request(
+    *, number: str, actor_kind: str, actor_id: int, items: Sequence[Mapping[str, object]], wait: bool = False
+) -> list[Material]:
     """Ask for materials (item, quantity, unit) for a request being worked on; with ``wait`` an in-progress request
     moves to ``waiting_materials``. Publishes ``request.materials_requested`` with the list.
 

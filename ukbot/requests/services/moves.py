@@ -56,6 +56,7 @@ def _check_executor(executor_id: int, *, category: str) -> None:
 
 
 def _assigned_event(request: Request, *, previous: int | None, kind: str) -> None:
+    assert request.executor_id is not None  # called once an executor is set
     publish(
         REQUEST_ASSIGNED,
         subject=request.number,
@@ -115,13 +116,14 @@ def move(
     elif old == Status.CLARIFICATION:
         request.status_before_clarification = ""
         fields.add("status_before_clarification")
-    stamp = {
+    stamps: dict[str, str] = {
         Status.IN_PROGRESS: "started_at",
         Status.COMPLETED: "completed_at",
         Status.CONFIRMED: "confirmed_at",
         Status.ACCEPTED: "closed_at",
         Status.CANCELLED: "closed_at",
-    }.get(to_status)
+    }
+    stamp = stamps.get(to_status)
     if stamp and not (stamp == "started_at" and request.started_at):
         setattr(request, stamp, now)
         fields.add(stamp)
@@ -142,7 +144,8 @@ def move(
         ),
     )
     if to_status == Status.ASSIGNED and not back_from_clarification:
-        kind = {Actor.EXECUTOR: "claim", Actor.SYSTEM: "auto"}.get(actor_kind, "manual")
+        kinds: dict[str, str] = {Actor.EXECUTOR: "claim", Actor.SYSTEM: "auto"}
+        kind = kinds.get(actor_kind, "manual")
         _assigned_event(request, previous=previous_executor, kind=kind)
     if to_status == Status.COMPLETED:
         publish(
