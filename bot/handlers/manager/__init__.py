@@ -16,10 +16,11 @@ from aiogram import Router
 
 from bot.filters import ActiveRole, gate
 from bot.handlers.manager import assign, card, invitations, lists, materials, moderation, strangers, texts
+from bot.handlers.manager.common import MANAGER_ROLES
 
 __all__ = ["router", "strangers"]
 
-router = gate(Router(name=__name__), ActiveRole("manager", "admin"))
+router = gate(Router(name=__name__), ActiveRole(*MANAGER_ROLES))
 router.include_routers(
     lists.router,
     card.router,

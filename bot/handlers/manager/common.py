@@ -18,6 +18,9 @@ from ukbot.requests.selectors import RequestCard
 from ukbot.requests.statuses import Actor
 from ukbot.users import public as users_public
 
+# the active roles the manager's screens are for (the package's gate, and who is told a button is merely stale)
+MANAGER_ROLES = ("manager", "admin")
+
 
 class ManagerAction(StrEnum):
     """A button of the manager's card."""
