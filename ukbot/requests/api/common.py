@@ -24,8 +24,8 @@ def role_of(request) -> str | None:
 
 def actor_kind_of(request) -> str:
     """How the caller acts on requests (:func:`access.actor_kind_for` of the token's role and scopes)."""
-    scopes = [scope for scope in (READ, WRITE, ADMIN) if has_scope(request, scope)]
-    return access.actor_kind_for(role=role_of(request), scopes=scopes)
+    # only the manager's scope decides; has_scope also grants it to a superuser signed into the admin
+    return access.actor_kind_for(role=role_of(request), scopes=(ADMIN,) if has_scope(request, ADMIN) else ())
 
 
 def require(request, scope: str) -> None:

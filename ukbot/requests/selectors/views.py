@@ -13,9 +13,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from ukbot.requests import access, sla
-from ukbot.requests.models import HistoryAction, Material, Request, StatusChange
+from ukbot.requests.models import HistoryAction, Material, Request
 from ukbot.requests.selectors.access import pool_for, request_for, requests_visible_to
-from ukbot.requests.selectors.records import materials_waiting
+from ukbot.requests.selectors.records import history_of, materials_of, materials_waiting
 from ukbot.requests.statuses import FINAL, Status
 
 HISTORY_SHOWN = 8  # the last moves a card shows
@@ -70,9 +70,9 @@ def request_card(*, account_id: int, actor_kind: str, number: str) -> RequestCar
     if request is None:
         return None
     changes = list(
-        StatusChange.objects.filter(
-            request_id=number, action__in=(HistoryAction.CREATED, HistoryAction.MOVED)
-        ).values_list("at", "to_status", "reason")
+        history_of(number=number)
+        .filter(action__in=(HistoryAction.CREATED, HistoryAction.MOVED))
+        .values_list("at", "to_status", "reason")
     )
     question = ""
     if request.status == Status.CLARIFICATION:
@@ -194,9 +194,7 @@ def _entry(material: Material) -> MaterialEntry:
 
 def request_materials(*, number: str) -> tuple[MaterialEntry, ...]:
     """Return the material lines of request ``number``, oldest first (none for a request without any)."""
-    return tuple(
-        _entry(material) for material in Material.objects.filter(request_id=number).order_by("created_at", "pk")
-    )
+    return tuple(_entry(material) for material in materials_of(number=number))
 
 
 def materials_waiting_page(*, offset: int = 0, limit: int = 5) -> MaterialPage:
