@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import executor, on_shift, person
+from tests.factories import executor, media_file, on_shift, person
+from ukbot.core.errors import ValidationFailedError
+from ukbot.core.models import OutboxEvent
+from ukbot.media import public as media_public
 from ukbot.requests import access, selectors, services
 from ukbot.requests.statuses import Actor
 from ukbot.users import services as users
@@ -120,3 +123,61 @@ def test_lists_narrow_by_status_and_keep_their_order_across_pages():
     assert newest.total == rest.total == 7
     assert [line.number for line in newest.lines + rest.lines] == numbers[::-1]
     assert [line.number for line in fresh.lines] == numbers[1:6] and fresh.total == 6
+
+
+# --- filing with files, and adding files of several kinds: one transaction each ---------------------------------
+
+
+def test_a_request_is_filed_with_its_photos_and_documents_in_one_call():
+    resident = person("applicant")
+    photo, document = media_file(resident), media_file(resident, "pdf")
+
+    number = _file(resident, files=[(photo, "before"), (document, "document")])
+
+    kinds = {str(a.media_id): a.kind for a in selectors.attachments_of(number=number)}
+    assert kinds == {photo: "before", document: "document"}
+
+
+@pytest.mark.parametrize(
+    ("files", "field"),
+    [
+        ("someone-elses", "media_ids"),  # a file another person uploaded
+        ("unknown-kind", "kind"),
+        ("after-photo", "kind"),  # a resident does not attach photos of finished work
+    ],
+)
+def test_a_request_whose_files_cannot_be_attached_is_not_left_behind(files, field):
+    resident, stranger = person("applicant"), person("applicant")
+    mine = media_file(resident)
+    given = {
+        "someone-elses": [(mine, "before"), (media_file(stranger), "before")],
+        "unknown-kind": [(mine, "selfie")],
+        "after-photo": [(mine, "after")],
+    }[files]
+
+    with pytest.raises(ValidationFailedError) as refused:
+        _file(resident, files=given)
+
+    assert field in {detail.field for detail in refused.value.details}
+    assert selectors.request_lines(account_id=resident, actor_kind=Actor.APPLICANT).total == 0
+    assert not OutboxEvent.objects.filter(type="request.created").exists()
+    assert media_public.file_info(media_id=mine).attached_kind == ""  # the file is free to use again
+
+
+def test_files_of_several_kinds_are_added_together_or_not_at_all():
+    resident = person("applicant")
+    number = _file(resident)
+    photo, document = media_file(resident), media_file(resident, "pdf")
+
+    with pytest.raises(ValidationFailedError):
+        services.files_attach(
+            number=number, files=[(photo, "before"), (document, "selfie")], actor_id=resident, actor_kind="applicant"
+        )
+    with pytest.raises(ValidationFailedError):
+        services.files_attach(number=number, files=[], actor_id=resident, actor_kind="applicant")
+    assert list(selectors.attachments_of(number=number)) == []
+
+    services.files_attach(
+        number=number, files=[(photo, "before"), (document, "document")], actor_id=resident, actor_kind="applicant"
+    )
+    assert sorted(a.kind for a in selectors.attachments_of(number=number)) == ["before", "document"]
