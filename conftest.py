@@ -20,13 +20,14 @@ def _media_in_tmp(settings, tmp_path):
 @pytest.fixture
 def bot(settings, transactional_db):
     """The real bot polling a fake Bot API from a thread of this process (see ``tests/fakes/bot_harness.py``)."""
-    from tests.fakes.bot_harness import TOKEN, BotHarness
+    from tests.fakes.bot_harness import FLOOD_RATE, TOKEN, BotHarness
     from tests.fakes.telegram_api import FakeTelegramAPI
     from ukbot.notifications import ratelimit
 
     ratelimit.reset()
     with FakeTelegramAPI(token=TOKEN) as fake:
         settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_URL = TOKEN, fake.url
+        settings.BOT_FLOOD_RATE = FLOOD_RATE  # a scripted person taps faster than a real one
         harness = BotHarness(fake).start()
         try:
             yield harness

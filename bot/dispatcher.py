@@ -21,7 +21,7 @@ from django.utils import translation
 from bot import redis as bot_redis
 from bot.handlers import routers
 from bot.i18n import __
-from bot.middlewares import InFlightUpdates, PersonLock, PersonMiddleware, Throttle
+from bot.middlewares import AnswerOnce, InFlightUpdates, PersonLock, PersonMiddleware, Throttle
 from bot.person import DEFAULT_LANGUAGE, LANGUAGES
 from bot.sync import call
 
@@ -41,11 +41,15 @@ COMMANDS = (
 @cache
 def dispatcher() -> Dispatcher:
     """Return the process's dispatcher: Redis dialog state, the middlewares, every router."""
-    built = Dispatcher(storage=bot_redis.LoopLocalRedisStorage())
+    # aiogram would register its dialog-state middleware first, reading the state before our per-person lock: a
+    # double tap's second update then waited for the lock and ran on the state the first had just finished with
+    # (a second request filed from a spent dialog, registration run twice). The state is read under the lock.
+    built = Dispatcher(storage=bot_redis.LoopLocalRedisStorage(), disable_fsm=True)
     in_flight = InFlightUpdates()
     built.update.outer_middleware(in_flight)
     built.update.outer_middleware(Throttle(bot_redis.redis))
     built.update.outer_middleware(PersonLock(bot_redis.redis))
+    built.update.outer_middleware(built.fsm)
     built.update.outer_middleware(PersonMiddleware())
 
     async def _finish_in_flight() -> None:
@@ -61,6 +65,7 @@ def build_bot(*, token: str, api_url: str) -> Bot:
     """A bot (HTTP session) for the running loop; messages are HTML, so people's text must be escaped."""
     # TELEGRAM_API_URL lets a local Bot API server (or a test's fake) stand in for api.telegram.org.
     session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+    session.middleware(AnswerOnce())
     return Bot(token=token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 

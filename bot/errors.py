@@ -32,14 +32,21 @@ def explain(exc: AppError) -> str:
 
 
 async def _tell(event: ErrorEvent, text: str) -> None:
+    """Say ``text`` in the chat of the update. A press is answered too, if the handler had not (the session sends
+    one answer per press, see :class:`bot.middlewares.AnswerOnce`); a failed answer (a press older than Telegram
+    keeps) never costs the message."""
     update = event.update
-    with suppress(Exception):  # the person may have blocked the bot meanwhile; nothing more to do then
-        if update.callback_query is not None:
-            await update.callback_query.answer()
-            if update.callback_query.message is not None:
-                await update.callback_query.message.answer(text)
-        elif update.message is not None:
-            await update.message.answer(text)
+    query = update.callback_query
+    if query is not None:
+        with suppress(Exception):
+            await query.answer()
+    message = query.message if query is not None else update.message
+    if message is None:
+        return
+    try:
+        await message.answer(text)
+    except Exception:  # the person may have blocked the bot meanwhile; nothing more to do then
+        log.info("bot: could not explain a failure of update %s", update.update_id, exc_info=True)
 
 
 # aiogram's error handlers run outside the person middleware, after it has left the person's language: each

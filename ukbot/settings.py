@@ -302,6 +302,9 @@ def _webhook_secret(secret: str) -> str:
 # Webhook mode (`manage.py setwebhook URL`): Telegram sends this in X-Telegram-Bot-Api-Secret-Token; unset: off.
 TELEGRAM_WEBHOOK_SECRET = env_parsed("TELEGRAM_WEBHOOK_SECRET", _webhook_secret, None, expected="a webhook secret")
 # How old the signed data of a Telegram Login Widget or Mini App may be when exchanged for tokens.
+# The bot's flood control: at most BOT_FLOOD_RATE updates of one person per BOT_FLOOD_PERIOD seconds.
+BOT_FLOOD_RATE = env_int("BOT_FLOOD_RATE", 20, minimum=1)
+BOT_FLOOD_PERIOD = env_int("BOT_FLOOD_PERIOD", 10, minimum=1)
 TELEGRAM_AUTH_MAX_AGE_SECONDS = env_int("TELEGRAM_AUTH_MAX_AGE_SECONDS", 86400, minimum=60)
 
 # --- notification delivery (ukbot.notifications, docs/decisions/0011) -------------------------------------------

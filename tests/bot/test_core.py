@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.utils import translation
+from django.utils.translation import gettext
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,27 +39,34 @@ def test_an_old_button_and_an_edit_get_an_answer_and_the_bot_goes_on(bot):
     assert "/help" in reply.text
 
 
-def test_flooding_is_answered_once_politely_then_dropped(bot):
-    from bot.dispatcher import dispatcher
-    from bot.middlewares import Throttle
+def test_flooding_is_answered_once_politely_then_dropped(bot, settings):
+    # The `bot` fixture raises the limit for long scripted dialogs; the bot's own default is 20 per 10 s.
+    settings.BOT_FLOOD_RATE, settings.BOT_FLOOD_PERIOD = 5, 2  # a short window, to see it end
+    hans = bot.person(7003, "Hans", language_code="en")
+    replies = [hans.send("/help") for _ in range(5 + 3)]
+    assert all(len(r) == 1 for r in replies[:5])
+    too_fast = "You are sending messages too fast. Please wait a few seconds and try again."
+    assert [r.text for r in replies[5]] == [too_fast]
+    assert replies[5 + 1 :] == [[], []]
 
-    throttle = next(m for m in dispatcher().update.outer_middleware._middlewares if isinstance(m, Throttle))
-    throttle.rate = 5  # the harness raises the limit for long scripted dialogs; the bot's own default is 20 per 10 s
-    period, throttle.period = throttle.period, 2  # a short window, to see it end
-    try:
-        hans = bot.person(7003, "Hans", language_code="en")
-        replies = [hans.send("/help") for _ in range(throttle.rate + 3)]
-        assert all(len(r) == 1 for r in replies[: throttle.rate])
-        assert [r.text for r in replies[throttle.rate]] == [
-            "You are sending messages too fast. Please wait a few seconds and try again."
-        ]
-        assert replies[throttle.rate + 1 :] == [[], []]
+    time.sleep(2 + 0.2)  # the window ends with its first update's TTL: answered again
+    [reply] = hans.send("/help")
+    assert "/help" in reply.text
 
-        time.sleep(throttle.period + 0.2)  # the window ends with its first update's TTL: answered again
-        [reply] = hans.send("/help")
-        assert "/help" in reply.text
-    finally:
-        throttle.period = period
+
+def test_the_flood_warning_is_in_the_language_the_person_chose(bot, settings):
+    from tests.factories import telegram_person
+
+    settings.BOT_FLOOD_RATE = 2
+    telegram_person("applicant", 7006, language="uz")
+    aziz = bot.person(7006, "Aziz", language_code="ru")  # a Russian phone; Uzbek chosen in the bot
+    replies = [aziz.send("/help") for _ in range(3)]
+    with translation.override("uz"):
+        expected = gettext("You are sending messages too fast. Please wait a few seconds and try again.")
+    assert expected != "You are sending messages too fast. Please wait a few seconds and try again."
+    assert [r.text for r in replies[2]] == [expected]
+    aziz.press("req:open:251125-001")  # over the limit, a press is dropped unanswered, like a message
+    assert [c.params["callback_query_id"] for c in bot.fake.calls("answerCallbackQuery")] == []
 
 
 def test_a_blocked_person_is_told_and_nothing_else_happens(bot):

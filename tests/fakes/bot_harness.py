@@ -28,7 +28,7 @@ from django.conf import settings
 from tests.fakes.telegram_api import Call, FakeTelegramAPI
 
 TOKEN = "424242:bot-harness-token"
-FLOOD_RATE = 200  # updates per person per flood-control period during tests
+FLOOD_RATE = 200  # updates per person per flood-control period during tests (the `bot` fixture sets it)
 SHOWN = {"sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageReplyMarkup", "editMessageCaption"}
 
 
@@ -104,8 +104,20 @@ class Person:
         target = on or self.last_with_button(label)
         return self.press(target.data_of(label), message_id=target.message_id)
 
-    def press(self, data: str, *, message_id: int | None = None) -> list[Reply]:
-        """Press an inline button with callback data ``data`` (under message ``message_id``, or an old one)."""
+    def double_tap(self, label: str, *, on: Reply | None = None, times: int = 2) -> list[Reply]:
+        """Press the inline button labelled ``label`` ``times`` times at once, as an impatient thumb does: the
+        presses reach the bot together and are handled concurrently as aiogram handles updates. Return what the bot
+        showed meanwhile."""
+        target = on or self.last_with_button(label)
+        data = target.data_of(label)
+        updates = [{"callback_query": self._query(data, target.message_id)} for _ in range(times)]
+        return self.harness.handle_all(self, updates)
+
+    def send_twice(self, content: dict) -> list[Reply]:
+        """Send the same message twice at once (a contact shared twice, a text sent on a shaky network)."""
+        return self.harness.handle_all(self, [{"message": self._base(content)} for _ in range(2)])
+
+    def _query(self, data: str, message_id: int | None) -> dict:
         message = {
             "message_id": message_id or 1,
             "date": int(time.time()),
@@ -113,14 +125,19 @@ class Person:
             "from": self.harness.fake.bot,
             "text": "…",
         }
-        query = {
-            "id": str(next(self.harness.ids)),
+        query_id = str(next(self.harness.ids))
+        self.harness.pressed.append(query_id)
+        return {
+            "id": query_id,
             "from": self.user,
             "chat_instance": str(self.id),
             "message": message,
             "data": data,
         }
-        return self.harness.handle(self, {"callback_query": query})
+
+    def press(self, data: str, *, message_id: int | None = None) -> list[Reply]:
+        """Press an inline button with callback data ``data`` (under message ``message_id``, or an old one)."""
+        return self.harness.handle(self, {"callback_query": self._query(data, message_id)})
 
     def photo(self, content: bytes, *, caption: str | None = None, size: int | None = None) -> list[Reply]:
         """Send a photo with ``content`` as its bytes (Telegram's largest size of it)."""
@@ -218,6 +235,7 @@ class BotHarness:
     def __init__(self, fake: FakeTelegramAPI, *, token: str = TOKEN, timeout: float = 20.0) -> None:
         self.fake, self.token, self.timeout = fake, token, timeout
         self.ids = itertools.count(10_000)
+        self.pressed: list[str] = []  # the ids of every button press pushed, oldest first
         self._done: set[int] = set()
         self._lock = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -231,17 +249,11 @@ class BotHarness:
     def start(self, *, fresh: bool = True) -> BotHarness:
         """Start polling; ``fresh`` forgets dialog states and flood counters left in Redis by earlier tests."""
         from bot.dispatcher import dispatcher
-        from bot.middlewares import Throttle
 
         if fresh:
             forget_bot_keys()
         self._failure = None
-        middlewares = dispatcher().update.outer_middleware._middlewares
-        middlewares.insert(0, self._record)  # outermost: sees every update
-        for middleware in middlewares:
-            if isinstance(middleware, Throttle):
-                # A scripted person taps faster than a real one; the flood test sets its own rate.
-                middleware.rate = FLOOD_RATE
+        dispatcher().update.outer_middleware._middlewares.insert(0, self._record)  # outermost: sees every update
         started = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(started,), name="bot-under-test", daemon=True)
         self._thread.start()
@@ -302,14 +314,19 @@ class BotHarness:
     # --- one update, and what came of it ------------------------------------------------------------------------
     def handle(self, person: Person, update: dict) -> list[Reply]:
         """Push ``update`` from ``person``, wait until the bot has handled it, return what it showed ``person``."""
+        return self.handle_all(person, [update])
+
+    def handle_all(self, person: Person, updates: list[dict]) -> list[Reply]:
+        """Push ``updates`` together (one getUpdates answer carries them all), wait until the bot has handled every
+        one, return what it showed ``person`` meanwhile."""
         before = len(self.fake.calls())
-        pushed = self.fake.push_update(update)
+        pushed = self.fake.push_updates(updates)
         deadline = time.monotonic() + self.timeout
         with self._lock:
-            while pushed["update_id"] not in self._done:
+            while any(update["update_id"] not in self._done for update in pushed):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._failure is not None:
-                    raise TimeoutError(f"the bot did not finish update {pushed} in {self.timeout} s")
+                    raise TimeoutError(f"the bot did not finish updates {pushed} in {self.timeout} s")
                 self._lock.wait(remaining)
         replies = [
             Reply(c)
@@ -318,6 +335,13 @@ class BotHarness:
         ]
         person.history.extend(replies)
         return replies
+
+    def answers(self) -> dict[str, list[Call]]:
+        """The ``answerCallbackQuery`` calls the bot made, by the id of the press they answered."""
+        by_press: dict[str, list[Call]] = {}
+        for call in self.fake.calls("answerCallbackQuery"):
+            by_press.setdefault(str(call.params.get("callback_query_id")), []).append(call)
+        return by_press
 
     def shown_to(self, person: Person) -> list[Reply]:
         """Everything shown to ``person`` so far (including notifications sent outside the bot's handlers)."""

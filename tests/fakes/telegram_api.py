@@ -228,6 +228,12 @@ class FakeTelegramAPI:
             self._lock.notify_all()
         return update
 
+    def push_updates(self, updates: list[dict]) -> list[dict]:
+        """Queue several updates at once, so that one ``getUpdates`` answer carries them all (a double tap)."""
+        with self._lock:
+            pushed = [self.push_update(update) for update in updates]  # the condition's lock is re-entrant
+        return pushed
+
     def push_message(self, chat_id: int, text: str, *, from_user: dict | None = None) -> dict:
         """Queue a private text message from ``chat_id`` as an update."""
         user = from_user or {"id": chat_id, "is_bot": False, "first_name": f"User {chat_id}", "language_code": "ru"}

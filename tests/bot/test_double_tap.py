@@ -1,0 +1,189 @@
+"""A double tap on every step that writes: both presses reach the bot in one batch and aiogram handles them
+concurrently, as Telegram delivers an impatient thumb's taps. One press does the thing once; the other finds it
+done and is told so (or that the button is no longer active). Nothing is written twice, nothing crashes, and every
+press is answered exactly once (the fake Bot API refuses a second answer, as Telegram does)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import executor, media_file, on_shift, person, telegram_person
+from ukbot.auth import public as auth_public
+from ukbot.requests import services as requests
+from ukbot.requests.models import Request, StatusChange
+from ukbot.users import services as users
+from ukbot.users.models import Consent, RoleGrant
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SORRY = "Sorry, something went wrong on our side. Please try again in a minute."
+
+
+def answered_once(bot) -> None:
+    """Every press of the test was answered, once, and Telegram took each answer."""
+    answers = bot.answers()
+    assert sorted(answers) == sorted(bot.pressed)
+    assert {press: [c.status for c in calls] for press, calls in answers.items()} == {
+        press: [200] for press in bot.pressed
+    }
+
+
+def texts(replies) -> list[str]:
+    return [reply.text for reply in replies if reply.method == "sendMessage"]
+
+
+def _home(account_id: int) -> None:
+    yard = users.yard_create(name="Chilonzor")
+    building = users.building_create(yard_id=yard.pk, address="Bunyodkor 5")
+    entrance = users.entrance_create(building_id=building.pk, number=1)
+    apartment = users.apartment_create(entrance_id=entrance.pk, number="7").pk
+    link = users.apartment_link_request(account_id=account_id, apartment_id=apartment, relation="owner")
+    users.apartment_link_approve(link_id=link.pk, reviewer_id=person("manager"))
+
+
+def test_a_double_tap_on_confirm_files_one_request_and_tells_the_second_tap(bot):
+    account = telegram_person("applicant", 9101, language="en")
+    _home(account)
+    anna = bot.person(9101, "Anna", language_code="en")
+    anna.send("📝 New request")
+    anna.tap("Plumbing")
+    anna.tap("medium")
+    anna.tap("Bunyodkor")
+    anna.send("Water on the floor")
+    anna.tap("Skip")
+    summary = [r for r in anna.tap("Any time") if "✅ Confirm" in r.buttons][-1]
+
+    replies = anna.double_tap("✅ Confirm", on=summary)
+
+    [request] = Request.objects.filter(applicant_id=account)
+    said = texts(replies)
+    assert sum(request.number in text for text in said) == 1, said
+    assert SORRY not in said
+    answers = [c.params.get("text") for c in bot.fake.calls("answerCallbackQuery")[-2:]]
+    assert "This button is no longer active." in answers
+    answered_once(bot)
+
+
+def test_a_double_tap_on_agree_registers_once(bot):
+    yard = users.yard_create(name="Chilonzor")
+    users.building_create(yard_id=yard.pk, address="Bunyodkor 5")
+    anna = bot.person(9102, "Anna", language_code="en")
+    anna.send("/start")
+    anna.tap("English")
+    anna.tap("resident")
+    anna.contact("+998901112299")
+    consent = anna.last
+    assert "✅ Agree" in consent.buttons
+
+    replies = anna.double_tap("Agree", on=consent)
+
+    said = texts(replies)
+    assert said.count("You are registered! Now let us find your apartment.") == 1, said
+    assert said.count("Choose your residential complex:") == 1
+    assert SORRY not in said
+    account = auth_public.account_by_telegram(telegram_id=9102)
+    assert Consent.objects.filter(account_id=account.id).count() == 1
+    answered_once(bot)
+
+
+def test_a_double_tap_on_yes_cancel_it_cancels_once(bot):
+    account = telegram_person("applicant", 9103, language="en")
+    number = requests.request_create(applicant_id=account, category="plumbing", description="Tap drips").number
+    aziz = bot.person(9103, "Aziz", language_code="en")
+    aziz.press(f"req:open:{number}")
+    [confirm] = [r for r in aziz.tap("✖️ Cancel request") if r.buttons]
+
+    replies = aziz.double_tap("Yes, cancel it", on=confirm)
+
+    assert Request.objects.get(pk=number).status == "cancelled"
+    assert StatusChange.objects.filter(request_id=number, to_status="cancelled").count() == 1
+    assert SORRY not in texts(replies)
+    answered_once(bot)
+
+
+def test_a_double_tap_on_a_rating_rates_once(bot):
+    account = telegram_person("applicant", 9104, language="en")
+    number = requests.request_create(applicant_id=account, category="plumbing", description="Tap drips").number
+    manager, plumber = person("manager"), executor("plumber")
+    requests.request_move(
+        number=number, to_status="assigned", actor_kind="manager", actor_id=manager, executor_id=plumber
+    )
+    requests.request_move(number=number, to_status="in_progress", actor_kind="executor", actor_id=plumber)
+    requests.request_complete(number=number, actor_id=plumber, photos=[media_file(plumber)])
+    requests.request_move(number=number, to_status="confirmed", actor_kind="manager", actor_id=manager)
+    anna = bot.person(9104, "Anna", language_code="en")
+    [stars] = anna.press(f"req:accept:{number}")
+
+    replies = anna.double_tap("4 ⭐", on=stars)
+
+    said = texts(replies)
+    assert SORRY not in said
+    # one tap asks for a word of feedback; the other finds the step over
+    assert len([r for r in replies if r.buttons == ["Skip"]]) == 1, replies
+    anna.send("All dry now")
+    request = Request.objects.get(pk=number)
+    assert (request.status, request.rating) == ("accepted", 4)
+    assert StatusChange.objects.filter(request_id=number, to_status="accepted").count() == 1
+    answered_once(bot)
+
+
+def test_a_double_tap_on_claim_and_on_start_work_moves_once(bot):
+    account = telegram_person("executor", 9105, language="en", trades=("plumber",))
+    on_shift(account, "plumber")
+    number = requests.request_create(applicant_id=person("applicant"), category="plumbing", description="Leak").number
+    ivan = bot.person(9105, "Ivan", language_code="en")
+    ivan.press(f"req:open:{number}")
+
+    claimed = texts(ivan.double_tap("✋ Claim"))
+    assert claimed.count(f"👍 Request {number} is yours now. Press “Start work” when you begin.") == 1
+    assert f"Request {number} is already yours." in claimed
+    assert StatusChange.objects.filter(request_id=number, to_status="assigned").count() == 1
+
+    started = texts(ivan.double_tap("🔧 Start work"))
+    assert started.count(f"🔧 Work on request {number} has started.") == 1, started
+    assert SORRY not in started
+    assert StatusChange.objects.filter(request_id=number, to_status="in_progress").count() == 1
+    answered_once(bot)
+
+
+def test_a_double_tap_on_an_executor_in_the_assign_list_assigns_once(bot):
+    telegram_person("manager", 9106, language="en")
+    plumber = executor("plumber")
+    number = requests.request_create(applicant_id=person("applicant"), category="plumbing", description="Leak").number
+    mona = bot.person(9106, "Mona", language_code="en")
+    mona.press(f"req:open:{number}")
+    mona.tap("👷 Assign")
+
+    replies = mona.double_tap(f"#{plumber} ·")
+
+    said = texts(replies)
+    assert said.count(f"Request {number} is assigned to #{plumber}.") == 1, said
+    assert SORRY not in said
+    assert StatusChange.objects.filter(request_id=number, to_status="assigned").count() == 1
+    answered_once(bot)
+
+
+def test_a_name_sent_twice_at_once_uses_the_invitation_once(bot):
+    from ukbot.users.services import invitations
+
+    issued = invitations.invitation_create(
+        role="executor", created_by=person("manager"), expires_in="24h", specialization="plumber", level=3
+    )
+    code = issued.code
+    bek = bot.person(9107, "Bek", language_code="en")
+    bek.send("/start")
+    bek.tap("English")
+    bek.tap("staff")
+    bek.contact("+998901112277")
+    bek.tap("Agree")
+
+    bek.send(code)
+
+    replies = bek.send_twice({"text": "Bek Usmonov"})  # the name is the step that uses the invitation
+
+    said = texts(replies)
+    assert said.count("Welcome, Bek! You work as: Executor.") == 1, said
+    assert SORRY not in said
+    account = auth_public.account_by_telegram(telegram_id=9107)
+    assert RoleGrant.objects.filter(profile_id=account.id, role="executor").count() == 1
+    answered_once(bot)
+
