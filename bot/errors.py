@@ -22,8 +22,13 @@ router = Router(name=__name__)
 
 
 def explain(exc: AppError) -> str:
-    """Return an app error as the person should read it: the message, then each detail on its own line (escaped)."""
+    """Return an app error as the person should read it: the message, then each detail on its own line (escaped).
+
+    A refused move says what happened in its message; its details (the moves still allowed, in the API's terms)
+    mean nothing to a person in a chat and are left out."""
     lines = [html.escape(str(exc.message))]
+    if exc.code == "INVALID_TRANSITION":
+        return lines[0]
     for detail in exc.details:
         text = html.escape(str(detail.message))
         if text not in lines:

@@ -19,7 +19,14 @@ from ukbot.requests.events import (
     RequestStatusChanged,
 )
 from ukbot.requests.models import AttachmentKind, HistoryAction, Request
-from ukbot.requests.services.common import check_party, check_version, history_write, locked, no_such_move
+from ukbot.requests.services.common import (
+    check_party,
+    check_version,
+    history_write,
+    locked,
+    no_such_move,
+    what_happened,
+)
 from ukbot.requests.statuses import (
     IN_HANDS,
     MOVES,
@@ -87,7 +94,7 @@ def move(
     )
     if not back_from_clarification and actor_kind not in MOVES.get((old, to_status), ()):
         allowed = allowed_moves(old, actor_kind, before_clarification=request.status_before_clarification)
-        raise no_such_move(old, allowed)
+        raise no_such_move(old, allowed, message=what_happened(request, actor_kind=actor_kind, actor_id=actor_id))
     if access.is_claim(actor_kind=actor_kind, to_status=to_status):
         _check_claim(request, executor_id=actor_id)  # a claim makes the request the executor's
     else:
