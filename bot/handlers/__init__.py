@@ -2,7 +2,8 @@
 registration, the request card, each role's screens, and the fallback (hints for unexpected input) last.
 
 Each role's screens are a package whose router lets only that role in (:func:`bot.filters.gate`); a manager's
-button pressed by anyone else is answered by :mod:`bot.handlers.manager.strangers`, after the managers' gate."""
+button pressed by anyone else is answered by :mod:`bot.handlers.manager.strangers`, after the managers' gate; a
+notification's button of another role the person holds, by :mod:`bot.handlers.other_role`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,18 @@ from aiogram import Router
 
 def routers() -> list[Router]:
     from bot import errors
-    from bot.handlers import apartments, applicant, cards, common, executor, fallback, inspector, manager, start
+    from bot.handlers import (
+        apartments,
+        applicant,
+        cards,
+        common,
+        executor,
+        fallback,
+        inspector,
+        manager,
+        other_role,
+        start,
+    )
 
     return [
         errors.router,
@@ -24,5 +36,6 @@ def routers() -> list[Router]:
         inspector.router,
         manager.router,
         manager.strangers.router,
+        other_role.router,
         fallback.router,
     ]

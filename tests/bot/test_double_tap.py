@@ -187,3 +187,58 @@ def test_a_name_sent_twice_at_once_uses_the_invitation_once(bot):
     assert RoleGrant.objects.filter(profile_id=account.id, role="executor").count() == 1
     answered_once(bot)
 
+
+# --- a press answered once, and the explanation after it -----------------------------------------------------------
+
+
+def test_an_old_start_work_button_is_explained_in_a_message_after_the_press_is_answered(bot):
+    """The handler answers the press, then the service refuses (the request was cancelled meanwhile): the error
+    handler must not answer again (Telegram refuses that) and must still send the explanation."""
+    account = telegram_person("executor", 9108, language="en", trades=("plumber",))
+    manager = person("manager")
+    number = requests.request_create(applicant_id=person("applicant"), category="plumbing", description="Leak").number
+    requests.request_move(
+        number=number, to_status="assigned", actor_kind="manager", actor_id=manager, executor_id=account
+    )
+    requests.request_move(number=number, to_status="cancelled", actor_kind="manager", actor_id=manager, reason="Dup")
+    ivan = bot.person(9108, "Ivan", language_code="en")
+
+    replies = ivan.press(f"req:start:{number}")  # the Start work button of the assignment's notification
+
+    said = texts(replies)
+    assert said and SORRY not in said
+    assert f"Request {number} was cancelled." in said[0], said
+    answered_once(bot)
+
+
+def test_start_work_pressed_while_working_as_a_resident_switches_to_the_executor_role(bot):
+    account = telegram_person("executor", 9109, language="en", trades=("plumber",))
+    users.role_grant(account_id=account, role="applicant", granted_by=None)
+    users.active_role_switch(account_id=account, role="applicant")
+    manager = person("manager")
+    number = requests.request_create(applicant_id=person("applicant"), category="plumbing", description="Leak").number
+    requests.request_move(
+        number=number, to_status="assigned", actor_kind="manager", actor_id=manager, executor_id=account
+    )
+    olim = bot.person(9109, "Olim", language_code="en")
+
+    replies = olim.press(f"req:start:{number}")
+
+    said = texts(replies)
+    assert said[0] == "You now work as: Executor."
+    assert "🧰 My tasks" in replies[0].keyboard
+    assert f"🔧 Work on request {number} has started." in said
+    assert Request.objects.get(pk=number).status == "in_progress"
+    answered_once(bot)
+
+
+def test_start_work_pressed_by_someone_without_the_executor_role_is_no_longer_active(bot):
+    telegram_person("applicant", 9110, language="en")
+    number = requests.request_create(applicant_id=person("applicant"), category="plumbing", description="Leak").number
+    anna = bot.person(9110, "Anna", language_code="en")
+
+    assert anna.press(f"req:start:{number}") == []
+
+    assert bot.fake.calls("answerCallbackQuery")[-1].params.get("text") == "This button is no longer active."
+    assert Request.objects.get(pk=number).status == "new"
+    answered_once(bot)
