@@ -122,11 +122,11 @@ def test_an_executors_day_in_russian(bot):
     assert replies[0].text == t(ru, "🔧 Work on request {number} has started.", number=number)
 
     [ask] = ivan.tap(t(ru, "✅ Complete"))
-    assert ask.text == t(ru, "Send photos of the finished work (one or more), then press Done.")
+    assert ask.text == t(ru, "Send photos of the finished work (one or more).")
     [hint] = ivan.send("готово")  # text where a photo is expected
-    assert hint.text == t(ru, "Send a photo of the finished work, then press Done. /cancel to stop.")
+    assert hint.text == t(ru, "Send a photo of the finished work. /cancel to stop.")
     [hint] = ivan.sticker()
-    assert hint.text == t(ru, "Send a photo of the finished work, then press Done. /cancel to stop.")
+    assert hint.text == t(ru, "Send a photo of the finished work. /cancel to stop.")
     [got] = ivan.photo(media_bytes("jpeg"))
     assert got.text == t(ru, "Photo {count} received. Send more or press Done.", count=1)
     [comment] = ivan.tap(t(ru, "✅ Done"))

@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
 from bot.callbacks import RequestAction, RequestCb
 from bot.errors import explain
-from bot.handlers.applicant.common import FILE, TEXT, drop_buttons, photo_taken
+from bot.handlers.applicant.common import FILE, TEXT, drop_buttons, take_file
 from bot.handlers.applicant.steps import (
     NewCb,
     NewStep,
@@ -27,6 +28,7 @@ from bot.handlers.applicant.steps import (
     ask_urgency,
     ask_visit,
     next_step,
+    photo_counted,
     saved_addresses,
     show_summary,
     visit_labels,
@@ -113,8 +115,12 @@ async def description_with_photo(message: Message, bot: Bot, state: FSMContext, 
     if not await _take_description(message, state, message.caption):
         return
     await state.set_state(ResidentRequest.photos)
-    if not await photo_taken(message, bot, state, person, NewCb(step=NewStep.PHOTOS, value="done")):
-        await ask_photos(message)
+    await state.update_data(keys_at=None)  # no question with buttons was asked at this step
+    count = await take_file(message, bot, state, person)
+    if count:
+        await photo_counted(message, bot, state, count)
+    else:
+        await ask_photos(message, state)
 
 
 @router.message(ResidentRequest.description, TEXT)
@@ -124,8 +130,7 @@ async def description_typed(message: Message, state: FSMContext, person: Person)
     if (await state.get_data()).get("editing"):
         await show_summary(message, state)
         return
-    await state.set_state(ResidentRequest.photos)
-    await ask_photos(message)
+    await ask_photos(message, state)
 
 
 async def _take_description(message: Message, state: FSMContext, text: str) -> bool:
@@ -145,12 +150,17 @@ async def _take_description(message: Message, state: FSMContext, text: str) -> b
     return True
 
 
-@router.message(ResidentRequest.photos, FILE)
+PHOTO_STEP = StateFilter(ResidentRequest.photos, ResidentRequest.more_photos)
+
+
+@router.message(PHOTO_STEP, FILE)
 async def photo_sent(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
-    await photo_taken(message, bot, state, person, NewCb(step=NewStep.PHOTOS, value="done"))
+    count = await take_file(message, bot, state, person)
+    if count:
+        await photo_counted(message, bot, state, count)
 
 
-@router.callback_query(NewCb.filter(F.step == NewStep.PHOTOS), ResidentRequest.photos, F.message)
+@router.callback_query(NewCb.filter(F.step == NewStep.PHOTOS), PHOTO_STEP, F.message)
 async def photos_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     await drop_buttons(query)
@@ -205,14 +215,10 @@ async def field_chosen(query: CallbackQuery, callback_data: NewCb, state: FSMCon
     if field == "address":
         await ask_address(message, state, person)
         return
-    await state.set_state(EDITABLE[field][1])
     if field == "photos":
-        await state.update_data(files=[])
-        await message.answer(
-            _("Send the photos again (the earlier ones are dropped), then press Done. Or press Skip for none."),
-            reply_markup=keyboard([button(_("Skip"), NewCb(step=NewStep.PHOTOS, value="done"))]),
-        )
+        await ask_photos(message, state, again=True)
         return
+    await state.set_state(EDITABLE[field][1])
     asks = {"category": ask_category, "urgency": ask_urgency, "description": ask_description, "visit": ask_visit}
     await asks[field](message)
 

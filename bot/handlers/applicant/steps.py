@@ -3,10 +3,13 @@ time), the visit windows, and the summary the person confirms or edits (:mod:`.n
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -16,7 +19,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from bot import hints, render
-from bot.i18n import _, __
+from bot.i18n import _, __, n_
 from bot.keyboards import button, keyboard
 from bot.person import Person
 from bot.sync import call
@@ -31,7 +34,8 @@ class ResidentRequest(StatesGroup):
     address = State()
     address_text = State()
     description = State()
-    photos = State()
+    photos = State()  # none yet: the step offers Skip
+    more_photos = State()  # one or more: Done takes Skip's place
     visit = State()
     summary = State()
     edit = State()
@@ -61,7 +65,8 @@ for _state, _hint in (
     (ResidentRequest.address, __("Choose the address with the buttons above.")),
     (ResidentRequest.address_text, __("Type the address as text.")),
     (ResidentRequest.description, __("Describe the problem in words. You can send photos at the next step.")),
-    (ResidentRequest.photos, __("Send a photo, or press Done.")),
+    (ResidentRequest.photos, __("Send a photo, or press Skip.")),
+    (ResidentRequest.more_photos, __("Send a photo, or press Done.")),
     (ResidentRequest.visit, __("Choose a convenient time with the buttons above.")),
     (ResidentRequest.summary, __("Press Confirm to send the request, or Edit to change it.")),
     (ResidentRequest.edit, __("Choose what to change with the buttons above.")),
@@ -120,11 +125,35 @@ async def ask_description(message: Message) -> None:
     await message.answer(_("Describe the problem in a few words: what happened and where exactly."))
 
 
-async def ask_photos(message: Message) -> None:
-    await message.answer(
-        _("Send photos of the problem, if you have any (one or several). Press Done when finished."),
-        reply_markup=keyboard([button(_("Skip"), NewCb(step=NewStep.PHOTOS, value="done"))]),
+async def ask_photos(message: Message, state: FSMContext, *, again: bool = False) -> None:
+    """Ask for photos with Skip under the question; the first photo puts Done in its place (:func:`photo_counted`).
+    ``again``: the photos are asked anew from the summary, and the earlier ones dropped."""
+    await state.set_state(ResidentRequest.photos)
+    if again:
+        text = _("Send the photos again (the earlier ones are dropped), or press Skip for none.")
+        await state.update_data(files=[])
+    else:
+        text = _("Send photos of the problem, if you have any (one or several), or press Skip.")
+    sent = await message.answer(
+        text, reply_markup=keyboard([button(_("Skip"), NewCb(step=NewStep.PHOTOS, value="done"))])
     )
+    await state.update_data(keys_at=sent.message_id)
+
+
+async def photo_counted(message: Message, bot: Bot, state: FSMContext, count: int) -> None:
+    """Say that a photo was taken, ``count`` in all, with "✅ Done (count)" under it, and move the step's buttons
+    there (Skip, or the Done of the photo before, goes)."""
+    await state.set_state(ResidentRequest.more_photos)
+    shown = (await state.get_data()).get("keys_at")
+    if shown:
+        with suppress(TelegramBadRequest):  # an old message Telegram no longer edits keeps its buttons
+            await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=shown, reply_markup=None)
+    text = n_(
+        "Got {count} photo. Send more, or press Done.", "Got {count} photos. Send more, or press Done.", count
+    ).format(count=count)
+    markup = keyboard([button(_("✅ Done ({count})").format(count=count), NewCb(step=NewStep.PHOTOS, value="done"))])
+    sent = await message.answer(text, reply_markup=markup)
+    await state.update_data(keys_at=sent.message_id)
 
 
 VISIT_WINDOWS = {  # company-local hours of the named visit windows
@@ -220,11 +249,13 @@ async def next_step(message: Message, state: FSMContext, person: Person, step: S
     if step == ResidentRequest.address:
         await ask_address(message, state, person)
         return
+    if step == ResidentRequest.photos:
+        await ask_photos(message, state)
+        return
     await state.set_state(step)
     asks = {
         ResidentRequest.urgency: ask_urgency,
         ResidentRequest.description: ask_description,
-        ResidentRequest.photos: ask_photos,
         ResidentRequest.visit: ask_visit,
     }
     await asks[step](message)

@@ -1,8 +1,13 @@
-"""Completing the work: photos of the finished work, then a short comment (or none)."""
+"""Completing the work: photos of the finished work (at least one; Done comes with the first), then a short comment
+(or none)."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -10,8 +15,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from bot import hints
 from bot.errors import explain
 from bot.files import store_file
-from bot.handlers.executor.common import ExecAction, ExecCb, done_markup, own
+from bot.handlers.executor.common import ExecAction, ExecCb, own
 from bot.i18n import _, __
+from bot.keyboards import button, keyboard
 from bot.person import Person
 from bot.sync import call
 from ukbot.core.errors import AppError
@@ -25,11 +31,15 @@ MAX_PHOTOS = 10
 
 
 class CompleteForm(StatesGroup):
-    photos = State()
+    photos = State()  # none yet: no button (the work is reported with a photo at least)
+    more_photos = State()  # one or more: Done
     comment = State()
 
 
-hints.register(CompleteForm.photos, __("Send a photo of the finished work, then press Done. /cancel to stop."))
+PHOTO_STEP = StateFilter(CompleteForm.photos, CompleteForm.more_photos)
+
+hints.register(CompleteForm.photos, __("Send a photo of the finished work. /cancel to stop."))
+hints.register(CompleteForm.more_photos, __("Send a photo of the finished work, or press Done. /cancel to stop."))
 hints.register(CompleteForm.comment, __("Write a short comment about the work, or press Skip."))
 
 
@@ -46,25 +56,38 @@ async def complete_pressed(query: CallbackQuery, callback_data: ExecCb, state: F
         return
     await state.set_state(CompleteForm.photos)
     await state.set_data({"number": callback_data.number, "photos": []})
-    await query.message.answer(_("Send photos of the finished work (one or more), then press Done."))
+    await query.message.answer(_("Send photos of the finished work (one or more)."))
 
 
-@router.message(CompleteForm.photos, F.photo | F.document)
+@router.message(PHOTO_STEP, F.photo | F.document)
 async def complete_photo(message: Message, state: FSMContext, person: Person, bot: Bot) -> None:
     data = await state.get_data()
-    done = done_markup(ExecCb(action=ExecAction.PHOTOS_DONE, number=data["number"]))
     if len(data["photos"]) >= MAX_PHOTOS:
-        await message.answer(_("That is the most I can take. Press Done."), reply_markup=done)
+        await message.answer(_("That is the most I can take. Press Done."))  # Done is under the last answer
         return
     media_id = await store_file(bot, message, owner_id=person.account_id)
-    data["photos"].append(media_id)
-    await state.update_data(photos=data["photos"])
-    await message.answer(
-        _("Photo {count} received. Send more or press Done.").format(count=len(data["photos"])), reply_markup=done
+    photos = [*(await state.get_data())["photos"], media_id]  # read again: the download took a while
+    await state.update_data(photos=photos)
+    await state.set_state(CompleteForm.more_photos)
+    await _counted(message, bot, state, len(photos))
+
+
+async def _counted(message: Message, bot: Bot, state: FSMContext, count: int) -> None:
+    """Say that a photo was taken, ``count`` in all, with "✅ Done (count)" under it; the Done of the photo before
+    goes."""
+    data = await state.get_data()
+    if data.get("keys_at"):
+        with suppress(TelegramBadRequest):  # an old message Telegram no longer edits keeps its button
+            await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=data["keys_at"], reply_markup=None)
+    done = ExecCb(action=ExecAction.PHOTOS_DONE, number=data["number"])
+    sent = await message.answer(
+        _("Photo {count} received. Send more or press Done.").format(count=count),
+        reply_markup=keyboard([button(_("✅ Done ({count})").format(count=count), done)]),
     )
+    await state.update_data(keys_at=sent.message_id)
 
 
-@router.callback_query(CompleteForm.photos, ExecCb.filter(F.action == ExecAction.PHOTOS_DONE), F.message)
+@router.callback_query(PHOTO_STEP, ExecCb.filter(F.action == ExecAction.PHOTOS_DONE), F.message)
 async def complete_photos_done(query: CallbackQuery, state: FSMContext) -> None:
     await query.answer()
     data = await state.get_data()
