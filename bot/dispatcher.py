@@ -15,7 +15,6 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import BotCommand, BotCommandScopeDefault
-from django.db import connections
 from django.utils import translation
 
 from bot import redis as bot_redis
@@ -23,7 +22,7 @@ from bot.handlers import routers
 from bot.i18n import __
 from bot.middlewares import AnswerOnce, InFlightUpdates, PersonLock, PersonMiddleware, Throttle
 from bot.person import DEFAULT_LANGUAGE, LANGUAGES
-from bot.sync import call
+from bot.sync import close_connections
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +53,7 @@ def dispatcher() -> Dispatcher:
 
     async def _finish_in_flight() -> None:
         await in_flight.wait_idle(SHUTDOWN_GRACE_SECONDS)
-        await call(connections.close_all)
+        await close_connections()
 
     built.shutdown.register(_finish_in_flight)
     built.include_routers(*routers())

@@ -13,7 +13,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, connections
 from django.utils import translation
 
 T = TypeVar("T")
@@ -40,3 +40,8 @@ async def call(function: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """Run ``function(*args, **kwargs)`` (synchronous, may use the database) in the database thread; return its
     result. Exceptions (``AppError`` and the like) come back to the caller as raised."""
     return await sync_to_async(partial(_run, function, translation.get_language(), args, kwargs))()
+
+
+async def close_connections() -> None:
+    """Close the database thread's connections (when the bot stops, so nothing is left open on the server)."""
+    await sync_to_async(connections.close_all)()

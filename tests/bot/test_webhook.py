@@ -13,16 +13,22 @@ from tests.factories import telegram_person
 from tests.fakes.bot_harness import TOKEN
 from tests.fakes.telegram_api import FakeTelegramAPI
 
-pytestmark = pytest.mark.django_db
+# The updates are handled on the web process's bot loop, a thread of its own: it sees committed data only.
+pytestmark = pytest.mark.django_db(transaction=True)
 SECRET = "webhook-secret_42"
 
 
 @pytest.fixture
 def fake(settings):
+    from bot.webhook import shutdown
+
     with FakeTelegramAPI(token=TOKEN) as api:
         settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_URL = TOKEN, api.url
         settings.TELEGRAM_WEBHOOK_SECRET = SECRET
-        yield api
+        try:
+            yield api
+        finally:
+            shutdown()  # its database connection would keep the test database from being dropped
 
 
 def _update(update_id: int, user_id: int, text: str, language: str = "en") -> dict:
@@ -52,6 +58,23 @@ def test_an_update_with_the_secret_is_handled_and_answered(client, fake):
     assert response.json() == {"ok": True}
     [sent] = fake.delivered(chat_id=8101)
     assert sent.params["text"].startswith("Triage, assign and check requests")
+
+
+def test_updates_share_one_bot_session_and_redis_client(client, fake):
+    from bot import redis as bot_redis
+    from bot.webhook import runner
+
+    telegram_person("manager", 8104, language="en")
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    client.post("/telegram/webhook/", _update(11, 8104, "/help"), content_type="application/json", headers=headers)
+    [bot] = runner().bots.values()
+    redis_client = bot_redis._clients[runner().loop]
+
+    client.post("/telegram/webhook/", _update(12, 8104, "/menu"), content_type="application/json", headers=headers)
+
+    assert list(runner().bots.values()) == [bot] and not bot.session._session.closed
+    assert bot_redis._clients[runner().loop] is redis_client
+    assert len(fake.delivered(chat_id=8104)) == 2
 
 
 @pytest.mark.parametrize("secret", [None, "", "webhook-secret_41", SECRET + "x"])
