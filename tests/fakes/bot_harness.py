@@ -139,8 +139,11 @@ class Person:
         """Press an inline button with callback data ``data`` (under message ``message_id``, or an old one)."""
         return self.harness.handle(self, {"callback_query": self._query(data, message_id)})
 
-    def photo(self, content: bytes, *, caption: str | None = None, size: int | None = None) -> list[Reply]:
-        """Send a photo with ``content`` as its bytes (Telegram's largest size of it)."""
+    def photo(
+        self, content: bytes, *, caption: str | None = None, size: int | None = None, media_group_id: str | None = None
+    ) -> list[Reply]:
+        """Send a photo with ``content`` as its bytes (Telegram's largest size of it); one of an album with
+        ``media_group_id`` (Telegram sends each photo of an album as a message of its own, all with that id)."""
         file_id = f"ph{next(self.harness.ids)}"
         self.harness.fake.add_file(file_id, content, file_path=f"photos/{file_id}.jpg")
         size = len(content) if size is None else size
@@ -148,6 +151,8 @@ class Person:
         message: dict[str, Any] = {"photo": sizes}
         if caption:
             message["caption"] = caption
+        if media_group_id:
+            message["media_group_id"] = media_group_id
         return self._message(message)
 
     def document(self, content: bytes, *, name: str = "document.pdf", mime: str = "application/pdf") -> list[Reply]:

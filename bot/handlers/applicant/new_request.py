@@ -111,11 +111,12 @@ async def address_typed(message: Message, state: FSMContext, person: Person) -> 
 
 @router.message(ResidentRequest.description, F.photo, F.caption)
 async def description_with_photo(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
-    """A photo with a caption: the caption is the description and the photo the first one."""
+    """A photo with a caption: the caption is the description and the photo the first one (of an album, the one
+    with the caption; the others come at the photo step)."""
     if not await _take_description(message, state, message.caption):
         return
     await state.set_state(ResidentRequest.photos)
-    await state.update_data(keys_at=None)  # no question with buttons was asked at this step
+    await state.update_data(keys_at=None, album=None)  # no question with buttons was asked at this step
     count = await take_file(message, bot, state, person)
     if count:
         await photo_counted(message, bot, state, count)

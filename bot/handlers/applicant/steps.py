@@ -137,23 +137,50 @@ async def ask_photos(message: Message, state: FSMContext, *, again: bool = False
     sent = await message.answer(
         text, reply_markup=keyboard([button(_("Skip"), NewCb(step=NewStep.PHOTOS, value="done"))])
     )
-    await state.update_data(keys_at=sent.message_id)
+    await state.update_data(keys_at=sent.message_id, album=None)
+
+
+def _album_text(count: int) -> str:
+    return n_(
+        "📷 {count} photo added. Send more, or press Done.", "📷 {count} photos added. Send more, or press Done.", count
+    ).format(count=count)
 
 
 async def photo_counted(message: Message, bot: Bot, state: FSMContext, count: int) -> None:
     """Say that a photo was taken, ``count`` in all, with "✅ Done (count)" under it, and move the step's buttons
-    there (Skip, or the Done of the photo before, goes)."""
+    there (Skip, or the Done of the photo before, goes).
+
+    The photos of an album share a ``media_group_id`` and come as updates of their own, one at a time (the person's
+    lock): the first is answered, and that answer's count is raised by each photo after it. What was answered is
+    kept in the dialog state, so a restart between two photos of an album changes nothing.
+    """
     await state.set_state(ResidentRequest.more_photos)
-    shown = (await state.get_data()).get("keys_at")
+    data = await state.get_data()
+    album, shown = message.media_group_id, data.get("keys_at")
+    markup = keyboard([button(_("✅ Done ({count})").format(count=count), NewCb(step=NewStep.PHOTOS, value="done"))])
+    added = 1  # photos of this album answered so far
+    if album is not None and album == data.get("album") and shown:
+        added = data.get("album_added", 1) + 1
+        try:
+            await bot.edit_message_text(
+                _album_text(added), chat_id=message.chat.id, message_id=shown, reply_markup=markup
+            )
+        except TelegramBadRequest:  # the answer is gone (the person deleted it): a new one says it
+            pass
+        else:
+            await state.update_data(album_added=added)
+            return
     if shown:
         with suppress(TelegramBadRequest):  # an old message Telegram no longer edits keeps its buttons
             await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=shown, reply_markup=None)
-    text = n_(
-        "Got {count} photo. Send more, or press Done.", "Got {count} photos. Send more, or press Done.", count
-    ).format(count=count)
-    markup = keyboard([button(_("✅ Done ({count})").format(count=count), NewCb(step=NewStep.PHOTOS, value="done"))])
+    if album is not None:
+        text = _album_text(added)
+    else:
+        text = n_(
+            "Got {count} photo. Send more, or press Done.", "Got {count} photos. Send more, or press Done.", count
+        ).format(count=count)
     sent = await message.answer(text, reply_markup=markup)
-    await state.update_data(keys_at=sent.message_id)
+    await state.update_data(keys_at=sent.message_id, album=album, album_added=added)
 
 
 VISIT_WINDOWS = {  # company-local hours of the named visit windows

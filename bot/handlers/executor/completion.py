@@ -16,7 +16,7 @@ from bot import hints
 from bot.errors import explain
 from bot.files import store_file
 from bot.handlers.executor.common import ExecAction, ExecCb, own
-from bot.i18n import _, __
+from bot.i18n import _, __, n_
 from bot.keyboards import button, keyboard
 from bot.person import Person
 from bot.sync import call
@@ -72,19 +72,43 @@ async def complete_photo(message: Message, state: FSMContext, person: Person, bo
     await _counted(message, bot, state, len(photos))
 
 
+def _album_text(count: int) -> str:
+    return n_(
+        "📷 {count} photo added. Send more, or press Done.", "📷 {count} photos added. Send more, or press Done.", count
+    ).format(count=count)
+
+
 async def _counted(message: Message, bot: Bot, state: FSMContext, count: int) -> None:
     """Say that a photo was taken, ``count`` in all, with "✅ Done (count)" under it; the Done of the photo before
-    goes."""
+    goes. An album (photos sharing a ``media_group_id``, each its own update, one at a time) is answered once: its
+    first photo's answer gets the count of the album raised by each photo after it. What was answered is in the
+    dialog state, so a restart between two photos of an album changes nothing. (The resident's photo step says it
+    the same way: :func:`bot.handlers.applicant.steps.photo_counted`.)"""
     data = await state.get_data()
-    if data.get("keys_at"):
-        with suppress(TelegramBadRequest):  # an old message Telegram no longer edits keeps its button
-            await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=data["keys_at"], reply_markup=None)
+    album, shown = message.media_group_id, data.get("keys_at")
     done = ExecCb(action=ExecAction.PHOTOS_DONE, number=data["number"])
-    sent = await message.answer(
-        _("Photo {count} received. Send more or press Done.").format(count=count),
-        reply_markup=keyboard([button(_("✅ Done ({count})").format(count=count), done)]),
-    )
-    await state.update_data(keys_at=sent.message_id)
+    markup = keyboard([button(_("✅ Done ({count})").format(count=count), done)])
+    added = 1  # photos of this album answered so far
+    if album is not None and album == data.get("album") and shown:
+        added = data.get("album_added", 1) + 1
+        try:
+            await bot.edit_message_text(
+                _album_text(added), chat_id=message.chat.id, message_id=shown, reply_markup=markup
+            )
+        except TelegramBadRequest:  # the answer is gone (the person deleted it): a new one says it
+            pass
+        else:
+            await state.update_data(album_added=added)
+            return
+    if shown:
+        with suppress(TelegramBadRequest):  # an old message Telegram no longer edits keeps its button
+            await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=shown, reply_markup=None)
+    if album is not None:
+        text = _album_text(added)
+    else:
+        text = _("Photo {count} received. Send more or press Done.").format(count=count)
+    sent = await message.answer(text, reply_markup=markup)
+    await state.update_data(keys_at=sent.message_id, album=album, album_added=added)
 
 
 @router.callback_query(PHOTO_STEP, ExecCb.filter(F.action == ExecAction.PHOTOS_DONE), F.message)
