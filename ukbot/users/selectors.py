@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from ukbot.core.errors import AppError
 from ukbot.users.models import (
     Apartment,
     ApartmentLink,
@@ -117,6 +121,32 @@ def _natural(number: str) -> tuple[int, str]:
 def invitation_list() -> QuerySet[Invitation]:
     """Return every invitation, newest first."""
     return Invitation.objects.order_by("-pk")
+
+
+@dataclass(frozen=True)
+class InvitationOffer:
+    """What an invitation grants: a role, and for an executor the specialization."""
+
+    role: str
+    specialization: str
+
+
+def invitation_offer(*, code: str) -> InvitationOffer:
+    """Return what the invitation ``code`` grants while it can still be used, without using it.
+
+    :raises AppError: INVITATION_INVALID, INVITATION_USED, INVITATION_EXPIRED, as ``invitation_accept`` would.
+    """
+    # The code read as ``services.invitations`` reads it (the layers keep this module from importing it): without
+    # the prefix, dashes and spaces, upper case; only its SHA-256 is stored. A mistyped code matches no row.
+    code = str(code).strip().upper().replace("-", "").replace(" ", "").removeprefix("INV_")
+    invitation = Invitation.objects.filter(code_hash=hashlib.sha256(code.encode()).hexdigest()).first()
+    if invitation is None:
+        raise AppError("INVITATION_INVALID", _("This invitation code is not valid. Check it and try again."))
+    if invitation.used_at is not None or invitation.revoked_at is not None:
+        raise AppError("INVITATION_USED", _("This invitation was already used or withdrawn."))
+    if invitation.expires_at <= timezone.now():
+        raise AppError("INVITATION_EXPIRED", _("This invitation has expired. Ask for a new one."))
+    return InvitationOffer(role=invitation.role, specialization=invitation.specialization)
 
 
 def verification_list() -> QuerySet[VerificationApplication]:
