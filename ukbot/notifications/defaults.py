@@ -1,8 +1,9 @@
 """The templates shipped with the app: what each kind of message may say (its variables) and the default texts.
 
-A *kind* is the template's ``event_type``: mostly an event name (``request.created``), plus the few messages one
-event sends to different people (``request.unassigned`` goes to the executor who lost a request when
-``request.assigned`` names a new one). The data migration loads these texts into ``Template`` rows; code falls back
+A *kind* is the template's ``event_type``: mostly an event name (``request.created``), plus the messages one event
+sends to different people (``request.unassigned`` goes to the executor who lost a request when ``request.assigned``
+names a new one; a move of a request tells its applicant what it means to them, ``request.work_started`` or
+``request.question``, decision 0021). The data migration loads these texts into ``Template`` rows; code falls back
 to them when a row is missing, so deleting a row in the admin never leaves a person without a message.
 
 Texts are Telegram HTML (``<b>``, ``<i>``); e-mail and SMS get the same words without the tags (see
@@ -28,12 +29,19 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "request.created": _REQUEST,
     "request.status_changed": (*_REQUEST, "old_status", "reason"),
     "request.confirmed": (*_REQUEST, "executor"),
+    "request.work_done": (*_REQUEST, "executor"),
+    "request.executor_assigned": (*_REQUEST, "executor"),
+    "request.work_started": (*_REQUEST, "executor"),
+    "request.sent_back": (*_REQUEST, "executor"),
+    "request.question": (*_REQUEST, "question"),
+    "request.cancelled_by_staff": (*_REQUEST, "reason"),
     "request.assigned": (*_REQUEST, "executor"),
     "request.unassigned": (*_REQUEST, "executor"),
     "request.reassigned": (*_REQUEST, "executor"),
     "request.returned": (*_REQUEST, "reason"),
     "request.cancelled": (*_REQUEST, "reason"),
     "request.completed": (*_REQUEST, "executor"),
+    "request.awaiting_check": (*_REQUEST, "executor"),
     "request.comment_added": (*_REQUEST, "author", "comment"),
     "request.materials_requested": (*_REQUEST, "executor", "materials"),
     "request.materials_decided": (*_REQUEST, "item", "decision", "reason"),
@@ -60,6 +68,7 @@ SAMPLES: dict[str, str] = {
     "address": "Amir Temur 1, apt. 12",
     "description": "Water is leaking from the ceiling <b>",
     "reason": "The tap is still dripping",
+    "question": "Which entrance is it?",
     "executor": "Aziz Karimov",
     "author": "Dilnoza Rashidova",
     "comment": "Please call before coming",
@@ -87,20 +96,34 @@ SLA_KINDS: dict[str, dict[str, str]] = {
 
 # Button labels per language; buttons are rows of {"text", "callback_data"} whose strings take the variables.
 LABELS: dict[str, dict[str, str]] = {
-    "ru": {"start": "Начать работу", "accept": "Принять", "return": "Вернуть", "open": "Открыть"},
-    "uz": {"start": "Ishni boshlash", "accept": "Qabul qilish", "return": "Qaytarish", "open": "Ochish"},
-    "en": {"start": "Start work", "accept": "Accept", "return": "Return", "open": "Open"},
+    "ru": {"start": "Начать работу", "accept": "Принять", "return": "Вернуть", "open": "Открыть", "answer": "Ответить"},
+    "uz": {
+        "start": "Ishni boshlash",
+        "accept": "Qabul qilish",
+        "return": "Qaytarish",
+        "open": "Ochish",
+        "answer": "Javob berish",
+    },
+    "en": {"start": "Start work", "accept": "Accept", "return": "Return", "open": "Open", "answer": "Answer"},
 }
 _BUTTONS: dict[str, tuple[tuple[tuple[str, str], ...], ...]] = {
     "request.assigned": ((("start", "req:start:{number}"), ("open", "req:open:{number}")),),
     "request.confirmed": ((("accept", "req:accept:{number}"), ("return", "req:return:{number}")),),
+    "request.work_done": ((("accept", "req:accept:{number}"), ("return", "req:return:{number}")),),
+    "request.executor_assigned": ((("open", "req:open:{number}"),),),
+    "request.work_started": ((("open", "req:open:{number}"),),),
+    "request.sent_back": ((("open", "req:open:{number}"),),),
+    "request.question": ((("answer", "req:answer:{number}"), ("open", "req:open:{number}")),),
+    "request.cancelled_by_staff": ((("open", "req:open:{number}"),),),
     "request.completed": ((("open", "req:open:{number}"),),),
+    "request.awaiting_check": ((("open", "req:open:{number}"),),),
     "request.returned": ((("open", "req:open:{number}"),),),
     "request.status_changed": ((("open", "req:open:{number}"),),),
     "request.comment_added": ((("open", "req:open:{number}"),),),
     "request.materials_requested": ((("open", "req:open:{number}"),),),
     "request.materials_decided": ((("open", "req:open:{number}"),),),
     "request.sla_breached": ((("open", "req:open:{number}"),),),
+    "assignment.failed": ((("open", "req:open:{number}"),),),
 }
 
 # kind -> language -> (title, Telegram HTML body)
@@ -144,6 +167,86 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "Work on request {number} is done",
             "Work on request <b>{number}</b> is done and checked.\nAccept it or return it for rework.",
         ),
+    },
+    "request.work_done": {
+        "ru": (
+            "Работа по заявке {number} выполнена",
+            "Исполнитель {executor} сообщил, что работа по заявке <b>{number}</b> выполнена.\n"
+            "Проверьте её и примите или верните на доработку.",
+        ),
+        "uz": (
+            "{number} ariza boʻyicha ish bajarildi",
+            "Ijrochi {executor} <b>{number}</b> ariza boʻyicha ish bajarilganini maʼlum qildi.\n"
+            "Uni tekshirib, qabul qiling yoki qayta ishlashga qaytaring.",
+        ),
+        "en": (
+            "Work on request {number} is done",
+            "{executor} reports the work on request <b>{number}</b> done.\n"
+            "Check it, then accept it or return it for rework.",
+        ),
+    },
+    "request.executor_assigned": {
+        "ru": (
+            "Назначен исполнитель по заявке {number}",
+            "Заявкой <b>{number}</b> займётся исполнитель {executor}.\n{category}, {address}",
+        ),
+        "uz": (
+            "{number} arizaga ijrochi tayinlandi",
+            "<b>{number}</b> ariza bilan ijrochi {executor} shugʻullanadi.\n{category}, {address}",
+        ),
+        "en": (
+            "An executor is assigned to request {number}",
+            "{executor} will handle request <b>{number}</b>.\n{category}, {address}",
+        ),
+    },
+    "request.work_started": {
+        "ru": (
+            "Работа по заявке {number} начата",
+            "Работа по заявке <b>{number}</b> начата. Исполнитель: {executor}.",
+        ),
+        "uz": (
+            "{number} ariza boʻyicha ish boshlandi",
+            "<b>{number}</b> ariza boʻyicha ish boshlandi. Ijrochi: {executor}.",
+        ),
+        "en": (
+            "Work on request {number} has started",
+            "Work on request <b>{number}</b> has started. Executor: {executor}.",
+        ),
+    },
+    "request.sent_back": {
+        "ru": (
+            "Заявка {number} снова в работе",
+            "Работу по заявке <b>{number}</b> проверили и отправили на доработку. Исполнитель: {executor}.",
+        ),
+        "uz": (
+            "{number} ariza yana ishda",
+            "<b>{number}</b> ariza boʻyicha ish tekshirildi va qayta ishlashga yuborildi. Ijrochi: {executor}.",
+        ),
+        "en": (
+            "Request {number} is back in work",
+            "The work on request <b>{number}</b> was checked and sent back for rework. Executor: {executor}.",
+        ),
+    },
+    "request.question": {
+        "ru": (
+            "Вопрос по заявке {number}",
+            "❓ По заявке <b>{number}</b> вам задали вопрос:\n\n{question}\n\nОтветьте, чтобы работа продолжилась.",
+        ),
+        "uz": (
+            "{number} ariza boʻyicha savol",
+            "❓ <b>{number}</b> ariza boʻyicha sizga savol berildi:\n\n{question}\n\n"
+            "Ish davom etishi uchun javob bering.",
+        ),
+        "en": (
+            "A question about request {number}",
+            "❓ You have a question about request <b>{number}</b>:\n\n{question}\n\n"
+            "Answer it so that the work can go on.",
+        ),
+    },
+    "request.cancelled_by_staff": {
+        "ru": ("Заявка {number} отменена", "Заявка <b>{number}</b> отменена.\n{reason}"),
+        "uz": ("{number} ariza bekor qilindi", "<b>{number}</b> ariza bekor qilindi.\n{reason}"),
+        "en": ("Request {number} cancelled", "Request <b>{number}</b> was cancelled.\n{reason}"),
     },
     "request.assigned": {
         "ru": (
@@ -207,6 +310,23 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
             "Ijrochi {executor} <b>{number}</b> ariza boʻyicha ish bajarilganini maʼlum qildi.",
         ),
         "en": ("Request {number} completed", "{executor} reports the work on request <b>{number}</b> done."),
+    },
+    "request.awaiting_check": {
+        "ru": (
+            "Заявка {number} ждёт проверки",
+            "✅ Работа по заявке <b>{number}</b> выполнена и ждёт вашей проверки.\n{category}, {address}\n"
+            "Исполнитель: {executor}",
+        ),
+        "uz": (
+            "{number} ariza tekshiruvni kutmoqda",
+            "✅ <b>{number}</b> ariza boʻyicha ish bajarildi va tekshiruvingizni kutmoqda.\n{category}, {address}\n"
+            "Ijrochi: {executor}",
+        ),
+        "en": (
+            "Request {number} awaits your check",
+            "✅ The work on request <b>{number}</b> is done and awaits your check.\n{category}, {address}\n"
+            "Executor: {executor}",
+        ),
     },
     "request.comment_added": {
         "ru": ("Комментарий к заявке {number}", "Комментарий к заявке <b>{number}</b> от {author}:\n\n{comment}"),

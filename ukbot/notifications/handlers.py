@@ -1,10 +1,15 @@
-"""Who hears of what: `notifications`' subscriptions to other apps' events (decision 0010).
+"""Who hears of what: `notifications`' subscriptions to other apps' events (decisions 0012 and 0021).
 
-- The applicant hears of their request's moves and of public comments; never of an internal comment.
+- The applicant hears of their request's moves by what each means to them (:func:`applicant_kind`): an executor
+  assigned, work started, reported done or sent back are *progress*, which they may turn off
+  (``Preference.progress_messages``); a question for them, work to accept or return, a cancellation and a request
+  closed on their behalf always come; internal moves (materials, an answered question) are not told. Public
+  comments reach them; an internal comment never does.
 - The executor hears of assignments (and of losing one), returns, cancellations and materials decisions.
-- Managers hear of SLA breaches, materials requests, new verification applications and apartment link requests.
+- Managers hear of completed work waiting for their check, SLA breaches, materials requests, new verification
+  applications and apartment link requests.
 - Nobody hears of their own action. On re-assignment the removed and the new executor are told; the applicant is
-  not told again unless they follow every change (``Preference.follow_all``).
+  told only if they follow every change (``Preference.follow_all``) and hear progress.
 
 Each handler runs at least once; the dedupe key (event id, person, channel) makes a second run queue nothing.
 Messages about a critical request are urgent: they skip quiet hours. Handlers read the publisher's payload class
@@ -55,6 +60,7 @@ from ukbot.users.events import (
 )
 
 CRITICAL = Urgency.CRITICAL
+SYSTEM = "system"  # the actor_kind of a move nobody made by hand (auto-dispatch, managers not checking work)
 
 
 def _name(account_id: int | None) -> str:
@@ -84,9 +90,12 @@ def _tell(
     actor_id: int | None = None,
     urgent: bool = False,
 ) -> None:
-    """Queue ``kind`` to each recipient once, leaving out nobody-ids and whoever caused the event."""
+    """Queue ``kind`` to each recipient once, leaving out nobody-ids, whoever caused the event and people who turned
+    that kind's group off."""
     for account_id in dict.fromkeys(recipients):
         if account_id is None or account_id == actor_id:
+            continue
+        if not services.hears(account_id=account_id, kind=kind):
             continue
         services.notify(
             account_id=account_id,
@@ -123,10 +132,31 @@ def request_created(event: Event) -> None:
     )
 
 
+def applicant_kind(*, old: str, new: str, actor_kind: str) -> str | None:
+    """What the applicant is told of their request moving from ``old`` to ``new`` (None: nothing, it is noise to
+    them). The table of decision 0021; completion is told by ``request.completed``."""
+    if (old, new) == (Status.NEW, Status.ASSIGNED):
+        return "request.executor_assigned"
+    if new == Status.IN_PROGRESS and old in (Status.ASSIGNED, Status.RETURNED):
+        return "request.work_started"
+    if (old, new) == (Status.COMPLETED, Status.IN_PROGRESS):
+        return "request.sent_back"
+    if new == Status.CLARIFICATION:
+        return "request.question"
+    if (old, new) == (Status.COMPLETED, Status.CONFIRMED):
+        # nobody checked the work when the system confirmed it (managers do not check): say so, not "checked"
+        return "request.work_done" if actor_kind == SYSTEM else "request.confirmed"
+    if new == Status.CANCELLED:
+        return "request.cancelled_by_staff"
+    if new == Status.ACCEPTED and old != Status.CONFIRMED:
+        return "request.status_changed"  # closed by a manager on their behalf, before they were asked
+    return None
+
+
 @subscribe(REQUEST_STATUS_CHANGED)
 def request_status_changed(event: Event) -> None:
-    """Tell the applicant of the move (confirmed work with Accept/Return buttons); the executor of a return or a
-    cancellation. Completion is told by ``request.completed``."""
+    """Tell the applicant what the move means to them (:func:`applicant_kind`); the executor of a return or a
+    cancellation."""
     changed: RequestStatusChanged = event.payload
     brief = requests_public.request_brief(number=changed.number)
     if brief is None:
@@ -141,11 +171,12 @@ def request_status_changed(event: Event) -> None:
             status=requests_public.label(field="status", value=new, language=language),
             old_status=requests_public.label(field="status", value=old, language=language),
             reason=reason,
+            question=reason,
             executor=_name(brief.executor_id),
         )
 
-    if new != Status.COMPLETED:
-        kind = "request.confirmed" if new == Status.CONFIRMED else "request.status_changed"
+    kind = applicant_kind(old=old, new=new, actor_kind=changed.actor_kind)
+    if kind is not None:
         _tell([brief.applicant_id], kind=kind, event=event, variables=variables, actor_id=actor, urgent=urgent)
     executor_kind = {
         (Status.CONFIRMED, Status.RETURNED): "request.returned",
@@ -178,19 +209,36 @@ def request_assigned(event: Event) -> None:
 
 @subscribe(REQUEST_COMPLETED)
 def request_completed(event: Event) -> None:
-    """Tell the applicant the executor reports the work done (unless it was confirmed meanwhile: that is told)."""
+    """Tell the managers completed work waits for their check, and the applicant the executor reports it done.
+
+    Only while the request is still ``completed``: when managers do not check work, the same transaction confirmed
+    it (the applicant hears of that, with Accept and Return); when a manager checked it meanwhile, nothing waits.
+    """
     completed: RequestCompleted = event.payload
     brief = requests_public.request_brief(number=completed.number)
     if brief is None or brief.status != Status.COMPLETED:
         return
     executor_id = completed.executor_id
+
+    def variables(language: str, _id: int) -> dict:
+        return _request_variables(brief, language, executor=_name(executor_id) or "—")
+
+    urgent = brief.urgency == CRITICAL
+    _tell(
+        users_public.managers(),
+        kind="request.awaiting_check",
+        event=event,
+        variables=variables,
+        actor_id=executor_id,
+        urgent=urgent,
+    )
     _tell(
         [brief.applicant_id],
         kind="request.completed",
         event=event,
-        variables=lambda language, _id: _request_variables(brief, language, executor=_name(executor_id)),
+        variables=variables,
         actor_id=executor_id,
-        urgent=brief.urgency == CRITICAL,
+        urgent=urgent,
     )
 
 

@@ -192,10 +192,13 @@ def _company_time_zone() -> str:
 
 
 class Preference(models.Model):
-    """How a person wants to be told: their time zone, quiet hours, and whether to follow every change.
+    """How a person wants to be told: their time zone, quiet hours, whether to follow every change, and whether to
+    hear of their requests' progress.
 
     Quiet hours ``quiet_from``–``quiet_to`` are wall-clock times in ``time_zone`` and may span midnight (22:00–07:00);
     messages about emergencies (critical requests) ignore them. Channels on and off are ``ChannelSetting`` rows.
+    ``progress_messages`` off silences the progress group of decision 0021 (an executor assigned or changed, work
+    started, reported done or sent back); what needs the person's answer always comes.
     """
 
     account_id = models.BigIntegerField(_("account id"), unique=True)
@@ -206,6 +209,16 @@ class Preference(models.Model):
         _("follow every change"),
         default=False,
         help_text=_("Also tell the applicant when their request gets another executor."),
+    )
+    # db_default too: code of the release before this field still inserts rows while a deploy rolls out.
+    progress_messages = models.BooleanField(
+        _("progress messages"),
+        default=True,
+        db_default=True,
+        help_text=_(
+            "Tell the applicant when an executor is assigned, starts, reports the work done or is sent back to it. "
+            "Questions, work to accept and cancellations always come."
+        ),
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -401,12 +401,27 @@ class NotificationHistoryApi(ListApi):
         return super().get(request, *args, **kwargs)
 
 
+_PROGRESS_HELP = (
+    "Progress of the caller's requests: an executor assigned or changed, work started, reported done or sent back. "
+    "Questions for them, work to accept or return and cancellations always come (decision 0021)."
+)
+
+
+class PreferenceMessagesInput(StrictSerializer):
+    progress = serializers.BooleanField(required=False, help_text=_PROGRESS_HELP)
+
+
+class PreferenceMessagesOutput(serializers.Serializer):
+    progress = serializers.BooleanField(help_text=_PROGRESS_HELP)
+
+
 class PreferenceOutput(serializers.Serializer):
     channels = serializers.DictField(child=serializers.BooleanField(), help_text="Channel → on/off.")
     time_zone = serializers.CharField()
     quiet_from = serializers.TimeField(allow_null=True)
     quiet_to = serializers.TimeField(allow_null=True)
     follow_all = serializers.BooleanField()
+    messages = PreferenceMessagesOutput(help_text="Groups of messages the caller may turn off → on/off.")
 
 
 class NotificationPreferencesApi(Api):
@@ -418,14 +433,17 @@ class NotificationPreferencesApi(Api):
         quiet_from = serializers.TimeField(required=False, allow_null=True)
         quiet_to = serializers.TimeField(required=False, allow_null=True)
         follow_all = serializers.BooleanField(required=False)
+        messages = PreferenceMessagesInput(
+            required=False, help_text='Groups of messages on or off; only "progress" can be turned off.'
+        )
 
     @extend_schema(summary="The caller's notification settings", responses={200: PreferenceOutput})
     def get(self, request):
         return Response(PreferenceOutput(services.preference_get(account_id=request.user.pk)).data)
 
     @extend_schema(
-        summary="Change the caller's channels, time zone, quiet hours (both or neither) and following; fields left "
-        "out stay as they are",
+        summary="Change the caller's channels, time zone, quiet hours (both or neither), following and progress "
+        "messages; fields left out stay as they are",
         request=InputSerializer,
         responses={200: PreferenceOutput},
         examples=[
@@ -437,6 +455,7 @@ class NotificationPreferencesApi(Api):
                     "quiet_from": "22:00",
                     "quiet_to": "07:00",
                     "follow_all": False,
+                    "messages": {"progress": False},
                 },
             )
         ],

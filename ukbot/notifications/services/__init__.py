@@ -12,8 +12,10 @@ from ukbot.notifications.services import delivery
 from ukbot.notifications.services.bulk import BULK_BATCH, bulk_job_create, bulk_job_run
 from ukbot.notifications.services.messages import MANUAL, MAX_TEXT, Variables, notification_send, notify
 from ukbot.notifications.services.preferences import (
+    MESSAGE_GROUPS,
     PreferenceView,
     channels_on,
+    hears,
     local_time,
     preference_get,
     preference_set,
@@ -25,12 +27,14 @@ __all__ = [
     "BULK_BATCH",
     "MANUAL",
     "MAX_TEXT",
+    "MESSAGE_GROUPS",
     "PreferenceView",
     "Variables",
     "bulk_job_create",
     "bulk_job_run",
     "channels_on",
     "delivery",
+    "hears",
     "local_time",
     "notification_send",
     "notify",

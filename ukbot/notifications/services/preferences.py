@@ -1,4 +1,6 @@
-"""A person's notification settings: channels on or off, time zone, quiet hours, following every change."""
+"""A person's notification settings: channels on or off, time zone, quiet hours, following every change, and which
+groups of messages they hear (decision 0021: progress messages may be turned off; questions, work to accept and
+cancellations always come)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,22 @@ from django.utils.translation import gettext_lazy as _
 from ukbot.core.errors import ValidationFailedError
 from ukbot.notifications.models import Channel, ChannelSetting, Preference
 
+# Groups of messages a person may turn off: group -> the kinds in it, and the Preference field that holds the choice.
+# Every kind not listed always comes (a question for the applicant, work to accept or return, a cancellation).
+MESSAGE_GROUPS: dict[str, frozenset[str]] = {
+    "progress": frozenset(
+        {
+            "request.executor_assigned",
+            "request.reassigned",
+            "request.work_started",
+            "request.sent_back",
+            "request.completed",
+        }
+    ),
+}
+_GROUP_FIELDS = {"progress": "progress_messages"}
+_GROUP_OF = {kind: group for group, kinds in MESSAGE_GROUPS.items() for kind in kinds}
+
 
 @dataclass(frozen=True)
 class PreferenceView:
@@ -25,6 +43,7 @@ class PreferenceView:
     quiet_from: time | None
     quiet_to: time | None
     follow_all: bool
+    messages: dict[str, bool]
 
 
 def _preference(account_id: int) -> Preference:
@@ -47,7 +66,34 @@ def preference_get(*, account_id: int) -> PreferenceView:
         quiet_from=pref.quiet_from,
         quiet_to=pref.quiet_to,
         follow_all=pref.follow_all,
+        messages={group: getattr(pref, field) for group, field in _GROUP_FIELDS.items()},
     )
+
+
+def hears(*, account_id: int, kind: str) -> bool:
+    """Whether the person wants messages of ``kind``: always, unless it is in a group they turned off."""
+    group = _GROUP_OF.get(kind)
+    if group is None:
+        return True
+    field = _GROUP_FIELDS[group]
+    turned_off = Preference.objects.filter(account_id=account_id, **{field: False}).exists()
+    return not turned_off
+
+
+def _check_messages(messages: Any) -> dict[str, bool]:
+    if messages is None:
+        return {}
+    if not isinstance(messages, dict):
+        raise ValidationFailedError(details={"messages": _("Give a map of groups of messages to true or false.")})
+    problems = {}
+    for group, on in messages.items():
+        if group not in MESSAGE_GROUPS:
+            problems[f"messages.{group}"] = _("Only progress messages can be turned off.")
+        elif not isinstance(on, bool):
+            problems[f"messages.{group}"] = _("Must be true or false.")
+    if problems:
+        raise ValidationFailedError(details=problems)
+    return messages
 
 
 _UNSET: Any = object()
@@ -74,14 +120,18 @@ def preference_set(
     quiet_from: time | None = _UNSET,
     quiet_to: time | None = _UNSET,
     follow_all: bool | None = None,
+    messages: dict[str, bool] | None = None,
 ) -> PreferenceView:
-    """Change the person's settings; only what is given changes. Channels are written as ``ChannelSetting`` rows.
+    """Change the person's settings; only what is given changes. Channels are written as ``ChannelSetting`` rows;
+    ``messages`` turns groups of messages on or off (``{"progress": False}``).
 
-    :raises ValidationFailedError: an unknown channel or time zone; only one end of the quiet hours.
+    :raises ValidationFailedError: an unknown channel, time zone or group of messages, or one that cannot be turned
+        off; a group not set to true or false; only one end of the quiet hours.
     """
     unknown = sorted(set(channels or {}) - set(Channel.values))
     if unknown:
         raise ValidationFailedError(details={f"channels.{name}": _("Unknown channel.") for name in unknown})
+    groups = _check_messages(messages)
     pref = Preference.objects.select_for_update().filter(account_id=account_id).first() or Preference(
         account_id=account_id
     )
@@ -95,6 +145,8 @@ def preference_set(
         raise ValidationFailedError(details={"quiet_to": _("Give both ends of the quiet hours, or neither.")})
     if follow_all is not None:
         pref.follow_all = follow_all
+    for group, on in groups.items():
+        setattr(pref, _GROUP_FIELDS[group], on)
     pref.save()
     for channel, enabled in (channels or {}).items():
         setting, _created = ChannelSetting.objects.select_for_update().get_or_create(
