@@ -29,6 +29,7 @@ def test_the_buttons_of_notifications_unpack_as_the_bots_request_actions():
         RequestAction.START,
         RequestAction.ACCEPT,
         RequestAction.RETURN,
+        RequestAction.ANSWER,  # the applicant's question (decision 0021)
     }
     assert {data.number for data in unpacked} == {"261203-0042"}
 

@@ -184,6 +184,7 @@ def test_preferences_round_trip_and_write_channel_settings():
         "quiet_from": None,
         "quiet_to": None,
         "follow_all": False,
+        "messages": {"progress": True},
     }
     changed = _ok(
         client.put(
@@ -205,6 +206,7 @@ def test_preferences_round_trip_and_write_channel_settings():
         "quiet_from": "22:00:00",
         "quiet_to": "07:00:00",
         "follow_all": True,
+        "messages": {"progress": True},
     }
     assert ChannelSetting.objects.get(account_id=resident, channel="telegram").disabled_reason == "user"
 

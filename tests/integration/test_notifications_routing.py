@@ -74,7 +74,7 @@ def test_an_assignment_tells_the_executor_with_a_start_button_and_the_applicant_
     assert to_executor.buttons[0][0] == {"text": "Начать работу", "callback_data": f"req:start:{number}"}
     assert "Leak &lt;b&gt;under&lt;/b&gt; the sink &amp; more" in to_executor.text  # typed text is escaped
     assert to_executor.dedupe_key.endswith(f":{cast['plumber']}:telegram")
-    assert told() == sorted([(cast["applicant"], "request.status_changed"), (cast["plumber"], "request.assigned")])
+    assert told() == sorted([(cast["applicant"], "request.executor_assigned"), (cast["plumber"], "request.assigned")])
 
 
 def test_an_executor_claiming_is_not_told_of_their_own_claim(cast):
@@ -84,7 +84,7 @@ def test_an_executor_claiming_is_not_told_of_their_own_claim(cast):
 
     requests.request_move(number=number, to_status="assigned", actor_kind="executor", actor_id=cast["plumber"])
 
-    assert told() == [(cast["applicant"], "request.status_changed")]
+    assert told() == [(cast["applicant"], "request.executor_assigned")]
 
 
 def test_reassignment_tells_the_removed_and_the_new_executor_but_not_the_applicant(cast):
@@ -148,7 +148,7 @@ def test_the_executor_starting_tells_the_applicant_only(cast):
 
     requests.request_move(number=number, to_status="in_progress", actor_kind="executor", actor_id=cast["plumber"])
 
-    assert told() == [(cast["applicant"], "request.status_changed")]
+    assert told() == [(cast["applicant"], "request.work_started")]
 
 
 def _status_event(number: str, old: str, new: str, actor_id: int | None, reason: str = "") -> Event:
@@ -279,7 +279,7 @@ def test_a_channel_switched_off_gets_nothing(cast):
 
     requests.request_reassign(number=number, executor_id=cast["plumber"], actor_id=cast["manager"])
 
-    assert told() == [(cast["applicant"], "request.status_changed")]
+    assert told() == [(cast["applicant"], "request.executor_assigned")]
 
 
 def test_verification_and_apartment_links_tell_managers_and_then_the_person(cast):

@@ -98,7 +98,7 @@ def test_a_request_life_tells_each_person_in_their_language(wires):
         to_plumber["text"].startswith("Вам назначена заявка") and "Oqish &lt;b&gt;bor&lt;/b&gt;" in to_plumber["text"]
     )
     assert to_plumber["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == f"req:start:{number}"
-    assert "ariza holati" in got[9001][0]["text"]  # Uzbek for the resident
+    assert "ariza bilan ijrochi" in got[9001][0]["text"]  # Uzbek for the resident: who will do the work
 
     as_plumber.put(f"/api/v1/requests/{number}/status", {"status": "in_progress"}, format="json")
     as_plumber.post(
