@@ -202,7 +202,8 @@ def test_staff_come_by_deep_link_and_get_the_executor_menu(bot):
     bek = bot.person(6201, "Bek", language_code="ru")
     bot_says = bek.send(f"/start inv_{code}")
     assert bot_says[-1].buttons == ["🇷🇺 Русский", "🇺🇿 Oʻzbekcha", "🇬🇧 English"]
-    [ask] = bek.tap("English")  # no resident/staff question: the link says staff
+    told, ask = bek.tap("English")  # no resident/staff question: the link says staff, and which role
+    assert told.text == "You are invited to join as Executor (Plumber)."
     assert ask.text == "Please share your phone number with the button below."
     bek.contact("+998935550011")
     [name] = bek.tap("Agree")

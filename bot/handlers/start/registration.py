@@ -1,7 +1,7 @@
 """Registration of a newcomer, step by step: language → resident or staff → their own contact (phone) → consent to
 the processing of personal data → a resident picks their apartment (:mod:`bot.handlers.apartments.wizard`) and
-waits for a manager's approval; staff type their invitation code (or came with ``/start inv_<code>``) and their
-name, and get their role."""
+waits for a manager's approval; staff type their invitation code (or came with ``/start inv_<code>``, and are told
+its role, or that it cannot be used, before the phone) and their name, and get their role."""
 
 from __future__ import annotations
 
@@ -131,6 +131,20 @@ def role_label(role: str) -> str:
     return users_public.label(field="role", value=role, language=translation.get_language() or "ru")
 
 
+def invitation_offer(code: str) -> str:
+    """What the invitation grants, as the invited person reads it, without using it.
+
+    :raises AppError: INVITATION_INVALID, INVITATION_USED, INVITATION_EXPIRED.
+    """
+    offer = users_selectors.invitation_offer(code=code)
+    role = role_label(offer.role)
+    if not offer.specialization:
+        return _("You are invited to join as {role}.").format(role=role)
+    language = translation.get_language() or "ru"
+    trade = users_public.label(field="specialization", value=offer.specialization, language=language)
+    return _("You are invited to join as {role} ({specialization}).").format(role=role, specialization=trade)
+
+
 # --- registration, step by step -------------------------------------------------------------------------------
 
 
@@ -147,25 +161,39 @@ async def language_chosen(query: CallbackQuery, callback_data: LanguageCb, state
             return
         data = await state.get_data()
         if data.get("invite"):
-            await state.update_data(kind="staff")
-            await _ask_contact(query.message, state)
+            await invited(query.message, state, data["invite"])
             return
-        await state.set_state(Registration.kind)
-        markup = InlineKeyboardMarkup(
-            inline_keyboard=[
-                [
-                    InlineKeyboardButton(
-                        text=_("🏠 I am a resident"), callback_data=RegCb(action=RegAction.RESIDENT).pack()
-                    )
-                ],
-                [
-                    InlineKeyboardButton(
-                        text=_("🧰 I am staff (invited)"), callback_data=RegCb(action=RegAction.STAFF).pack()
-                    )
-                ],
-            ]
-        )
-        await query.message.answer(_("Are you a resident or a member of staff?"), reply_markup=markup)
+        await ask_kind(query.message, state)
+
+
+async def invited(message: Message, state: FSMContext, code: str) -> None:
+    """Tell a newcomer who came by an invitation link which role it is for, then ask for their phone; a code that
+    cannot be used is said now (not after the phone and consent), and they go on as anyone who came without one."""
+    try:
+        offer = await call(invitation_offer, code)
+    except AppError as exc:
+        await state.update_data(invite=None)
+        await message.answer(explain(exc))
+        await ask_kind(message, state)
+        return
+    await state.update_data(invite=code, kind="staff")
+    await message.answer(offer)
+    await _ask_contact(message, state)
+
+
+async def ask_kind(message: Message, state: FSMContext) -> None:
+    await state.set_state(Registration.kind)
+    markup = InlineKeyboardMarkup(
+        inline_keyboard=[
+            [InlineKeyboardButton(text=_("🏠 I am a resident"), callback_data=RegCb(action=RegAction.RESIDENT).pack())],
+            [
+                InlineKeyboardButton(
+                    text=_("🧰 I am staff (invited)"), callback_data=RegCb(action=RegAction.STAFF).pack()
+                )
+            ],
+        ]
+    )
+    await message.answer(_("Are you a resident or a member of staff?"), reply_markup=markup)
 
 
 @router.callback_query(Registration.kind, RegCb.filter(F.action.in_({RegAction.RESIDENT, RegAction.STAFF})), F.message)

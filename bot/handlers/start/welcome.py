@@ -14,10 +14,11 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove, TelegramO
 from bot.errors import explain
 from bot.handlers.cards import show_card
 from bot.handlers.common import language_keyboard
-from bot.handlers.start.registration import Registration, role_label
+from bot.handlers.start.registration import Registration, invited, role_label
 from bot.i18n import _
 from bot.menus import main_menu
 from bot.person import Person, person_of
+from bot.redis import language_recall
 from bot.render import esc
 from bot.sync import call
 from ukbot.core.errors import AppError
@@ -96,10 +97,14 @@ async def _extra_role(message: Message, person: Person, code: str) -> None:
 async def _welcome_newcomer(message: Message, state: FSMContext, argument: str) -> None:
     await state.clear()
     await state.set_state(Registration.language)
-    if argument.startswith("inv_"):
-        await state.update_data(invite=argument)
     text = _("Welcome! I am the bot of your housing management company.")
     if argument.startswith("req_"):
         text += "\n" + _("Please register first, then open the request again.")
     await message.answer(text, reply_markup=ReplyKeyboardRemove())
+    if argument.startswith("inv_"):
+        if message.from_user and await language_recall(message.from_user.id):
+            # the language was chosen at an earlier /start (and is active): say the invitation's role right away
+            await invited(message, state, argument)
+            return
+        await state.update_data(invite=argument)  # said once the language is chosen
     await message.answer(_("Choose your language:"), reply_markup=language_keyboard())
