@@ -9,6 +9,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import render
@@ -95,3 +96,14 @@ def markup(
     ]
     rows = [[b for request in requests[i : i + per_row] for b in request] for i in range(0, len(requests), per_row)]
     return keyboard(*rows, nav(name, listing.page, listing.pages))
+
+
+def arrows(page: int, pages: int, to: Callable[[int], CallbackData]) -> list[InlineKeyboardButton]:
+    """◀️ and ▶️ to the pages before and after ``page`` (from 0) of ``pages``, those there are, for a list whose
+    pages are not a :class:`~bot.callbacks.ListName`'s (:func:`nav`): ``to(page)`` is the data of the button."""
+    row = []
+    if page > 0:
+        row.append(button("◀️", to(page - 1)))
+    if page < pages - 1:
+        row.append(button("▶️", to(page + 1)))
+    return row
