@@ -12,23 +12,24 @@ from ukbot.users import services
 from ukbot.users.models import Apartment, Yard
 from ukbot.users.specializations import SpecializationKey
 
-# Real addresses and coordinates of two Tashkent neighbourhoods (Mirobod and Yunusobod).
+# Real addresses and coordinates of two Tashkent neighbourhoods (Mirobod and Yunusobod); each building's address
+# in Russian (the company's language), Uzbek (Latin) and English (decision 0020).
 YARDS = [
     (
         "ЖК «Mirobod Avenue»",
         "Ташкент, Мирабадский район, ул. Шахрисабз",
         [
-            ("ул. Шахрисабз, 5", "41.299500", "69.276500"),
-            ("ул. Шахрисабз, 7", "41.299900", "69.277200"),
-            ("ул. Шахрисабз, 9", "41.300300", "69.277900"),
+            ("ул. Шахрисабз, 5", "Shahrisabz koʻchasi, 5", "5 Shakhrisabz Street", "41.299500", "69.276500"),
+            ("ул. Шахрисабз, 7", "Shahrisabz koʻchasi, 7", "7 Shakhrisabz Street", "41.299900", "69.277200"),
+            ("ул. Шахрисабз, 9", "Shahrisabz koʻchasi, 9", "9 Shakhrisabz Street", "41.300300", "69.277900"),
         ],
     ),
     (
         "ЖК «Yunusobod-4»",
         "Ташкент, Юнусабадский район, 4-й квартал",
         [
-            ("Юнусабад-4, дом 12", "41.357500", "69.287000"),
-            ("Юнусабад-4, дом 14", "41.358000", "69.287800"),
+            ("Юнусабад-4, дом 12", "Yunusobod-4, 12-uy", "12 Yunusabad-4", "41.357500", "69.287000"),
+            ("Юнусабад-4, дом 14", "Yunusobod-4, 14-uy", "14 Yunusabad-4", "41.358000", "69.287800"),
         ],
     ),
 ]
@@ -62,9 +63,14 @@ def seed() -> str:
     apartments = 0
     for name, address, buildings in YARDS:
         yard = services.yard_create(name=name, address=address)
-        for building_address, latitude, longitude in buildings:
+        for building_address, address_uz, address_en, latitude, longitude in buildings:
             building = services.building_create(
-                yard_id=yard.pk, address=building_address, latitude=Decimal(latitude), longitude=Decimal(longitude)
+                yard_id=yard.pk,
+                address=building_address,
+                address_uz=address_uz,
+                address_en=address_en,
+                latitude=Decimal(latitude),
+                longitude=Decimal(longitude),
             )
             for entrance_number in range(1, ENTRANCES + 1):
                 entrance = services.entrance_create(building_id=building.pk, number=entrance_number)

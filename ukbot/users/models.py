@@ -183,7 +183,14 @@ class Building(models.Model):
         verbose_name=_("yard"),
         db_index=False,  # the (yard, address) unique index serves look-ups by yard
     )
-    address = models.CharField(_("address"), max_length=300, validators=[no_nul])
+    address = models.CharField(
+        _("address"), max_length=300, validators=[no_nul], help_text=_("In the company's language.")
+    )
+    # The address as readers of each language write it; empty reads as `address` (decision 0020). The column of
+    # the company's language is not used: `address` is that version.
+    address_ru = models.CharField(_("address in Russian"), max_length=300, blank=True, default="", validators=[no_nul])
+    address_uz = models.CharField(_("address in Uzbek"), max_length=300, blank=True, default="", validators=[no_nul])
+    address_en = models.CharField(_("address in English"), max_length=300, blank=True, default="", validators=[no_nul])
     latitude = models.DecimalField(
         _("latitude"),
         max_digits=9,
@@ -222,6 +229,10 @@ class Building(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+# The column that holds a building's address in each language (decision 0020).
+ADDRESS_FIELDS = {"ru": "address_ru", "uz": "address_uz", "en": "address_en"}
 
 
 class Entrance(models.Model):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
 from django.utils import translation
+from django.utils.translation import gettext
 
 from ukbot.users import selectors, services
 from ukbot.users import specializations as _specializations
 from ukbot.users.models import (
+    ADDRESS_FIELDS,
     Apartment,
     ApartmentLink,
     ApartmentLinkStatus,
@@ -107,8 +110,9 @@ class ApartmentRef:
     primary: bool
 
 
-def apartments_of(*, account_id: int) -> tuple[ApartmentRef, ...]:
-    """Return the apartments ``account_id`` has approved links to, primary first, then oldest link first."""
+def apartments_of(*, account_id: int, language: str | None = None) -> tuple[ApartmentRef, ...]:
+    """Return the apartments ``account_id`` has approved links to, primary first, then oldest link first, with
+    building addresses in ``language`` (the company's when None)."""
     links = selectors.apartment_link_list(account_id=account_id, status="approved").order_by(
         "-is_primary", "created_at", "pk"
     )
@@ -118,7 +122,7 @@ def apartments_of(*, account_id: int) -> tuple[ApartmentRef, ...]:
             number=link.apartment.number,
             entrance_number=link.apartment.entrance.number,
             building_id=link.apartment.entrance.building_id,
-            building_address=link.apartment.entrance.building.address,
+            building_address=selectors.building_address_in(link.apartment.entrance.building, language=language),
             yard_id=link.apartment.entrance.building.yard_id,
             relation=link.relation,
             primary=link.is_primary,
@@ -164,7 +168,10 @@ def specializations_of(*, account_id: int) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Place:
-    """Where a request is: a building (with its yard and address), and optionally an apartment in it."""
+    """Where a request is: a building (with its yard and address), and optionally an apartment in it.
+
+    ``snapshot`` is the address text a request keeps of it, in the company's language (:func:`place_snapshot`).
+    """
 
     building_id: int
     yard_id: int
@@ -173,10 +180,14 @@ class Place:
     apartment_number: str = ""
     entrance_number: int | None = None
     floor: int | None = None
+    snapshot: str = ""
 
 
-def place_of(*, apartment_id: int | None = None, building_id: int | None = None) -> Place | None:
-    """Return the place of an apartment (if given) or a building, or None when it does not exist."""
+def place_of(
+    *, apartment_id: int | None = None, building_id: int | None = None, language: str | None = None
+) -> Place | None:
+    """Return the place of an apartment (if given) or a building, with the building's address in ``language`` (the
+    company's when None), or None when it does not exist."""
     if apartment_id is not None:
         apartment = Apartment.objects.select_related("entrance__building").filter(pk=apartment_id).first()
         if apartment is None:
@@ -185,16 +196,127 @@ def place_of(*, apartment_id: int | None = None, building_id: int | None = None)
         return Place(
             building_id=building.pk,
             yard_id=building.yard_id,
-            building_address=building.address,
+            building_address=selectors.building_address_in(building, language=language),
             apartment_id=apartment.pk,
             apartment_number=apartment.number,
             entrance_number=apartment.entrance.number,
             floor=apartment.floor,
+            snapshot=_snapshot(building.address, apartment.number),
         )
     building = Building.objects.filter(pk=building_id).first() if building_id is not None else None
     if building is None:
         return None
-    return Place(building_id=building.pk, yard_id=building.yard_id, building_address=building.address)
+    return Place(
+        building_id=building.pk,
+        yard_id=building.yard_id,
+        building_address=selectors.building_address_in(building, language=language),
+        snapshot=_snapshot(building.address, ""),
+    )
+
+
+# --- a place as a person reads it (decision 0020) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlaceRef:
+    """Where something is, as another app keeps it: ids into the place tree, the entrance and floor as written, and
+    the address text kept when it was filed (``snapshot``, in the company's language)."""
+
+    building_id: int | None = None
+    apartment_id: int | None = None
+    entrance: str = ""
+    floor: int | None = None
+    snapshot: str = ""
+
+
+def _apartment_label(number: str) -> str:
+    return gettext("apt. %(number)s") % {"number": number}
+
+
+def _snapshot(company_address: str, apartment_number: str) -> str:
+    """The text a request keeps of a building and an apartment number: in the company's language, for history and
+    search."""
+    if not apartment_number:
+        return company_address
+    with translation.override(settings.LANGUAGE_CODE):
+        return f"{company_address}, {_apartment_label(apartment_number)}"
+
+
+def place_snapshot(*, building_id: int, apartment_number: str = "") -> str:
+    """Return the address text a request keeps of building ``building_id`` and an apartment numbered
+    ``apartment_number`` (one the place tree may not hold), in the company's language; "" for no such building."""
+    address = Building.objects.filter(pk=building_id).values_list("address", flat=True).first()
+    return _snapshot(address, apartment_number) if address is not None else ""
+
+
+def _snapshot_number(snapshot: str, company_address: str) -> str | None:
+    """The apartment number a snapshot written by :func:`_snapshot` names ("" for none), or None when the snapshot
+    is not one (somebody typed it, or the building's address changed since)."""
+    if snapshot in ("", company_address):
+        return ""
+    with translation.override(settings.LANGUAGE_CODE):
+        before, _marker, after = _apartment_label("\x00").partition("\x00")
+    pattern = re.escape(f"{company_address}, {before}") + "(.+)" + re.escape(after)
+    found = re.fullmatch(pattern, snapshot, flags=re.DOTALL)
+    return found.group(1) if found else None
+
+
+def places_render(*, places: Sequence[PlaceRef], language: str) -> tuple[str, ...]:
+    """Return how each of ``places`` reads in ``language``, in their order: the building's address in that language
+    (the company's when it has none), then the entrance, floor and apartment, labelled in that language.
+
+    A place is read from its ids when its snapshot is empty or is the text the ids gave when it was filed; one with
+    no building (or a deleted one), or whose snapshot was typed, reads as its snapshot. Two queries at most,
+    however many places.
+    """
+    apartment_ids = {place.apartment_id for place in places if place.apartment_id is not None}
+    apartments = (
+        {row.pk: row for row in Apartment.objects.filter(pk__in=apartment_ids).select_related("entrance__building")}
+        if apartment_ids
+        else {}
+    )
+    buildings = {row.entrance.building_id: row.entrance.building for row in apartments.values()}
+    missing = {place.building_id for place in places if place.building_id is not None} - set(buildings)
+    if missing:
+        buildings.update(
+            (row.pk, row) for row in Building.objects.filter(pk__in=missing).only("address", *ADDRESS_FIELDS.values())
+        )
+    shown = []
+    with translation.override(language):
+        for place in places:
+            building = buildings.get(place.building_id) if place.building_id is not None else None
+            number = _snapshot_number(place.snapshot, building.address) if building is not None else None
+            if building is None or number is None:
+                shown.append(place.snapshot)
+                continue
+            apartment = apartments.get(place.apartment_id) if place.apartment_id is not None else None
+            if apartment is not None and apartment.entrance.building_id == building.pk:
+                number = apartment.number
+            parts = [selectors.building_address_in(building, language=language)]
+            if place.entrance:
+                parts.append(gettext("entr. %(number)s") % {"number": place.entrance})
+            if place.floor is not None:
+                parts.append(gettext("fl. %(number)s") % {"number": place.floor})
+            if number:
+                parts.append(_apartment_label(number))
+            shown.append(", ".join(parts))
+    return tuple(shown)
+
+
+def place_render(
+    *,
+    language: str,
+    building_id: int | None = None,
+    apartment_id: int | None = None,
+    entrance: str = "",
+    floor: int | None = None,
+    snapshot: str = "",
+) -> str:
+    """Return how one place reads in ``language`` (:func:`places_render`)."""
+    place = PlaceRef(
+        building_id=building_id, apartment_id=apartment_id, entrance=entrance, floor=floor, snapshot=snapshot
+    )
+    return places_render(places=(place,), language=language)[0]
 
 
 def person_names(*, account_ids: Iterable[int]) -> dict[int, str]:
@@ -318,14 +440,16 @@ class ApartmentLinkBrief:
     account_id: int
     apartment_id: int
     apartment_number: str
+    building_id: int
     building_address: str
     relation: str
     status: str
     reason: str
 
 
-def apartment_link_brief(*, link_id: int) -> ApartmentLinkBrief | None:
-    """Return the apartment link ``link_id``, or None when there is no such link."""
+def apartment_link_brief(*, link_id: int, language: str | None = None) -> ApartmentLinkBrief | None:
+    """Return the apartment link ``link_id`` with its building's address in ``language`` (the company's when None),
+    or None when there is no such link."""
     link = ApartmentLink.objects.select_related("apartment__entrance__building").filter(pk=link_id).first()
     if link is None:
         return None
@@ -334,7 +458,8 @@ def apartment_link_brief(*, link_id: int) -> ApartmentLinkBrief | None:
         account_id=link.profile_id,
         apartment_id=link.apartment_id,
         apartment_number=link.apartment.number,
-        building_address=link.apartment.entrance.building.address,
+        building_id=link.apartment.entrance.building_id,
+        building_address=selectors.building_address_in(link.apartment.entrance.building, language=language),
         relation=link.relation,
         status=link.status,
         reason=link.reason,

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.errors import AppError
 from ukbot.users.models import (
+    ADDRESS_FIELDS,
     Apartment,
     ApartmentLink,
     ApartmentLinkStatus,
@@ -88,6 +90,14 @@ def profile_list(
 def building_list() -> QuerySet[Building]:
     """Return every building, by id."""
     return Building.objects.order_by("pk")
+
+
+def building_address_in(building: Building, *, language: str | None) -> str:
+    """Return the building's address as readers of ``language`` write it: its version in that language, else the
+    company's (``address``), which is also what None reads (decision 0020)."""
+    code = (language or settings.LANGUAGE_CODE).partition("-")[0]
+    field = ADDRESS_FIELDS.get(code) if code != settings.LANGUAGE_CODE else None
+    return (getattr(building, field) if field else "") or building.address
 
 
 # --- the place tree, level by level (what a resident picks their apartment from) -------------------------------
@@ -218,13 +228,17 @@ class PlaceChoice:
 PlaceLevel = Literal["yard", "building", "entrance", "apartment"]
 
 
-def place_choices(*, level: PlaceLevel, parent: int = 0) -> tuple[PlaceChoice, ...]:
+def place_choices(*, level: PlaceLevel, parent: int = 0, language: str | None = None) -> tuple[PlaceChoice, ...]:
     """Return the choices of one level of the place tree under ``parent`` (a yard's buildings, a building's
-    entrances that have apartments, an entrance's apartments; every yard for ``yard``), in reading order."""
+    entrances that have apartments, an entrance's apartments; every yard for ``yard``), in reading order; buildings
+    by their address in ``language`` (the company's when None)."""
     if level == "yard":
         return tuple(PlaceChoice(row.pk, row.name) for row in yard_list())
     if level == "building":
-        return tuple(PlaceChoice(row.pk, row.address) for row in buildings_of_yard(yard_id=parent))
+        return tuple(
+            PlaceChoice(row.pk, building_address_in(row, language=language))
+            for row in buildings_of_yard(yard_id=parent)
+        )
     if level == "entrance":
         return tuple(PlaceChoice(row.pk, str(row.number)) for row in entrances_of_building(building_id=parent))
     return tuple(PlaceChoice(row.pk, row.number) for row in apartments_of_entrance(entrance_id=parent))
@@ -238,17 +252,22 @@ class BuildingPage:
     total: int
 
 
-def building_page(*, offset: int = 0, limit: int = 8) -> BuildingPage:
-    """Return a page of every building, by id."""
+def building_page(*, offset: int = 0, limit: int = 8, language: str | None = None) -> BuildingPage:
+    """Return a page of every building, by id, with its address in ``language`` (the company's when None)."""
     buildings = building_list()
     total = buildings.count()
-    rows = buildings.values_list("pk", "address")[offset : offset + limit] if total else []
-    return BuildingPage(buildings=tuple(PlaceChoice(pk, address) for pk, address in rows), total=total)
+    rows = buildings.only("address", *ADDRESS_FIELDS.values())[offset : offset + limit] if total else []
+    return BuildingPage(
+        buildings=tuple(PlaceChoice(row.pk, building_address_in(row, language=language)) for row in rows),
+        total=total,
+    )
 
 
-def building_address(*, building_id: int) -> str | None:
-    """Return the address of the building, or None when there is no such building."""
-    return Building.objects.filter(pk=building_id).values_list("address", flat=True).first()
+def building_address(*, building_id: int, language: str | None = None) -> str | None:
+    """Return the address of the building in ``language`` (the company's when None), or None when there is no
+    such building."""
+    building = Building.objects.filter(pk=building_id).only("address", *ADDRESS_FIELDS.values()).first()
+    return building_address_in(building, language=language) if building is not None else None
 
 
 @dataclass(frozen=True)
@@ -287,7 +306,7 @@ class ApartmentLinkView:
     created_at: datetime
 
 
-def _link_view(link: ApartmentLink) -> ApartmentLinkView:
+def _link_view(link: ApartmentLink, language: str | None = None) -> ApartmentLinkView:
     profile, apartment = link.profile, link.apartment
     return ApartmentLinkView(
         link_id=link.pk,
@@ -295,7 +314,7 @@ def _link_view(link: ApartmentLink) -> ApartmentLinkView:
         first_name=profile.first_name,
         last_name=profile.last_name,
         phone=profile.phone,
-        building_address=apartment.entrance.building.address,
+        building_address=building_address_in(apartment.entrance.building, language=language),
         apartment_number=apartment.number,
         relation=link.relation,
         status=link.status,
@@ -306,15 +325,18 @@ def _link_view(link: ApartmentLink) -> ApartmentLinkView:
     )
 
 
-def apartment_links_of(*, account_id: int) -> tuple[ApartmentLinkView, ...]:
-    """Return the person's apartment links in every status, oldest first."""
-    return tuple(_link_view(link) for link in apartment_link_list(account_id=account_id))
+def apartment_links_of(*, account_id: int, language: str | None = None) -> tuple[ApartmentLinkView, ...]:
+    """Return the person's apartment links in every status, oldest first, with building addresses in ``language``
+    (the company's when None)."""
+    return tuple(_link_view(link, language) for link in apartment_link_list(account_id=account_id))
 
 
-def apartment_link_pending_at(*, position: int) -> Queued[ApartmentLinkView] | None:
+def apartment_link_pending_at(*, position: int, language: str | None = None) -> Queued[ApartmentLinkView] | None:
     """Return the pending apartment link at ``position`` of the queue (oldest first; past the end wraps round), or
-    None when none waits."""
-    return _queued(apartment_link_list(status=ApartmentLinkStatus.PENDING), position, _link_view)
+    None when none waits; its building's address in ``language`` (the company's when None)."""
+    return _queued(
+        apartment_link_list(status=ApartmentLinkStatus.PENDING), position, lambda link: _link_view(link, language)
+    )
 
 
 @dataclass(frozen=True)

@@ -251,11 +251,24 @@ class EntranceOutput(serializers.Serializer):
     apartments = ApartmentOutput(many=True)
 
 
+class BuildingAddressesOutput(serializers.Serializer):
+    """A building's address as readers of each language write it: its version in that language, else the company's
+    (decision 0020)."""
+
+    ru = serializers.CharField()
+    uz = serializers.CharField()
+    en = serializers.CharField()
+
+    def to_representation(self, instance) -> dict[str, str]:
+        return {code: selectors.building_address_in(instance, language=code) for code in ("ru", "uz", "en")}
+
+
 class BuildingOutput(serializers.Serializer):
     id = serializers.IntegerField()
     yard_id = serializers.IntegerField()
     yard = serializers.CharField(source="yard.name")
-    address = serializers.CharField()
+    address = serializers.CharField(help_text="In the company's language; what search and uniqueness go by.")
+    addresses = BuildingAddressesOutput(source="*", help_text="The address to show to a reader of each language.")
     latitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
 

@@ -41,18 +41,35 @@ def yard_create(*, name: str, address: str = "") -> Yard:
 
 @transaction.atomic
 def building_create(
-    *, yard_id: int, address: str, latitude: Decimal | None = None, longitude: Decimal | None = None
+    *,
+    yard_id: int,
+    address: str,
+    address_ru: str = "",
+    address_uz: str = "",
+    address_en: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
 ) -> Building:
-    """Create a building in a yard; coordinates are degrees (latitude −90…90, longitude −180…180), both or neither.
+    """Create a building in a yard; ``address`` is in the company's language, ``address_<language>`` how readers of
+    another language write it (empty: they read ``address``); coordinates are degrees (latitude −90…90, longitude
+    −180…180), both or neither.
 
-    :raises ValidationFailedError: for an empty address or coordinates out of range or given alone.
+    :raises ValidationFailedError: for an empty or overlong address or coordinates out of range or given alone.
     :raises NotFoundError: if the yard does not exist.
     :raises ConflictError: if the yard has a building at that address.
     """
     yard = Yard.objects.filter(pk=yard_id).first()
     if yard is None:
         raise NotFoundError(_("No such yard."))
-    building = Building(yard=yard, address=address, latitude=latitude, longitude=longitude)
+    building = Building(
+        yard=yard,
+        address=address,
+        address_ru=address_ru,
+        address_uz=address_uz,
+        address_en=address_en,
+        latitude=latitude,
+        longitude=longitude,
+    )
     _place_save(building, duplicate=_("The yard already has a building at this address."))
     return building
 

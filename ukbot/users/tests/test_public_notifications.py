@@ -65,6 +65,7 @@ def test_apartment_links_publish_requested_and_decided_with_ids_only():
         account_id=person.account_id,
         apartment_id=flat.pk,
         apartment_number="12",
+        building_id=flat.entrance.building_id,
         building_address="Amir Temur 1",
         relation="tenant",
         status="rejected",
