@@ -29,7 +29,9 @@ class RequestBrief:
     """What a notification about a request needs: who is involved and what it is about.
 
     ``created_by`` is who filed it (a manager taking a phone call files for the applicant); ``address`` and
-    ``description`` are as stored, the description being text the applicant typed.
+    ``description`` are as stored, the description being text the applicant typed. ``building_id``,
+    ``apartment_id``, ``entrance`` and ``floor`` say where it is, for ``users.public.place_render`` to put in a
+    reader's language with ``address`` as the snapshot (decision 0020).
     """
 
     number: str
@@ -41,6 +43,10 @@ class RequestBrief:
     status: str
     address: str
     description: str
+    building_id: int | None = None
+    apartment_id: int | None = None
+    entrance: str = ""
+    floor: int | None = None
 
 
 def request_brief(*, number: str) -> RequestBrief | None:
@@ -57,6 +63,10 @@ def request_brief(*, number: str) -> RequestBrief | None:
             "status",
             "address",
             "description",
+            "building_id",
+            "apartment_id",
+            "entrance",
+            "floor",
         )
         .first()
     )

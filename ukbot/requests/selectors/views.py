@@ -3,20 +3,22 @@ the access rules, so an adapter never refines a queryset or holds a model instan
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+from django.conf import settings
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ukbot.requests import access, sla
 from ukbot.requests.models import HistoryAction, Material, Request
 from ukbot.requests.selectors.access import pool_for, request_for, requests_visible_to
 from ukbot.requests.selectors.records import history_of, materials_of, materials_waiting
 from ukbot.requests.statuses import FINAL, Status
+from ukbot.users import public as users_public
 
 HISTORY_SHOWN = 8  # the last moves a card shows
 ORDERS = {"newest": ("-created_at", "-number"), "oldest": ("created_at", "number")}
@@ -40,6 +42,7 @@ class RequestCard:
     applicant, its executor, a manager: co-residents and an executor looking into the pool only read it);
     ``closed`` that it is accepted or cancelled and takes no more work; ``question`` is the manager's open question
     while the request waits in clarification (else empty); ``history`` holds the last moves, oldest first.
+    ``address`` is where it is, in the reader's language (:func:`place_of_request`).
     """
 
     number: str
@@ -63,9 +66,30 @@ class RequestCard:
     history: tuple[HistoryLine, ...]
 
 
-def request_card(*, account_id: int, actor_kind: str, number: str) -> RequestCard | None:
-    """Return request ``number`` as the person sees it acting as ``actor_kind``, or None when they may not see
-    it (:func:`~.access.request_for`)."""
+def place_of_request(request: Request) -> users_public.PlaceRef:
+    """Where the request is, as `users` renders it: its place ids, entrance, floor and address snapshot."""
+    return users_public.PlaceRef(
+        building_id=request.building_id,
+        apartment_id=request.apartment_id,
+        entrance=request.entrance,
+        floor=request.floor,
+        snapshot=request.address,
+    )
+
+
+def _addresses(requests: Sequence[Request], language: str | None) -> tuple[str, ...]:
+    """Where each request is, in ``language`` (the active one when None: these are views for a reader), read for
+    all of them at once."""
+    if not requests:
+        return ()
+    places = [place_of_request(request) for request in requests]
+    reader = language or translation.get_language() or settings.LANGUAGE_CODE
+    return users_public.places_render(places=places, language=reader)
+
+
+def request_card(*, account_id: int, actor_kind: str, number: str, language: str | None = None) -> RequestCard | None:
+    """Return request ``number`` as the person sees it acting as ``actor_kind``, its address in ``language`` (the
+    active one when None), or None when they may not see it (:func:`~.access.request_for`)."""
     request = request_for(account_id=account_id, actor_kind=actor_kind, number=number)
     if request is None:
         return None
@@ -83,7 +107,7 @@ def request_card(*, account_id: int, actor_kind: str, number: str) -> RequestCar
         status=request.status,
         category=request.category,
         urgency=request.urgency,
-        address=request.address,
+        address=_addresses([request], language)[0],
         description=request.description,
         created_at=request.created_at,
         resolution_deadline=request.resolution_deadline,
@@ -103,13 +127,14 @@ def request_card(*, account_id: int, actor_kind: str, number: str) -> RequestCar
 
 @dataclass(frozen=True)
 class RequestLine:
-    """A request as a list shows it."""
+    """A request as a list shows it; ``address`` in the reader's language."""
 
     number: str
     status: str
     category: str
     description: str
     overdue: bool
+    address: str = ""
 
 
 @dataclass(frozen=True)
@@ -120,13 +145,14 @@ class LinePage:
     total: int
 
 
-def _page(requests: QuerySet[Request], *, order: Order, offset: int, limit: int) -> LinePage:
+def _page(requests: QuerySet[Request], *, order: Order, offset: int, limit: int, language: str | None) -> LinePage:
     total = requests.count()
     now = timezone.now()
-    rows = requests.order_by(*ORDERS[order])[offset : offset + limit] if total else []
+    rows = list(requests.order_by(*ORDERS[order])[offset : offset + limit]) if total else []
     return LinePage(
         lines=tuple(
-            RequestLine(r.number, r.status, r.category, r.description, sla.is_overdue(request=r, now=now)) for r in rows
+            RequestLine(r.number, r.status, r.category, r.description, sla.is_overdue(request=r, now=now), address)
+            for r, address in zip(rows, _addresses(rows, language), strict=True)
         ),
         total=total,
     )
@@ -142,10 +168,11 @@ def request_lines(
     order: Order = "newest",
     offset: int = 0,
     limit: int = 5,
+    language: str | None = None,
 ) -> LinePage:
     """Return a page of the requests the person may see acting as ``actor_kind``, narrowed to ``statuses``, to
     those past a deadline (``overdue``) and to those they filed themselves (``filed_by_me``: an applicant's
-    list also holds their co-residents' requests)."""
+    list also holds their co-residents' requests); addresses in ``language`` (the active one when None)."""
     requests = requests_visible_to(account_id=account_id, actor_kind=actor_kind)
     if statuses is not None:
         requests = requests.filter(status__in=sorted(statuses))
@@ -153,12 +180,13 @@ def request_lines(
         requests = requests.filter(sla.overdue_q(now=timezone.now()))
     if filed_by_me:
         requests = requests.filter(applicant_id=account_id)
-    return _page(requests, order=order, offset=offset, limit=limit)
+    return _page(requests, order=order, offset=offset, limit=limit, language=language)
 
 
-def pool_lines(*, executor_id: int, offset: int = 0, limit: int = 5) -> LinePage:
-    """Return a page of the requests an executor may claim now (:func:`~.access.pool_for`), newest first."""
-    return _page(pool_for(executor_id=executor_id), order="newest", offset=offset, limit=limit)
+def pool_lines(*, executor_id: int, offset: int = 0, limit: int = 5, language: str | None = None) -> LinePage:
+    """Return a page of the requests an executor may claim now (:func:`~.access.pool_for`), newest first; addresses
+    in ``language`` (the active one when None)."""
+    return _page(pool_for(executor_id=executor_id), order="newest", offset=offset, limit=limit, language=language)
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.db import insert_one
@@ -141,11 +140,9 @@ def request_create(
         building_id, yard_id, apartment_id = place.building_id, place.yard_id, place.apartment_id
         entrance = entrance or (str(place.entrance_number) if place.entrance_number else "")
         floor = floor if floor is not None else place.floor
-        if not address:
-            with translation.override(settings.LANGUAGE_CODE):
-                address = place.building_address + (
-                    ", " + _("apt. %(number)s") % {"number": place.apartment_number} if place.apartment_number else ""
-                )
+        # the snapshot, in the company's language, for history and search; readers see the place in their own
+        # language, rendered from the ids (decision 0020)
+        address = address or place.snapshot
     with transaction.atomic():
         now = timezone.now()
         day = timezone.localdate(now)
