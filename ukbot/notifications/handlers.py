@@ -75,7 +75,14 @@ def _request_variables(brief: requests_public.RequestBrief, language: str, **ext
         "category": requests_public.label(field="category", value=brief.category, language=language),
         "urgency": requests_public.label(field="urgency", value=brief.urgency, language=language),
         "status": requests_public.label(field="status", value=brief.status, language=language),
-        "address": brief.address,
+        "address": users_public.place_render(
+            language=language,
+            building_id=brief.building_id,
+            apartment_id=brief.apartment_id,
+            entrance=brief.entrance,
+            floor=brief.floor,
+            snapshot=brief.address,
+        ),
         "description": brief.description,
         **extra,
     }
@@ -390,7 +397,7 @@ def _link_variables(link: users_public.ApartmentLinkBrief, language: str) -> dic
     return {
         "name": _name(link.account_id),
         "apartment": link.apartment_number,
-        "address": link.building_address,
+        "address": users_public.place_render(language=language, building_id=link.building_id),
         "relation": users_public.label(field="relation", value=link.relation, language=language),
         "reason": link.reason,
     }
