@@ -21,6 +21,21 @@ What it implements (JSON, form-encoded and multipart bodies, as aiogram and http
 - ``enforce_limits=True``: Telegram's flood control, answering 429 when a chat gets a second message within
   ``chat_interval`` seconds or the bot more than ``global_per_second`` messages in any second.
 
+What it refuses, as Telegram does (HTTP 400, ``{"ok": false, "error_code": 400, "description": "Bad Request: …"}``,
+which aiogram raises as ``TelegramBadRequest``), so that a bot passing here does not fail against the real API:
+
+- ``answerCallbackQuery`` for a query id the fake never delivered (in an update given to :meth:`push_update`,
+  :meth:`push_callback`, or announced with :meth:`expect_callback`) or already answered: "query is too old and
+  response timeout expired or query ID is invalid"; an answer ``text`` over 200 characters: "MESSAGE_TOO_LONG".
+- With ``parse_mode`` HTML (any case), the ``text`` of ``sendMessage`` / ``editMessageText`` and the ``caption`` of
+  ``sendPhoto`` / ``sendDocument`` / ``editMessageCaption`` that Telegram cannot parse: "can't parse entities: …",
+  by tdlib's rules (:func:`html_text`): only the tags b, strong, i, em, u, ins, s, strike, del, tg-spoiler,
+  span class="tg-spoiler", a, tg-emoji, code, pre, blockquote; end tags closing the innermost open tag; every tag
+  closed; every ``<`` starting a tag; byte offsets in UTF-8. ``&lt; &gt; &amp; &quot; &#NN; &#xHH;`` are decoded,
+  any other ``&`` is kept as it is. Without a parse mode the text is taken literally.
+- A text empty (or only blanks) once parsed: "message text is empty"; longer than 4096 characters: "message is too
+  long"; a caption longer than 1024: "message caption is too long".
+
 Every request is kept as a :class:`Call` (with its arrival time and the answer's status); :meth:`delivered`
 lists the messages that were actually sent.
 """
@@ -44,6 +59,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 SEND_METHODS = {"sendMessage", "sendPhoto", "sendDocument"}
+TEXT_LIMIT, CAPTION_LIMIT, CALLBACK_ANSWER_LIMIT = 4096, 1024, 200  # characters, after entities parsing
+QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 _JSON_PARAMS = {"reply_markup", "entities", "caption_entities", "commands", "scope", "link_preview_options"}
 
 
@@ -111,6 +128,7 @@ class FakeTelegramAPI:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
         self._files: dict[str, tuple[str, bytes]] = {}
+        self._open_queries: set[str] = set()  # callback queries delivered and not answered yet
         self._recent_sends: deque[tuple[float, str]] = deque()  # (time, chat) of delivered sends, last second
         self._last_send_by_chat: dict[str, float] = {}
         self.rate_limited = 0
@@ -123,7 +141,12 @@ class FakeTelegramAPI:
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-telegram-api", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},  # how long stop() waits for the loop to notice; the default is 0.5 s
+            name="fake-telegram-api",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -221,9 +244,14 @@ class FakeTelegramAPI:
             self._scripts.append(_Script(method, None if chat_id is None else str(chat_id), times, delay=seconds))
 
     def push_update(self, update: dict) -> dict:
-        """Queue an update for ``getUpdates`` (its ``update_id`` is assigned here); return it."""
+        """Queue an update for ``getUpdates`` (its ``update_id`` is assigned here); return it.
+
+        A ``callback_query`` in it may then be answered once.
+        """
         with self._lock:
             update = {"update_id": next(self._update_ids), **update}
+            if isinstance(update.get("callback_query"), dict):
+                self._open_queries.add(str(update["callback_query"]["id"]))
             self._updates.append(update)
             self._lock.notify_all()
         return update
@@ -260,6 +288,12 @@ class FakeTelegramAPI:
         }
         callback = {"id": str(next(self._update_ids) * 7919), "from": user, "chat_instance": str(chat_id)}
         return self.push_update({"callback_query": {**callback, "message": message, "data": data}})
+
+    def expect_callback(self, query_id: str) -> None:
+        """Let ``answerCallbackQuery`` answer ``query_id`` once: for a press delivered some other way than
+        :meth:`push_update` (a test posting it to the webhook, say)."""
+        with self._lock:
+            self._open_queries.add(str(query_id))
 
     def add_file(self, file_id: str, content: bytes, *, file_path: str | None = None) -> None:
         """Make ``getFile`` know ``file_id`` and serve ``content`` for it."""
@@ -324,6 +358,9 @@ class FakeTelegramAPI:
         method, params = call.method, call.params
         if self.token is not None and call.token != self.token:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        refusal = self._refusal(method, params)
+        if refusal is not None:
+            return 400, {"ok": False, "error_code": 400, "description": f"Bad Request: {refusal}"}
         if method in SEND_METHODS:
             chat = str(params["chat_id"])
             now = time.time()
@@ -341,7 +378,7 @@ class FakeTelegramAPI:
             self._recent_sends.append((now, chat))
             self._last_send_by_chat[chat] = now
             if method == "sendMessage":
-                content: dict[str, Any] = {"text": params["text"]}
+                content: dict[str, Any] = {"text": params.get("text", "")}
             elif method == "sendDocument":
                 content = {"document": self._document(params, call.files)}
                 if params.get("caption"):
@@ -370,6 +407,33 @@ class FakeTelegramAPI:
             result = {"file_id": file_id, "file_unique_id": file_id[-8:], "file_size": len(content), "file_path": path}
             return 200, {"ok": True, "result": result}
         return 200, {"ok": True, "result": True}
+
+    def _refusal(self, method: str, params: dict) -> str | None:
+        """What Telegram would say refusing this call (without "Bad Request: "), or None when it would take it."""
+        if method == "answerCallbackQuery":
+            query_id = str(params.get("callback_query_id", ""))
+            if query_id not in self._open_queries:
+                return QUERY_INVALID
+            if len(str(params.get("text") or "")) > CALLBACK_ANSWER_LIMIT:
+                return "MESSAGE_TOO_LONG"  # the query stays open: the bot may answer it again, shorter
+            self._open_queries.discard(query_id)
+            return None
+        html = str(params.get("parse_mode") or "").lower() == "html"
+        try:
+            if method in {"sendMessage", "editMessageText"}:
+                text = str(params.get("text") or "")
+                text = (html_text(text) if html else text).strip()
+                if not text:
+                    return "message text is empty"
+                if len(text) > TEXT_LIMIT:
+                    return "message is too long"
+            elif method in {"sendPhoto", "sendDocument", "editMessageCaption"}:
+                caption = str(params.get("caption") or "")
+                if len((html_text(caption) if html else caption).strip()) > CAPTION_LIMIT:
+                    return "message caption is too long"
+        except EntitiesError as exc:
+            return f"can't parse entities: {exc}"
+        return None
 
     def _photo(self, params: dict, files: dict[str, bytes]) -> dict:
         if "photo" in files:
@@ -411,6 +475,174 @@ class FakeTelegramAPI:
                 if file_path == path:
                     return content
         return None
+
+
+class EntitiesError(ValueError):
+    """Markup Telegram cannot parse; the message is tdlib's, which the Bot API gives after "can't parse entities: "."""
+
+
+HTML_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "tg-spoiler", "span"}  # styles
+    | {"a", "tg-emoji", "code", "pre", "blockquote"}
+)
+_BLANK = frozenset(b" \t\r\n\v\0")  # tdlib's is_space; the end of the text (read as 0) counts as one too
+_NAMED_ENTITIES = {b"lt": "<", b"gt": ">", b"amp": "&", b"quot": '"'}
+
+
+def html_text(markup: str) -> str:
+    """Return the text Telegram shows for ``markup`` sent with parse_mode HTML (tags gone, entities decoded).
+
+    Modelled on tdlib's ``parse_html``, which the Bot API uses, including where it is lenient: attributes it does
+    not know are ignored, ``</>`` closes the innermost tag, an ``&`` that starts no known entity is kept.
+
+    :raises EntitiesError: with tdlib's description of the first problem, offsets in bytes of UTF-8.
+    """
+    src = markup.encode("utf-8")
+    size = len(src)
+
+    def at(i: int) -> int:
+        return src[i] if i < size else 0
+
+    def name(begin: int, end: int) -> str:
+        return src[begin:end].lower().decode("utf-8", "replace")  # bytes.lower: ASCII only, like tdlib's to_lower
+
+    out: list[str] = []
+    kept = 0  # characters in out, to tell an empty entity from a full one
+    open_tags: list[tuple[str, str, int]] = []  # (tag, argument, characters before it)
+    i = 0
+    while i < size:
+        c = src[i]
+        if c == ord("&"):
+            code, end = _html_entity(src, i)
+            if code:
+                if 0xD800 <= code <= 0xDFFF:
+                    raise EntitiesError(
+                        "Text contains invalid Unicode characters after decoding HTML entities, check for unmatched "
+                        "surrogate code units"
+                    )
+                out.append(chr(code))
+                kept += 1
+                i = end
+                continue
+        if c != ord("<"):
+            end = i + 1
+            while end < size and src[end] not in b"&<":
+                end += 1
+            chunk = src[i:end].decode("utf-8")
+            out.append(chunk)
+            kept += len(chunk)
+            i = end
+            continue
+        begin, i = i, i + 1
+        if at(i) != ord("/"):
+            while at(i) not in _BLANK and at(i) != ord(">"):
+                i += 1
+            if at(i) == 0:
+                raise EntitiesError(f"Unclosed start tag at byte offset {begin}")
+            tag = name(begin + 1, i)
+            if tag not in HTML_TAGS:
+                raise EntitiesError(f'Unsupported start tag "{tag}" at byte offset {begin}')
+            argument = ""
+            while at(i) != ord(">"):
+                while i < size and at(i) in _BLANK:
+                    i += 1
+                if at(i) == ord(">"):
+                    break
+                if at(i) == 0:
+                    raise EntitiesError(f'Unclosed start tag "{tag}" at byte offset {begin}')
+                attribute_begin = i
+                while at(i) not in _BLANK and at(i) not in b"=>":
+                    i += 1
+                attribute = name(attribute_begin, i)
+                if not attribute:
+                    raise EntitiesError(f'Empty attribute name in the tag "{tag}" at byte offset {begin}')
+                while i < size and at(i) in _BLANK:
+                    i += 1
+                if at(i) != ord("="):  # an attribute without a value, such as blockquote's "expandable"
+                    continue
+                i += 1
+                while i < size and at(i) in _BLANK:
+                    i += 1
+                if at(i) == 0:
+                    raise EntitiesError(f'Unclosed start tag "{tag}" at byte offset {begin}')
+                if at(i) not in b"'\"":  # a name token: letters, digits, periods and hyphens, any case
+                    token_begin = i
+                    while chr(at(i)).isascii() and (chr(at(i)).isalnum() or at(i) in b".-"):
+                        i += 1
+                    value = name(token_begin, i)
+                    if at(i) not in _BLANK and at(i) != ord(">"):
+                        raise EntitiesError(f"Unexpected end of name token at byte offset {token_begin}")
+                else:
+                    quote, i = at(i), i + 1
+                    literal = bytearray()
+                    while at(i) != quote and i < size:
+                        code, end = _html_entity(src, i) if at(i) == ord("&") else (0, i)
+                        if code:
+                            literal += chr(code).encode("utf-8", "surrogatepass")
+                            i = end
+                        else:
+                            literal.append(at(i))
+                            i += 1
+                    if at(i) == quote:
+                        i += 1
+                    value = literal.decode("utf-8", "replace")
+                if at(i) == 0:
+                    raise EntitiesError(f"Unclosed start tag at byte offset {begin}")
+                if tag == "a" and attribute == "href":
+                    argument = value
+                elif tag == "span" and attribute == "class" and value.startswith("tg-"):
+                    argument = value[3:]
+                elif tag == "tg-emoji" and attribute == "emoji-id":
+                    argument = value
+            if tag == "span" and argument != "spoiler":
+                raise EntitiesError(f'Tag "span" must have class "tg-spoiler" at byte offset {begin}')
+            open_tags.append((tag, argument, kept))
+            i += 1  # the ">"
+            continue
+        if not open_tags:
+            raise EntitiesError(f"Unexpected end tag at byte offset {begin}")
+        while at(i) not in _BLANK and at(i) != ord(">"):
+            i += 1
+        end_tag = name(begin + 2, i)
+        while i < size and at(i) in _BLANK:
+            i += 1
+        if at(i) != ord(">"):
+            raise EntitiesError(f"Unclosed end tag at byte offset {begin}")
+        tag, argument, start = open_tags.pop()
+        if end_tag and end_tag != tag:
+            raise EntitiesError(f'Unmatched end tag at byte offset {begin}, expected "</{tag}>", found "</{end_tag}>"')
+        if tag == "tg-emoji" and kept > start and not (argument.isdigit() and int(argument) > 0):
+            raise EntitiesError("Invalid custom emoji identifier specified")
+        i += 1
+    if open_tags:
+        raise EntitiesError(f'Can\'t find end tag corresponding to start tag "{open_tags[-1][0]}"')
+    return "".join(out)
+
+
+def _html_entity(src: bytes, pos: int) -> tuple[int, int]:
+    """The code point of the character reference at ``src[pos]`` (an ``&``) and where it ends; (0, pos) if none."""
+    end, code = pos + 1, 0
+    if src[end : end + 1] == b"#":
+        end += 1
+        if src[end : end + 1] == b"x":
+            end += 1
+            while end < len(src) and chr(src[end]) in "0123456789abcdefABCDEF":
+                code = code * 16 + int(chr(src[end]), 16)
+                end += 1
+        else:
+            while end < len(src) and chr(src[end]) in "0123456789":
+                code = code * 10 + int(chr(src[end]))
+                end += 1
+        if code == 0 or code >= 0x10FFFF or end - pos >= 10:
+            return 0, pos
+    else:
+        while end < len(src) and chr(src[end]).isascii() and chr(src[end]).isalpha():
+            end += 1
+        named = _NAMED_ENTITIES.get(src[pos + 1 : end])
+        if named is None:
+            return 0, pos
+        code = ord(named)
+    return code, end + 1 if src[end : end + 1] == b";" else end
 
 
 def _client_gone(connection: socket.socket) -> bool:
