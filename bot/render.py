@@ -49,12 +49,16 @@ def when(value: datetime | None) -> str:
     return date_format(timezone.localtime(value), "d.m.Y H:i")
 
 
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def line(request: RequestLine) -> str:
-    """One request as a list entry: icon, number, category, status, the start of the description."""
-    description = request.description if len(request.description) <= 40 else request.description[:39] + "…"
+    """One request as a list entry: icon, number, category, status, where it is, the start of the description."""
+    where = f"\n   📍 {esc(_cut(request.address, 60))}" if request.address else ""
     return (
         f"{ICONS.get(request.status, '•')} <b>{request.number}</b> · {label('category', request.category)} · "
-        f"{label('status', request.status)}\n   {esc(description)}"
+        f"{label('status', request.status)}{where}\n   {esc(_cut(request.description, 40))}"
     )
 
 

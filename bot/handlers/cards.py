@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from django.utils.translation import get_language
 
 from bot import render
 from bot.callbacks import RequestAction, RequestCb
@@ -34,9 +35,11 @@ def register_actions(kind: str, actions: Actions) -> None:
 
 
 def card_of(person: Person, number: str) -> RequestCard | None:
-    """The request as the person sees it in their active role (an executor also one of their pool), or None when
-    they may not see it. Read in the database thread."""
-    return requests_selectors.request_card(account_id=person.account_id, actor_kind=person.actor_kind, number=number)
+    """The request as the person sees it in their active role (an executor also one of their pool), its address in
+    their language, or None when they may not see it. Read in the database thread."""
+    return requests_selectors.request_card(
+        account_id=person.account_id, actor_kind=person.actor_kind, number=number, language=get_language()
+    )
 
 
 def card_view(person: Person, number: str) -> tuple[str, InlineKeyboardMarkup | None] | None:

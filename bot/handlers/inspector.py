@@ -11,8 +11,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from django.conf import settings
-from django.utils import translation
+from django.utils.translation import get_language
 
 from bot import hints, lists, render
 from bot.callbacks import ListName, PageCb, RequestAction, RequestCb
@@ -27,6 +26,7 @@ from ukbot.core.errors import AppError
 from ukbot.requests import selectors as requests_selectors
 from ukbot.requests import services as requests_services
 from ukbot.requests.statuses import Actor, Category, Source
+from ukbot.users import public as users_public
 from ukbot.users import selectors as users_selectors
 
 router = gate(Router(name=__name__), ActiveRole("inspector"))
@@ -78,12 +78,16 @@ class Buildings:
 
 
 def buildings_page(page: int) -> Buildings:
-    """A page of every building, by id."""
-    found = users_selectors.building_page(offset=max(page, 0) * BUILDINGS_PER_PAGE, limit=BUILDINGS_PER_PAGE)
+    """A page of every building, by id, with addresses in the inspector's language."""
+    found = users_selectors.building_page(
+        offset=max(page, 0) * BUILDINGS_PER_PAGE, limit=BUILDINGS_PER_PAGE, language=get_language()
+    )
     pages = max(1, -(-found.total // BUILDINGS_PER_PAGE))
     kept = min(max(page, 0), pages - 1)
     if kept != max(page, 0):  # past the last page: show the last one
-        found = users_selectors.building_page(offset=kept * BUILDINGS_PER_PAGE, limit=BUILDINGS_PER_PAGE)
+        found = users_selectors.building_page(
+            offset=kept * BUILDINGS_PER_PAGE, limit=BUILDINGS_PER_PAGE, language=get_language()
+        )
     return Buildings(tuple((b.id, b.name) for b in found.buildings), kept, pages)
 
 
@@ -91,9 +95,8 @@ def report_create(account_id: int, data: dict) -> str:
     """File the inspection request with its photos (one service call: a request without its photos is not left
     behind); return its number."""
     address = ""
-    if data.get("apartment"):
-        with translation.override(settings.LANGUAGE_CODE):  # stored text, in the company's language
-            address = data["address"] + ", " + _("apt. %(number)s") % {"number": data["apartment"]}
+    if data.get("apartment"):  # a number the place tree may not hold: the snapshot keeps it
+        address = users_public.place_snapshot(building_id=data["building"], apartment_number=data["apartment"])
     request = requests_services.request_create(
         applicant_id=account_id,
         created_by=account_id,
@@ -172,7 +175,9 @@ def _skip_markup() -> InlineKeyboardMarkup:
 @router.callback_query(ReportForm.building, InspectCb.filter(F.action == InspectStep.BUILDING), F.message)
 async def report_building(query: CallbackQuery, callback_data: InspectCb, state: FSMContext) -> None:
     await query.answer()
-    address = await call(users_selectors.building_address, building_id=int(callback_data.value))
+    address = await call(
+        users_selectors.building_address, building_id=int(callback_data.value), language=get_language()
+    )
     if address is None:
         await query.message.answer(_("This building is no longer there. Choose another one."))
         return

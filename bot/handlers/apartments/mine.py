@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiogram import F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from django.utils.translation import get_language
 
 from bot.handlers.apartments.wizard import AptAction, AptCb, ask_place, relation_label
 from bot.i18n import _, __
@@ -32,7 +33,7 @@ class LinkRow:
 
 
 def links_of(account_id: int) -> list[LinkRow]:
-    """The person's apartment links (every status), oldest first."""
+    """The person's apartment links (every status), oldest first, with addresses in their language."""
     return [
         LinkRow(
             link_id=link.link_id,
@@ -44,7 +45,7 @@ def links_of(account_id: int) -> list[LinkRow]:
             reason=link.reason,
             primary=link.primary,
         )
-        for link in users_selectors.apartment_links_of(account_id=account_id)
+        for link in users_selectors.apartment_links_of(account_id=account_id, language=get_language())
     ]
 
 

@@ -106,8 +106,11 @@ class Option:
 
 
 def place_options(level: str, parent: int) -> list[Option]:
-    """The choices of one level of the place tree under ``parent``."""
-    choices = users_selectors.place_choices(level="apartment" if level == "flat" else level, parent=parent)
+    """The choices of one level of the place tree under ``parent`` (buildings by their address in the person's
+    language)."""
+    choices = users_selectors.place_choices(
+        level="apartment" if level == "flat" else level, parent=parent, language=get_language()
+    )
     if level == "entrance":
         return [Option(choice.id, _("Entrance {number}").format(number=choice.name)) for choice in choices]
     return [Option(choice.id, choice.name) for choice in choices]
@@ -115,7 +118,7 @@ def place_options(level: str, parent: int) -> list[Option]:
 
 def apartment_title(apartment_id: int) -> str | None:
     """ "Lane 1, entrance 2, apartment 12" (escaped), or None when there is no such apartment."""
-    place = users_public.place_of(apartment_id=apartment_id)
+    place = users_public.place_of(apartment_id=apartment_id, language=get_language())
     if place is None:
         return None
     return _("{address}, entrance {entrance}, apartment {number}").format(

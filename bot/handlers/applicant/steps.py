@@ -17,6 +17,7 @@ from aiogram.types import Message
 from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import get_language
 
 from bot import hints, render
 from bot.i18n import _, __, n_
@@ -106,7 +107,10 @@ def _apartment_label(apartment: users_public.ApartmentRef) -> str:
 
 def saved_addresses(account_id: int) -> list[tuple[int, str]]:
     """The person's approved apartments as (apartment id, how it reads), primary first."""
-    return [(ref.apartment_id, _apartment_label(ref)) for ref in users_public.apartments_of(account_id=account_id)]
+    return [
+        (ref.apartment_id, _apartment_label(ref))
+        for ref in users_public.apartments_of(account_id=account_id, language=get_language())
+    ]
 
 
 async def ask_address(message: Message, state: FSMContext, person: Person) -> None:

@@ -72,7 +72,7 @@ def _documents(media_ids) -> tuple[media_public.FileContent | None, ...]:
 
 def link_item(position: int) -> Review | None:
     """The pending apartment link at ``position`` (oldest first; past the end wraps round), or None when none wait."""
-    queued = users_selectors.apartment_link_pending_at(position=position)
+    queued = users_selectors.apartment_link_pending_at(position=position, language=get_language())
     if queued is None:
         return None
     link, position, total = queued.item, queued.position, queued.total
@@ -185,7 +185,7 @@ async def review_next(query: CallbackQuery, callback_data: PageCb, state: FSMCon
 
 def _approve_link(person: Person, link_id: int) -> str:
     users_services.apartment_link_approve(link_id=link_id, reviewer_id=person.account_id)
-    brief = users_public.apartment_link_brief(link_id=link_id)
+    brief = users_public.apartment_link_brief(link_id=link_id, language=get_language())
     return _("Approved: {who}, {address}, apt. {number}.").format(
         who=render.esc(name_of(brief.account_id)),
         address=render.esc(brief.building_address),
