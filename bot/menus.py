@@ -17,6 +17,7 @@ BUTTONS = {
     "new_request": __("📝 New request"),
     "my_requests": __("📋 My requests"),
     "my_apartments": __("🏠 My apartments"),
+    "notifications": __("🔔 Notifications"),
     # executor
     "shift": __("⏱ Shift"),
     "my_tasks": __("🧰 My tasks"),
@@ -42,7 +43,7 @@ BUTTONS = {
 }
 
 _ROWS = {
-    "applicant": [["new_request", "my_requests"], ["my_apartments"]],
+    "applicant": [["new_request", "my_requests"], ["my_apartments", "notifications"]],
     "executor": [["shift", "my_tasks"], ["pool", "archive"], ["verification"]],
     "inspector": [["report_problem", "my_requests"]],
     "manager": [

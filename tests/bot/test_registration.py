@@ -294,7 +294,14 @@ def test_a_registered_person_is_greeted_by_name_and_telegram_comes_back_on(bot):
     dilnoza = bot.person(6401, "Dilnoza", language_code="en")
     [hello] = dilnoza.send("/start")
     assert hello.text == "Hello, Dilnoza!"
-    assert hello.keyboard == ["📝 New request", "📋 My requests", "🏠 My apartments", "🌐 Language", "❓ Help"]
+    assert hello.keyboard == [
+        "📝 New request",
+        "📋 My requests",
+        "🏠 My apartments",
+        "🔔 Notifications",
+        "🌐 Language",
+        "❓ Help",
+    ]
     assert notifications.channels_on(account_id=account)["telegram"] is True
 
 
