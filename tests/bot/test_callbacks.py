@@ -49,6 +49,8 @@ def _longest(annotation: typing.Any) -> typing.Any:
         return max(typing.get_args(annotation), key=len)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         return max(annotation, key=lambda member: len(str(member.value)))
+    if annotation is bool:
+        return False  # packs as "0"
     if annotation is int:
         return 2**31 - 1  # ids and versions
     return "2612031-12345"  # a request number of a busy day; other texts (keys, ids) are shorter
