@@ -3,13 +3,11 @@ time), the visit windows, and the summary the person confirms or edits (:mod:`.n
 
 from __future__ import annotations
 
-from contextlib import suppress
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -19,7 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 
-from bot import hints, render
+from bot import albums, hints, render
 from bot.i18n import _, __, n_
 from bot.keyboards import button, keyboard
 from bot.person import Person
@@ -138,53 +136,17 @@ async def ask_photos(message: Message, state: FSMContext, *, again: bool = False
         await state.update_data(files=[])
     else:
         text = _("Send photos of the problem, if you have any (one or several), or press Skip.")
-    sent = await message.answer(
-        text, reply_markup=keyboard([button(_("Skip"), NewCb(step=NewStep.PHOTOS, value="done"))])
-    )
-    await state.update_data(keys_at=sent.message_id, album=None)
-
-
-def _album_text(count: int) -> str:
-    return n_(
-        "📷 {count} photo added. Send more, or press Done.", "📷 {count} photos added. Send more, or press Done.", count
-    ).format(count=count)
+    await albums.ask_photos(message, state, text, skip=button(_("Skip"), NewCb(step=NewStep.PHOTOS, value="done")))
 
 
 async def photo_counted(message: Message, bot: Bot, state: FSMContext, count: int) -> None:
     """Say that a photo was taken, ``count`` in all, with "✅ Done (count)" under it, and move the step's buttons
-    there (Skip, or the Done of the photo before, goes).
-
-    The photos of an album share a ``media_group_id`` and come as updates of their own, one at a time (the person's
-    lock): the first is answered, and that answer's count is raised by each photo after it. What was answered is
-    kept in the dialog state, so a restart between two photos of an album changes nothing.
-    """
+    there (Skip, or the Done of the photo before, goes); an album is answered once (:mod:`bot.albums`)."""
     await state.set_state(ResidentRequest.more_photos)
-    data = await state.get_data()
-    album, shown = message.media_group_id, data.get("keys_at")
-    markup = keyboard([button(_("✅ Done ({count})").format(count=count), NewCb(step=NewStep.PHOTOS, value="done"))])
-    added = 1  # photos of this album answered so far
-    if album is not None and album == data.get("album") and shown:
-        added = data.get("album_added", 1) + 1
-        try:
-            await bot.edit_message_text(
-                _album_text(added), chat_id=message.chat.id, message_id=shown, reply_markup=markup
-            )
-        except TelegramBadRequest:  # the answer is gone (the person deleted it): a new one says it
-            pass
-        else:
-            await state.update_data(album_added=added)
-            return
-    if shown:
-        with suppress(TelegramBadRequest):  # an old message Telegram no longer edits keeps its buttons
-            await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=shown, reply_markup=None)
-    if album is not None:
-        text = _album_text(added)
-    else:
-        text = n_(
-            "Got {count} photo. Send more, or press Done.", "Got {count} photos. Send more, or press Done.", count
-        ).format(count=count)
-    sent = await message.answer(text, reply_markup=markup)
-    await state.update_data(keys_at=sent.message_id, album=album, album_added=added)
+    single = n_(
+        "Got {count} photo. Send more, or press Done.", "Got {count} photos. Send more, or press Done.", count
+    ).format(count=count)
+    await albums.counted(message, bot, state, count=count, done=NewCb(step=NewStep.PHOTOS, value="done"), single=single)
 
 
 VISIT_WINDOWS = {  # company-local hours of the named visit windows

@@ -3,21 +3,16 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
-
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot import hints
+from bot import albums, hints
 from bot.errors import explain
-from bot.files import store_file
 from bot.handlers.executor.common import ExecAction, ExecCb, own
-from bot.i18n import _, __, n_
-from bot.keyboards import button, keyboard
+from bot.i18n import _, __
 from bot.person import Person
 from bot.sync import call
 from ukbot.core.errors import AppError
@@ -56,59 +51,26 @@ async def complete_pressed(query: CallbackQuery, callback_data: ExecCb, state: F
         return
     await state.set_state(CompleteForm.photos)
     await state.set_data({"number": callback_data.number, "photos": []})
-    await query.message.answer(_("Send photos of the finished work (one or more)."))
+    await albums.ask_photos(query.message, state, _("Send photos of the finished work (one or more)."), skip=None)
 
 
 @router.message(PHOTO_STEP, F.photo | F.document)
 async def complete_photo(message: Message, state: FSMContext, person: Person, bot: Bot) -> None:
-    data = await state.get_data()
-    if len(data["photos"]) >= MAX_PHOTOS:
-        await message.answer(_("That is the most I can take. Press Done."))  # Done is under the last answer
+    count = await albums.take_photo(
+        message,
+        bot,
+        state,
+        owner_id=person.account_id,
+        key="photos",
+        limit=MAX_PHOTOS,
+        full=_("That is the most I can take. Press Done."),  # Done is under the last answer
+    )
+    if not count:
         return
-    media_id = await store_file(bot, message, owner_id=person.account_id)
-    photos = [*(await state.get_data())["photos"], media_id]  # read again: the download took a while
-    await state.update_data(photos=photos)
     await state.set_state(CompleteForm.more_photos)
-    await _counted(message, bot, state, len(photos))
-
-
-def _album_text(count: int) -> str:
-    return n_(
-        "📷 {count} photo added. Send more, or press Done.", "📷 {count} photos added. Send more, or press Done.", count
-    ).format(count=count)
-
-
-async def _counted(message: Message, bot: Bot, state: FSMContext, count: int) -> None:
-    """Say that a photo was taken, ``count`` in all, with "✅ Done (count)" under it; the Done of the photo before
-    goes. An album (photos sharing a ``media_group_id``, each its own update, one at a time) is answered once: its
-    first photo's answer gets the count of the album raised by each photo after it. What was answered is in the
-    dialog state, so a restart between two photos of an album changes nothing. (The resident's photo step says it
-    the same way: :func:`bot.handlers.applicant.steps.photo_counted`.)"""
-    data = await state.get_data()
-    album, shown = message.media_group_id, data.get("keys_at")
-    done = ExecCb(action=ExecAction.PHOTOS_DONE, number=data["number"])
-    markup = keyboard([button(_("✅ Done ({count})").format(count=count), done)])
-    added = 1  # photos of this album answered so far
-    if album is not None and album == data.get("album") and shown:
-        added = data.get("album_added", 1) + 1
-        try:
-            await bot.edit_message_text(
-                _album_text(added), chat_id=message.chat.id, message_id=shown, reply_markup=markup
-            )
-        except TelegramBadRequest:  # the answer is gone (the person deleted it): a new one says it
-            pass
-        else:
-            await state.update_data(album_added=added)
-            return
-    if shown:
-        with suppress(TelegramBadRequest):  # an old message Telegram no longer edits keeps its button
-            await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=shown, reply_markup=None)
-    if album is not None:
-        text = _album_text(added)
-    else:
-        text = _("Photo {count} received. Send more or press Done.").format(count=count)
-    sent = await message.answer(text, reply_markup=markup)
-    await state.update_data(keys_at=sent.message_id, album=album, album_added=added)
+    done = ExecCb(action=ExecAction.PHOTOS_DONE, number=(await state.get_data())["number"])
+    single = _("Photo {count} received. Send more or press Done.").format(count=count)
+    await albums.counted(message, bot, state, count=count, done=done, single=single)
 
 
 @router.callback_query(PHOTO_STEP, ExecCb.filter(F.action == ExecAction.PHOTOS_DONE), F.message)
