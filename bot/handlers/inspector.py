@@ -7,16 +7,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from django.utils.translation import get_language
 
-from bot import hints, lists, render
+from bot import albums, hints, lists, render
 from bot.callbacks import ListName, PageCb, RequestAction, RequestCb
 from bot.errors import explain
-from bot.files import store_file
 from bot.filters import ActiveRole, gate
 from bot.i18n import _, __
 from bot.menus import MenuButton, is_menu_text
@@ -42,7 +42,7 @@ class InspectStep(StrEnum):
     BUILDINGS_PAGE = "bpage"  # ``value``: the page
     SKIP = "skip"  # no apartment
     CATEGORY = "category"  # ``value``: its key
-    DONE = "done"  # the photos are sent
+    DONE = "done"  # the photos are sent (or skipped)
 
 
 class InspectCb(CallbackData, prefix="insp"):
@@ -55,14 +55,18 @@ class ReportForm(StatesGroup):
     apartment = State()
     category = State()
     description = State()
-    photos = State()
+    photos = State()  # none yet: Skip (photos are welcome, not required)
+    more_photos = State()  # one or more: Done
 
+
+PHOTO_STEP = StateFilter(ReportForm.photos, ReportForm.more_photos)
 
 hints.register(ReportForm.building, __("Choose the building with the buttons above. /cancel to stop."))
 hints.register(ReportForm.apartment, __("Write the apartment number, or press Skip."))
 hints.register(ReportForm.category, __("Choose the category with the buttons above."))
 hints.register(ReportForm.description, __("Describe the problem in a few words."))
-hints.register(ReportForm.photos, __("Send a photo of the problem, or press Done."))
+hints.register(ReportForm.photos, __("Send a photo of the problem, or press Skip."))
+hints.register(ReportForm.more_photos, __("Send a photo of the problem, or press Done."))
 
 
 # --- plain data from the database thread ------------------------------------------------------------------------
@@ -239,28 +243,29 @@ async def report_description(message: Message, state: FSMContext) -> None:
         return
     await state.update_data(description=text, photos=[])
     await state.set_state(ReportForm.photos)
-    await message.answer(_("Send photos of the problem (one or more), then press Done."), reply_markup=_done_markup())
+    skip = InlineKeyboardButton(text=_("⏭ Skip"), callback_data=InspectCb(action=InspectStep.DONE).pack())
+    await albums.ask_photos(message, state, _("Send photos of the problem (one or more), or press Skip."), skip=skip)
 
 
-def _done_markup() -> InlineKeyboardMarkup:
-    done = InspectCb(action=InspectStep.DONE).pack()
-    return InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text=_("✅ Done"), callback_data=done)]])
-
-
-@router.message(ReportForm.photos, F.photo | F.document)
+@router.message(PHOTO_STEP, F.photo | F.document)
 async def report_photo(message: Message, state: FSMContext, person: Person, bot: Bot) -> None:
-    photos = (await state.get_data()).get("photos", [])
-    if len(photos) >= MAX_PHOTOS:
-        await message.answer(_("That is the most I can take. Press Done."), reply_markup=_done_markup())
-        return
-    photos.append(await store_file(bot, message, owner_id=person.account_id))
-    await state.update_data(photos=photos)
-    await message.answer(
-        _("Photo {count} received. Send more or press Done.").format(count=len(photos)), reply_markup=_done_markup()
+    count = await albums.take_photo(
+        message,
+        bot,
+        state,
+        owner_id=person.account_id,
+        key="photos",
+        limit=MAX_PHOTOS,
+        full=_("That is the most I can take. Press Done."),  # Done is under the last answer
     )
+    if not count:
+        return
+    await state.set_state(ReportForm.more_photos)
+    single = _("Photo {count} received. Send more or press Done.").format(count=count)
+    await albums.counted(message, bot, state, count=count, done=InspectCb(action=InspectStep.DONE), single=single)
 
 
-@router.callback_query(ReportForm.photos, InspectCb.filter(F.action == InspectStep.DONE), F.message)
+@router.callback_query(PHOTO_STEP, InspectCb.filter(F.action == InspectStep.DONE), F.message)
 async def report_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     data = await state.get_data()

@@ -168,11 +168,11 @@ def test_a_return_with_a_reason_and_a_photo_in_english(bot):
     [ask] = said(anna.tap("↩️ Return"))
     assert ask.text == f"What is wrong with the work on request {number}? Please describe it."
     [photos] = anna.send("Still drips <at night>")
-    assert photos.buttons == ["✅ Done"]
+    assert (photos.text, photos.buttons) == ("You can send photos showing the problem, or press Skip.", ["Skip"])
     [hint] = anna.send("and more")  # text where a photo is expected
-    assert hint.text == "Send a photo, or press Done."
-    [got] = anna.photo(media_bytes("jpeg"))
-    assert got.text == "Got 1 photo. Send more, or press Done."
+    assert hint.text == "Send a photo, or press Skip."
+    [got] = said(anna.photo(media_bytes("jpeg")))
+    assert (got.text, got.buttons) == ("Got 1 photo. Send more, or press Done.", ["✅ Done (1)"])
     done = said(anna.tap("✅ Done"))
     assert done[-1].text == f"↩️ Request {number} is returned to work. We will tell you when it is fixed."
     request = Request.objects.get(pk=number)

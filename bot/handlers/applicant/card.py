@@ -9,10 +9,11 @@ refusal puts it back where it was (:func:`.common.finish`).
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, Message
 
-from bot import render
+from bot import albums, render
 from bot.callbacks import RequestAction, RequestCb
 from bot.handlers.applicant.closing import start_rating, start_return
 from bot.handlers.applicant.common import FILE, TEXT, ActCb, CardStep, ResidentCard, drop_buttons, finish, photo_taken
@@ -95,7 +96,8 @@ async def card_action(query: CallbackQuery, callback_data: RequestCb, state: FSM
     elif action == RequestAction.PHOTO:
         await state.set_state(ResidentCard.photos)
         await state.update_data(files=[])
-        await message.answer(_("Send the photos for request {number}, then press Done.").format(number=number))
+        text = _("Send the photos for request {number} (one or more), or /cancel.").format(number=number)
+        await albums.ask_photos(message, state, text, skip=None)  # Done comes with the first photo
     elif action == RequestAction.ANSWER:
         await _start_answer(message, state, own)
     elif action == RequestAction.CANCEL:
@@ -128,20 +130,22 @@ async def comment_typed(message: Message, state: FSMContext, person: Person) -> 
 # add photos
 
 
-@router.message(ResidentCard.return_photos, FILE)  # the photos of a return, too
-@router.message(ResidentCard.photos, FILE)
+PHOTO_STEP = StateFilter(ResidentCard.photos, ResidentCard.more_photos)
+
+
+@router.message(PHOTO_STEP, FILE)
 async def card_photo_sent(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
     number = (await state.get_data())["number"]
-    await photo_taken(message, bot, state, person, ActCb(action=CardStep.DONE, number=number))
+    await photo_taken(message, bot, state, person, ActCb(action=CardStep.DONE, number=number), ResidentCard.more_photos)
 
 
-@router.callback_query(ActCb.filter(F.action == CardStep.DONE), ResidentCard.photos, F.message)
+@router.callback_query(ActCb.filter(F.action == CardStep.DONE), PHOTO_STEP, F.message)
 async def card_photos_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     await drop_buttons(query)
     data = await state.get_data()
-    if not data.get("files"):
-        await query.message.answer(_("Send a photo, or press Done."))
+    if not data.get("files"):  # an old Done: none is shown before a photo
+        await query.message.answer(_("Send a photo, or /cancel."))
         return
     done = await finish(
         query.message,

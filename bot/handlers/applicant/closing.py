@@ -1,14 +1,26 @@
 """Closing a request from its card: the resident accepts the work with a rating (or rates work accepted without
-them), or returns it with a reason and photos."""
+them), or returns it with a reason and photos (Skip before the first, Done with the count after)."""
 
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot import albums
 from bot.callbacks import RequestAction
-from bot.handlers.applicant.common import MAX_FEEDBACK, TEXT, ActCb, CardStep, ResidentCard, drop_buttons, finish
+from bot.handlers.applicant.common import (
+    FILE,
+    MAX_FEEDBACK,
+    TEXT,
+    ActCb,
+    CardStep,
+    ResidentCard,
+    drop_buttons,
+    finish,
+    photo_taken,
+)
 from bot.i18n import _
 from bot.keyboards import button, keyboard
 from bot.person import Person
@@ -127,13 +139,20 @@ async def return_reason_typed(message: Message, state: FSMContext) -> None:
     await state.update_data(reason=reason, files=[])
     await state.set_state(ResidentCard.return_photos)
     number = (await state.get_data())["number"]
-    await message.answer(
-        _("You can send photos showing the problem. Press Done when finished."),
-        reply_markup=keyboard([button(_("✅ Done"), ActCb(action=CardStep.DONE, number=number))]),
-    )
+    skip = button(_("Skip"), ActCb(action=CardStep.DONE, number=number))  # returned without photos
+    await albums.ask_photos(message, state, _("You can send photos showing the problem, or press Skip."), skip=skip)
 
 
-@router.callback_query(ActCb.filter(F.action == CardStep.DONE), ResidentCard.return_photos, F.message)
+RETURN_PHOTO_STEP = StateFilter(ResidentCard.return_photos, ResidentCard.return_more_photos)
+
+
+@router.message(RETURN_PHOTO_STEP, FILE)
+async def return_photo_sent(message: Message, bot: Bot, state: FSMContext, person: Person) -> None:
+    done = ActCb(action=CardStep.DONE, number=(await state.get_data())["number"])
+    await photo_taken(message, bot, state, person, done, ResidentCard.return_more_photos)
+
+
+@router.callback_query(ActCb.filter(F.action == CardStep.DONE), RETURN_PHOTO_STEP, F.message)
 async def return_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     await drop_buttons(query)

@@ -13,11 +13,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot import hints, render
+from bot import albums, hints
 from bot.errors import explain
-from bot.files import FileRefused, store_file
 from bot.i18n import _, __, n_
-from bot.keyboards import button, keyboard
 from bot.menus import is_menu_text
 from bot.person import Person
 from bot.sync import call
@@ -47,33 +45,32 @@ def _kind_of(message: Message) -> str:
 
 async def take_file(message: Message, bot: Bot, state: FSMContext, person: Person) -> int:
     """Store the message's file as the person's upload and remember it in the dialog; return how many there are
-    now (0 when refused, after saying why)."""
-    files = (await state.get_data()).get("files", [])
-    if len(files) >= MAX_FILES:
-        await message.answer(
-            _("That is as many files as a request can hold ({limit}). Press Done.").format(limit=MAX_FILES)
-        )
-        return 0
-    try:
-        media_id = await store_file(bot, message, owner_id=person.account_id)
-    except FileRefused as refused:
-        await message.answer(render.esc(refused.message))
-        return 0
-    # read again: the file was downloaded meanwhile (updates of one person run one at a time, so none is lost)
-    files = [*(await state.get_data()).get("files", []), [media_id, _kind_of(message)]]
-    await state.update_data(files=files)
-    return len(files)
+    now (0 when refused, after saying why: past the limit, once an album)."""
+    return await albums.take_photo(
+        message,
+        bot,
+        state,
+        owner_id=person.account_id,
+        key="files",
+        limit=MAX_FILES,
+        full=_("That is as many files as a request can hold ({limit}). Press Done.").format(limit=MAX_FILES),
+        entry=lambda media_id: [media_id, _kind_of(message)],
+    )
 
 
-async def photo_taken(message: Message, bot: Bot, state: FSMContext, person: Person, done: CallbackData) -> bool:
-    """Take the message's file (:func:`take_file`) and say how many there are, with a Done button that sends
-    ``done``; return whether it was taken."""
+async def photo_taken(
+    message: Message, bot: Bot, state: FSMContext, person: Person, done: CallbackData, more: State
+) -> bool:
+    """Take the message's file (:func:`take_file`), go on to ``more`` (the step with photos) and say how many there
+    are, with "✅ Done (n)" sending ``done`` (an album is answered once, :mod:`bot.albums`); return whether it was
+    taken."""
     count = await take_file(message, bot, state, person)
     if count:
-        text = n_(
+        await state.set_state(more)
+        single = n_(
             "Got {count} photo. Send more, or press Done.", "Got {count} photos. Send more, or press Done.", count
-        )
-        await message.answer(text.format(count=count), reply_markup=keyboard([button(_("✅ Done"), done)]))
+        ).format(count=count)
+        await albums.counted(message, bot, state, count=count, done=done, single=single)
     return bool(count)
 
 
@@ -82,12 +79,14 @@ MAX_FEEDBACK = 2000
 
 class ResidentCard(StatesGroup):
     comment = State()
-    photos = State()
+    photos = State()  # none yet: no button (photos are what the step adds)
+    more_photos = State()  # one or more: Done
     answer = State()
     stars = State()
     feedback = State()
     return_reason = State()
-    return_photos = State()
+    return_photos = State()  # none yet: Skip (the work is returned without photos)
+    return_more_photos = State()  # one or more: Done
     cancel = State()
 
 
@@ -109,12 +108,14 @@ class ActCb(CallbackData, prefix="aact"):
 
 for _state, _hint in (
     (ResidentCard.comment, __("Type your comment as text, or /cancel.")),
-    (ResidentCard.photos, __("Send a photo, or press Done.")),
+    (ResidentCard.photos, __("Send a photo, or /cancel.")),
+    (ResidentCard.more_photos, __("Send a photo, or press Done.")),
     (ResidentCard.answer, __("Type your answer as text, or /cancel.")),
     (ResidentCard.stars, __("Rate the work with the stars above.")),
     (ResidentCard.feedback, __("Write your feedback as text, or press Skip.")),
     (ResidentCard.return_reason, __("Say in words what is wrong with the work, or /cancel.")),
-    (ResidentCard.return_photos, __("Send a photo, or press Done.")),
+    (ResidentCard.return_photos, __("Send a photo, or press Skip.")),
+    (ResidentCard.return_more_photos, __("Send a photo, or press Done.")),
     (ResidentCard.cancel, __("Press Yes or No above.")),
 ):
     hints.register(_state, _hint)

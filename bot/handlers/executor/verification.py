@@ -1,21 +1,21 @@
-"""Verification: the executor applies for a specialization with photos of their documents, or adds documents to
-the application waiting for review, and sees where it stands."""
+"""Verification: the executor applies for a specialization with photos of their documents (at least one; Done comes
+with the first), or adds documents to the application waiting for review, and sees where it stands."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
 from aiogram import Bot, F, Router
+from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot import hints, render
+from bot import albums, hints, render
 from bot.errors import explain
-from bot.files import store_file
-from bot.handlers.executor.common import done_markup, trade_label
-from bot.i18n import _, __
+from bot.handlers.executor.common import trade_label
+from bot.i18n import _, __, n_
 from bot.menus import MenuButton
 from bot.person import Person
 from bot.sync import call
@@ -43,10 +43,23 @@ class VerifyCb(CallbackData, prefix="ver"):
 
 
 class VerifyForm(StatesGroup):
-    documents = State()
+    documents = State()  # none yet: no button (an application needs a document at least)
+    more_documents = State()  # one or more: Done
 
 
-hints.register(VerifyForm.documents, __("Send a photo of a document, or press Done. /cancel to stop."))
+DOCUMENT_STEP = StateFilter(VerifyForm.documents, VerifyForm.more_documents)
+
+hints.register(VerifyForm.documents, __("Send a photo of a document. /cancel to stop."))
+hints.register(VerifyForm.more_documents, __("Send a photo of a document, or press Done. /cancel to stop."))
+
+
+def documents_added(count: int) -> str:
+    """The answer to an album of documents, ``count`` of them taken so far."""
+    return n_(
+        "📄 {count} document added. Send more, or press Done.",
+        "📄 {count} documents added. Send more, or press Done.",
+        count,
+    ).format(count=count)
 
 
 def application_text(application: VerificationView | None) -> str:
@@ -108,27 +121,30 @@ async def verification_start(query: CallbackQuery, callback_data: VerifyCb, stat
         data = {"trade": "", "application": int(callback_data.value), "documents": []}
     await state.set_state(VerifyForm.documents)
     await state.set_data(data)
-    await query.message.answer(_("Send photos of your documents (ID, certificates), one or more, then press Done."))
+    text = _("Send photos of your documents (ID, certificates), one or more.")
+    await albums.ask_photos(query.message, state, text, skip=None)  # Done comes with the first document
 
 
-@router.message(VerifyForm.documents, F.photo | F.document)
+@router.message(DOCUMENT_STEP, F.photo | F.document)
 async def verification_document(message: Message, state: FSMContext, person: Person, bot: Bot) -> None:
-    data = await state.get_data()
-    if len(data["documents"]) >= MAX_DOCUMENTS:
-        await message.answer(
-            _("That is the most I can take. Press Done."), reply_markup=done_markup(VerifyCb(action=VerifyAction.DONE))
-        )
-        return
-    media_id = await store_file(bot, message, owner_id=person.account_id)
-    data["documents"].append(media_id)
-    await state.update_data(documents=data["documents"])
-    await message.answer(
-        _("Document {count} received. Send more or press Done.").format(count=len(data["documents"])),
-        reply_markup=done_markup(VerifyCb(action=VerifyAction.DONE)),
+    count = await albums.take_photo(
+        message,
+        bot,
+        state,
+        owner_id=person.account_id,
+        key="documents",
+        limit=MAX_DOCUMENTS,
+        full=_("That is the most I can take. Press Done."),  # Done is under the last answer
     )
+    if not count:
+        return
+    await state.set_state(VerifyForm.more_documents)
+    single = _("Document {count} received. Send more or press Done.").format(count=count)
+    done = VerifyCb(action=VerifyAction.DONE)
+    await albums.counted(message, bot, state, count=count, done=done, single=single, added=documents_added)
 
 
-@router.callback_query(VerifyForm.documents, VerifyCb.filter(F.action == VerifyAction.DONE), F.message)
+@router.callback_query(DOCUMENT_STEP, VerifyCb.filter(F.action == VerifyAction.DONE), F.message)
 async def verification_done(query: CallbackQuery, state: FSMContext, person: Person) -> None:
     await query.answer()
     data = await state.get_data()
