@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import executor, media_file, on_shift, person, telegram_person
+from tests.factories import executor, media_bytes, media_file, on_shift, person, telegram_person
 from ukbot.auth import public as auth_public
 from ukbot.requests import services as requests
 from ukbot.requests.models import Request, StatusChange
@@ -241,4 +241,106 @@ def test_start_work_pressed_by_someone_without_the_executor_role_is_no_longer_ac
 
     assert bot.fake.calls("answerCallbackQuery")[-1].params.get("text") == "This button is no longer active."
     assert Request.objects.get(pk=number).status == "new"
+    answered_once(bot)
+
+
+# --- more steps that write -----------------------------------------------------------------------------------
+
+
+def test_double_taps_through_an_executors_shift_and_completion(bot):
+    from ukbot.requests.models import Attachment
+    from ukbot.shifts.models import Shift
+
+    account = telegram_person("executor", 9111, language="en", trades=("plumber",))
+    manager = person("manager")
+    number = requests.request_create(applicant_id=person("applicant"), category="plumbing", description="Leak").number
+    ivan = bot.person(9111, "Ivan", language_code="en")
+
+    [status] = ivan.send("⏱ Shift")
+    ivan.double_tap("▶️ Start shift", on=status)
+    replies = ivan.send_twice({"text": "➡️ Without location"})
+    assert SORRY not in texts(replies)
+    assert Shift.objects.filter(executor_id=account).count() == 1
+
+    requests.request_move(
+        number=number, to_status="assigned", actor_kind="manager", actor_id=manager, executor_id=account
+    )
+    requests.request_move(number=number, to_status="in_progress", actor_kind="executor", actor_id=account)
+    ivan.press(f"req:open:{number}")
+    ivan.tap("✅ Complete")
+    ivan.photo(media_bytes("jpeg"))
+    ivan.double_tap("✅ Done")
+    replies = ivan.send_twice({"text": "Washer replaced"})  # the comment, sent twice on a shaky network
+    said = texts(replies)
+    assert sum("is completed" in text for text in said) == 1, said
+    assert SORRY not in said
+    assert StatusChange.objects.filter(request_id=number, to_status="completed").count() == 1
+    assert Attachment.objects.filter(request_id=number, kind="after").count() == 1
+
+    [status] = ivan.send("⏱ Shift")
+    ivan.double_tap("🏁 End shift", on=status)
+    replies = ivan.send_twice({"text": "➡️ Without location"})
+    assert SORRY not in texts(replies)
+    assert Shift.objects.filter(executor_id=account, actual_end__isnull=False).count() == 1
+    answered_once(bot)
+
+
+def test_double_taps_on_a_managers_approvals(bot):
+    from ukbot.requests.models import Material
+    from ukbot.users.models import ApartmentLink, Specialization
+    from ukbot.users.services import verification
+
+    manager = telegram_person("manager", 9112, language="en")
+    plumber = executor("plumber")
+    number = requests.request_create(applicant_id=person("applicant"), category="plumbing", description="Leak").number
+    requests.request_move(
+        number=number, to_status="assigned", actor_kind="manager", actor_id=manager, executor_id=plumber
+    )
+    [tap] = requests.materials_request(
+        number=number, actor_kind="executor", actor_id=plumber, items=[{"item": "Tap", "quantity": 1, "unit": "pcs"}]
+    )
+    yard = users.yard_create(name="Chilonzor")
+    building = users.building_create(yard_id=yard.pk, address="Bunyodkor 5")
+    entrance = users.entrance_create(building_id=building.pk, number=1)
+    apartment = users.apartment_create(entrance_id=entrance.pk, number="7").pk
+    newcomer = person(first_name="Olim", last_name="Tursunov")
+    link = users.apartment_link_request(account_id=newcomer, apartment_id=apartment, relation="tenant")
+    applicant = person(first_name="Bobur", last_name="Aliev")
+    verification.verification_apply(
+        account_id=applicant, specialization="plumber", documents=[media_file(applicant, content=media_bytes("jpeg"))]
+    )
+    mona = bot.person(9112, "Mona", language_code="en")
+
+    [listed] = mona.send("📦 Materials")
+    replies = mona.double_tap(f"✅ Approve #{tap.pk}", on=listed)
+    assert SORRY not in texts(replies)
+    assert Material.objects.get(pk=tap.pk).status == "approved"
+
+    shown = mona.send("🏠 Apartment links")[-1]
+    replies = mona.double_tap("✅ Approve", on=shown)
+    assert SORRY not in texts(replies)
+    assert ApartmentLink.objects.get(pk=link.pk).status == "approved"
+
+    shown = mona.send("🪪 Verifications")[-1]
+    [levels] = mona.tap("✅ Approve", on=shown)
+    replies = mona.double_tap("4", on=levels)
+    assert SORRY not in texts(replies)
+    assert Specialization.objects.filter(profile_id=applicant, key="plumber").count() == 1
+    answered_once(bot)
+
+
+def test_texts_sent_twice_at_once_are_taken_once(bot):
+    from ukbot.requests.models import Comment
+
+    account = telegram_person("applicant", 9113, language="en")
+    number = requests.request_create(applicant_id=account, category="plumbing", description="Tap drips").number
+    anna = bot.person(9113, "Anna", language_code="en")
+    anna.press(f"req:open:{number}")
+    anna.tap("💬 Comment")
+
+    replies = anna.send_twice({"text": "I am home after six"})
+
+    assert Comment.objects.filter(request_id=number, text="I am home after six").count() == 1
+    said = texts(replies)
+    assert SORRY not in said and len(said) == 2  # the comment is added; the copy meets no dialog and gets a hint
     answered_once(bot)
