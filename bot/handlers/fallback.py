@@ -34,6 +34,8 @@ async def not_private(message: Message) -> None:
 
 @router.message()
 async def anything_else(message: Message, state: FSMContext, person: Person | None) -> None:
+    if message.media_group_id and (await state.get_data()).get("finished_album") == message.media_group_id:
+        return  # the rest of an album whose first file ended a step, which has said what it kept
     hint = hint_for(await state.get_state())
     if hint is not None:
         await message.answer(hint)

@@ -134,3 +134,28 @@ def test_buttons_of_an_old_list_and_of_another_role_do_nothing_harmful(bot, plac
     assert len(selectors.apartment_link_list(account_id=other)) == 1
     assert zarina.press("aplace:flat:1") == []  # a wizard button with no wizard running: just a notice
     assert selectors.apartment_link_list(account_id=account).count() == 0
+
+
+def test_an_album_as_the_document_keeps_the_first_file_and_says_so_once(bot, places):
+    account = telegram_person("applicant", 6605, language="en")
+    lola = bot.person(6605, "Lola", language_code="en")
+    lola.send("🏠 My apartments")
+    lola.tap("Add an apartment")
+    lola.tap("Mirobod")
+    lola.tap("Oybek 12")
+    lola.tap("Entrance 1")
+    lola.tap("2")
+    lola.tap("Owner")
+
+    first = lola.photo(media_bytes("jpeg"), media_group_id="album-1")
+    rest = [lola.photo(media_bytes("jpeg"), media_group_id="album-1") for _ in range(2)]
+
+    assert [r.text[:40] for r in first] == [
+        "✅ Thank you! Your request for Oybek 12, ",
+        "Only the first file is kept: one documen",
+    ]
+    assert rest == [[], []]  # the rest of the album is not answered
+    [link] = selectors.apartment_link_list(account_id=account)
+    assert (link.apartment_id, link.status) == (places["2"], "pending") and link.document_media_id is not None
+    [hint] = lola.send("hello")  # a message of its own is answered as ever
+    assert hint.text.startswith("I did not understand that.")

@@ -304,6 +304,11 @@ async def relation_chosen(query: CallbackQuery, callback_data: RelationCb, state
 async def document_sent(message: Message, state: FSMContext, bot: Bot, person: Person) -> None:
     media_id = await store_file(bot, message, owner_id=person.account_id)  # FileRefused: the step stays
     await _finish(message, state, person, media_id)
+    if message.media_group_id:
+        # The first file of an album is the document; the rest of the album arrives after the wizard is over and
+        # is not answered (bot.handlers.fallback reads this), and the person is told once that one file is kept.
+        await state.update_data(finished_album=message.media_group_id)
+        await message.answer(_("Only the first file is kept: one document is enough."))
 
 
 @router.callback_query(AddApartment.document, AptCb.filter(F.action == AptAction.SKIP), F.message)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery
 from django.utils.translation import get_language
 
 from bot import render
@@ -56,12 +56,6 @@ def request_status(account_id: int, number: str) -> str | None:
     """The status of the executor's own request, or None when it is not theirs."""
     request = my_request(account_id, number)
     return request.status if request is not None else None
-
-
-def done_markup(action: CallbackData) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        inline_keyboard=[[InlineKeyboardButton(text=_("✅ Done"), callback_data=action.pack())]]
-    )
 
 
 async def own(query: CallbackQuery, person: Person, number: str, statuses) -> str | None:
