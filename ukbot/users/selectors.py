@@ -141,21 +141,35 @@ class InvitationOffer:
     specialization: str
 
 
-def invitation_offer(*, code: str) -> InvitationOffer:
-    """Return what the invitation ``code`` grants while it can still be used, without using it.
-
-    :raises AppError: INVITATION_INVALID, INVITATION_USED, INVITATION_EXPIRED, as ``invitation_accept`` would.
-    """
-    # The code read as ``services.invitations`` reads it (the layers keep this module from importing it): without
-    # the prefix, dashes and spaces, upper case; only its SHA-256 is stored. A mistyped code matches no row.
+def invitation_code_hash(code: str) -> tuple[str, str]:
+    """Return an invitation code as people type it, read the one way (without the ``inv_`` prefix, dashes and
+    spaces, in upper case), and the SHA-256 under which it is stored (only the hash is kept)."""
     code = str(code).strip().upper().replace("-", "").replace(" ", "").removeprefix("INV_")
-    invitation = Invitation.objects.filter(code_hash=hashlib.sha256(code.encode()).hexdigest()).first()
+    return code, hashlib.sha256(code.encode()).hexdigest()
+
+
+def invitation_check_usable(invitation: Invitation | None) -> Invitation:
+    """Return the invitation if it can still be used.
+
+    :raises AppError: INVITATION_INVALID (no such invitation), INVITATION_USED (used or withdrawn),
+        INVITATION_EXPIRED.
+    """
     if invitation is None:
         raise AppError("INVITATION_INVALID", _("This invitation code is not valid. Check it and try again."))
     if invitation.used_at is not None or invitation.revoked_at is not None:
         raise AppError("INVITATION_USED", _("This invitation was already used or withdrawn."))
     if invitation.expires_at <= timezone.now():
         raise AppError("INVITATION_EXPIRED", _("This invitation has expired. Ask for a new one."))
+    return invitation
+
+
+def invitation_offer(*, code: str) -> InvitationOffer:
+    """Return what the invitation ``code`` grants while it can still be used, without using it.
+
+    :raises AppError: INVITATION_INVALID, INVITATION_USED, INVITATION_EXPIRED, as ``invitation_accept`` would.
+    """
+    _code, code_hash = invitation_code_hash(code)
+    invitation = invitation_check_usable(Invitation.objects.filter(code_hash=code_hash).first())
     return InvitationOffer(role=invitation.role, specialization=invitation.specialization)
 
 

@@ -48,15 +48,6 @@ def _signature(body: str) -> str:
     return "".join(ALPHABET[b % len(ALPHABET)] for b in digest[:6])
 
 
-def _normalise(code: str) -> str:
-    code = str(code).strip().upper().replace("-", "").replace(" ", "")
-    return code[4:] if code.startswith("INV_") else code
-
-
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
-
-
 @transaction.atomic
 def invitation_create(
     *,
@@ -92,7 +83,7 @@ def invitation_create(
     body = "".join(secrets.choice(ALPHABET) for _ in range(10))
     code = body + _signature(body)
     invitation = Invitation.objects.create(
-        code_hash=_hash(code),
+        code_hash=selectors.invitation_code_hash(code)[1],
         role=role,
         specialization=specialization,
         level=level,
@@ -109,17 +100,13 @@ def invitation_accept(*, code: str, account_id: int) -> Invitation:
     :raises AppError: INVITATION_INVALID (mistyped, altered, unknown), INVITATION_USED (used or withdrawn),
         INVITATION_EXPIRED.
     """
-    code = _normalise(code)
+    code, code_hash = selectors.invitation_code_hash(code)
     if len(code) != 16 or not hmac.compare_digest(_signature(code[:10]), code[10:]):
         raise AppError("INVITATION_INVALID", _("This invitation code is not valid. Check it and try again."))
     with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().filter(code_hash=_hash(code)).first()
-        if invitation is None:
-            raise AppError("INVITATION_INVALID", _("This invitation code is not valid. Check it and try again."))
-        if invitation.used_at is not None or invitation.revoked_at is not None:
-            raise AppError("INVITATION_USED", _("This invitation was already used or withdrawn."))
-        if invitation.expires_at <= timezone.now():
-            raise AppError("INVITATION_EXPIRED", _("This invitation has expired. Ask for a new one."))
+        invitation = selectors.invitation_check_usable(
+            Invitation.objects.select_for_update().filter(code_hash=code_hash).first()
+        )
         if not Profile.objects.filter(account_id=account_id).exists():
             profile_create(account_id=account_id)
         if invitation.role not in selectors.profile_roles(account_id=account_id):
