@@ -380,6 +380,8 @@ REST_FRAMEWORK = {
 }
 API_MAX_PER_PAGE = env_int("API_MAX_PER_PAGE", 100, minimum=1)
 IDEMPOTENCY_TTL = timedelta(hours=24)
+# Sign-in and token endpoints answer with live tokens: never stored, never replayed (decision 0003).
+IDEMPOTENCY_EXEMPT_PATHS = ("/api/v1/auth/",)
 SPECTACULAR_SETTINGS = {
     "TITLE": "UK Management Bot API",
     "DESCRIPTION": "REST API of the housing management service desk. Errors use the envelope of DESIGN §8.",

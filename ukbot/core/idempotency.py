@@ -9,7 +9,9 @@ A POST/PUT/PATCH/DELETE carrying the header is run at most once per (user, key) 
   key with the same method, path and body replays them with ``Idempotent-Replayed: true``;
 - the same key with another method, path or body is refused with 422 IDEMPOTENCY_KEY_REUSED; while the first
   request still runs, a repeat is refused with 409 IDEMPOTENCY_IN_PROGRESS;
-- a 5xx answer (or an exception) deletes the row, so the client can retry with the same key.
+- a 5xx answer (or an exception) deletes the row, so the client can retry with the same key;
+- paths under ``settings.IDEMPOTENCY_EXEMPT_PATHS`` (sign-in and tokens, ``/api/v1/auth/``) ignore the header: their
+  answers hold live tokens, which must never be stored, and a spent refresh token must not be replayable.
 
 Reservation commits on its own only when no transaction is open around the view: keep ``ATOMIC_REQUESTS`` off.
 """
@@ -174,7 +176,12 @@ class IdempotencyMixin:
     _idempotency: Reservation | None = None
 
     def _idempotency_applies(self, request) -> bool:
-        return request.method in METHODS and HEADER in request.headers and hasattr(self, request.method.lower())
+        return (
+            request.method in METHODS
+            and HEADER in request.headers
+            and hasattr(self, request.method.lower())
+            and not request.path.startswith(tuple(settings.IDEMPOTENCY_EXEMPT_PATHS))
+        )
 
     def initial(self, request, *args, **kwargs):
         if self._idempotency_applies(request):
