@@ -228,16 +228,22 @@ def _record(*, username: str, ip: str | None, reason: str, account_id: int) -> N
     login_attempt_record(username=username, ip=ip, reason=reason, method=METHOD, account_id=account_id)
 
 
-def login_with_mfa(*, challenge: str, code: str, ip: str | None) -> IssuedTokens:
+def login_with_mfa(*, challenge: str, code: str, ip: str | None, device: str = "") -> IssuedTokens:
     """Complete a sign-in with the challenge from the password step and a TOTP or backup code; open a session.
 
-    :raises AppError: MFA_CHALLENGE_INVALID for a tampered, expired or already used challenge; TOO_MANY_ATTEMPTS
+    The challenge must come back from the address and the device (User-Agent) that passed the first factor: a
+    challenge lifted from one client is no use from another.
+
+    :raises AppError: MFA_CHALLENGE_INVALID for a tampered, expired or already used challenge, or one sent from
+        another address or device; TOO_MANY_ATTEMPTS
         while the username or address is locked out; MFA_INVALID_CODE for a wrong code (it counts toward the
         lockout and is recorded as ``bad_otp``); ACCOUNT_BLOCKED.
     """
     from ukbot.auth.services import session_open  # services imports this module for the password step
 
     payload = _challenge_payload(challenge)
+    if payload.get("ip") != ip or payload.get("d", "") != device[:300]:
+        raise _challenge_invalid()
     account_id, username = payload["a"], payload["u"]
     wait = lockout.locked_for(username=username, ip=ip)
     if wait:
@@ -253,7 +259,7 @@ def login_with_mfa(*, challenge: str, code: str, ip: str | None) -> IssuedTokens
     account = Account.objects.get(pk=account_id)
     try:
         method = f"{payload['f']}+totp" if payload.get("f") else METHOD
-        tokens = session_open(account=account, ip=ip, device=payload.get("d") or "", method=method)
+        tokens = session_open(account=account, ip=ip, device=device, method=method)
     except AppError:
         _record(username=username, ip=ip, reason=LoginAttempt.Reason.BLOCKED, account_id=account_id)
         raise

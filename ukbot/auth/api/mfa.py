@@ -115,6 +115,9 @@ class AuthMfaVerifyApi(Api):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tokens = mfa.login_with_mfa(
-            challenge=data.validated_data["challenge"], code=data.validated_data["code"], ip=client_ip(request)
+            challenge=data.validated_data["challenge"],
+            code=data.validated_data["code"],
+            ip=client_ip(request),
+            device=request.headers.get("User-Agent", ""),
         )
         return Response(self.OutputSerializer(tokens).data)

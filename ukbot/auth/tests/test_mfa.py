@@ -331,7 +331,7 @@ def test_telegram_sign_in_of_an_account_with_a_second_factor_needs_the_code(api,
     assert started.json()["data"]["mfa_required"] is True
     assert "access" not in started.json()["data"]
 
-    done = APIClient().post(
+    done = APIClient(REMOTE_ADDR=api.defaults["REMOTE_ADDR"]).post(
         "/api/v1/auth/mfa/verify",
         {"challenge": started.json()["data"]["challenge"], "code": codes.next()},
         format="json",
