@@ -380,6 +380,10 @@ REST_FRAMEWORK = {
 }
 API_MAX_PER_PAGE = env_int("API_MAX_PER_PAGE", 100, minimum=1)
 IDEMPOTENCY_TTL = timedelta(hours=24)
+# The OpenAPI schema and docs: public in development, for signed-in staff in production unless turned on.
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", DEBUG)
+# /metrics: a scraper sends this bearer token; unset, only direct calls from this machine's loopback are served.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or None
 # Sign-in and token endpoints answer with live tokens: never stored, never replayed (decision 0003).
 IDEMPOTENCY_EXEMPT_PATHS = ("/api/v1/auth/",)
 SPECTACULAR_SETTINGS = {
@@ -391,7 +395,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],  # the schema and docs are public
+    "SERVE_PERMISSIONS": ["ukbot.core.api.permissions.ApiDocsReader"],  # public only with API_DOCS_PUBLIC
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "ukbot.core.api.schema.add_error_catalogue",

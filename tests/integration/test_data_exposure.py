@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from tests.factories import PASSWORD, person
+from tests.factories import PASSWORD, person, signed_in
 from ukbot.core.models import IdempotencyKey
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +45,45 @@ def test_a_replayed_refresh_with_its_first_key_is_refused_as_reused_and_no_key_r
     tokens = (signed["access"], signed["refresh"], first.json()["data"]["access"], first.json()["data"]["refresh"])
     for row in IdempotencyKey.objects.all():
         assert not any(token.encode() in bytes(row.response_body or b"") for token in tokens)
+
+
+# --- /metrics and the API schema ------------------------------------------------------------------------------
+
+
+def test_metrics_answer_only_loopback_without_a_token():
+    # given no METRICS_TOKEN: a direct call from this machine reads them
+    assert APIClient(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 200
+    # but another address, or the world through a proxy on this machine, finds nothing there
+    assert APIClient(REMOTE_ADDR="203.0.113.9").get("/metrics").status_code == 404
+    proxied = APIClient(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9").get("/metrics")
+    assert proxied.status_code == 404
+    assert b"ukbot_http_requests" not in proxied.content
+
+
+def test_metrics_with_a_token_answer_only_the_bearer(settings):
+    settings.METRICS_TOKEN = "scrape-secret-1"
+    scraper = APIClient(REMOTE_ADDR="10.1.2.3", HTTP_AUTHORIZATION="Bearer scrape-secret-1")
+
+    assert scraper.get("/metrics").status_code == 200
+    assert APIClient(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 404  # loopback needs it too
+    wrong = APIClient(REMOTE_ADDR="10.1.2.3", HTTP_AUTHORIZATION="Bearer scrape-secret-2")
+    assert wrong.get("/metrics").status_code == 404
+
+
+def test_api_schema_and_docs_are_for_staff_unless_made_public(settings):
+    settings.API_DOCS_PUBLIC = False
+    schema = "/api/v1/schema/"
+    # anonymous callers and non-staff people are refused
+    assert APIClient().get(schema).status_code == 401
+    assert APIClient().get("/api/docs/").status_code in (401, 403)
+    assert signed_in(person("applicant")).get(schema).status_code == 403
+    # staff read it, signed into the admin
+    staff = person("manager")
+    get_user_model().objects.filter(pk=staff).update(is_staff=True)
+    admin = APIClient()
+    admin.force_login(get_user_model().objects.get(pk=staff))
+    assert admin.get(schema).status_code == 200
+    assert admin.get("/api/docs/").status_code == 200
+    # and turned on, anyone reads it (development's default)
+    settings.API_DOCS_PUBLIC = True
+    assert APIClient().get(schema).status_code == 200

@@ -1,10 +1,15 @@
 """Probes for the orchestrator and the scraper: ``/healthz`` (alive), ``/readyz`` (dependencies), ``/metrics``.
 
 Plain Django views: no authentication, no throttling, no envelope — load balancers and Prometheus read them.
+``/metrics`` says how the system is used (routes, volumes, backlogs), so it answers only a scraper that sends
+``Authorization: Bearer <METRICS_TOKEN>``, or, with no token set, a direct call from this machine (a loopback
+address and no proxy's forwarding header); anyone else gets 404, as if it were not there.
 """
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -105,8 +110,25 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503)
 
 
+def metrics_allowed(request: HttpRequest) -> bool:
+    """Whether the caller may scrape ``/metrics``: the bearer token when ``METRICS_TOKEN`` is set, else a direct
+    call from a loopback address (a proxy on this machine would forward the world, so its header shuts it out)."""
+    token = settings.METRICS_TOKEN
+    if token:
+        scheme, _space, sent = request.headers.get("Authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(sent.strip().encode(), token.encode())
+    if "X-Forwarded-For" in request.headers or "Forwarded" in request.headers:
+        return False
+    try:
+        return ipaddress.ip_address(request.META.get("REMOTE_ADDR") or "").is_loopback
+    except ValueError:
+        return False
+
+
 @never_cache
 @require_GET
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """Prometheus text exposition."""
+    """Prometheus text exposition, for the scraper only (:func:`metrics_allowed`); 404 for anyone else."""
+    if not metrics_allowed(request):
+        return HttpResponse(status=404, content_type="text/plain")
     return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -33,3 +33,16 @@ class HasScopes(BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         required = getattr(view, "required_scopes", {}).get(request.method, ())
         return all(has_scope(request, scope) for scope in required)
+
+
+class ApiDocsReader(BasePermission):
+    """Who reads the OpenAPI schema and the API docs: anyone when ``API_DOCS_PUBLIC`` is on (the default with debug
+    on), else signed-in staff (``is_staff``: the admin's people) only; the schema maps every endpoint and field."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        from django.conf import settings
+
+        if settings.API_DOCS_PUBLIC:
+            return True
+        user = getattr(request, "user", None)
+        return bool(user is not None and user.is_authenticated and user.is_staff)
