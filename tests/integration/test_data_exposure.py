@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from tests.factories import PASSWORD, person, signed_in
+from tests.factories import PASSWORD, media_bytes, person, signed_in
 from ukbot.core.models import IdempotencyKey
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +89,22 @@ def test_api_schema_and_docs_are_for_staff_unless_made_public(settings):
     # and turned on, anyone reads it (development's default)
     settings.API_DOCS_PUBLIC = True
     assert APIClient().get(schema).status_code == 200
+
+
+# --- downloads are named by their bytes ---------------------------------------------------------------------
+
+
+def test_a_png_uploaded_as_html_downloads_as_png():
+    # given a PNG uploaded under an HTML name
+    owner = signed_in(person("applicant"))
+    data = media_bytes("png")
+    upload = io.BytesIO(data)
+    upload.name = "evil.html"
+    created = owner.post("/api/v1/media/upload", {"file": upload}, format="multipart").json()["data"]
+    # when it is downloaded
+    downloaded = owner.get(created["download_url"])
+    # then its type and its name's extension both come from the bytes
+    assert downloaded.status_code == 200
+    assert downloaded["Content-Type"] == "image/png"
+    assert downloaded["Content-Disposition"] == 'attachment; filename="evil.png"'
+    assert ".html" not in downloaded["Content-Disposition"]

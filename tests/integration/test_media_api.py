@@ -70,7 +70,8 @@ def test_an_upload_is_typed_by_its_bytes_and_downloads_with_a_safe_unicode_name(
     downloaded = owner.get(created["download_url"], HTTP_ACCEPT="image/png")
     assert downloaded.status_code == 200 and _body(downloaded) == data
     assert downloaded["Content-Type"] == "image/png"
-    assert downloaded["Content-Disposition"] == "attachment; filename*=utf-8''%D1%81%D1%87%D1%91%D1%82%20%E2%84%965.jpg"
+    # the name is the uploader's, the extension the bytes' (decision 0013)
+    assert downloaded["Content-Disposition"] == "attachment; filename*=utf-8''%D1%81%D1%87%D1%91%D1%82%20%E2%84%965.png"
     assert downloaded["X-Content-Type-Options"] == "nosniff"
     assert owner.get(f"/api/v1/media/{created['id']}").json()["data"]["sha256"] == created["sha256"]
     assert OutboxEvent.objects.filter(type="media.uploaded", subject=created["id"]).count() == 1

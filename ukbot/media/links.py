@@ -16,7 +16,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.errors import AppError, ValidationFailedError
-from ukbot.media import storage
+from ukbot.media import sniff, storage
 from ukbot.media.models import MediaFile
 
 SALT = "ukbot.media.signed-url"
@@ -24,9 +24,24 @@ MAX_TTL = 24 * 3600
 DEFAULT_TTL = 300
 
 
+def download_name(row: MediaFile) -> str:
+    """The name a file is saved under: the uploader's name with the extension of the type its bytes were sniffed as
+    (a PNG uploaded as ``evil.html`` downloads as ``evil.png``), so no client opens it as something else."""
+    extension = sniff.EXTENSIONS.get(row.content_type)
+    if not extension:
+        return row.original_name
+    stem, dot, current = row.original_name.rpartition(".")
+    if not dot or not stem:
+        stem = row.original_name
+    elif current.lower() == extension or (current.lower(), extension) in {("jpeg", "jpg"), ("heif", "heic")}:
+        return row.original_name
+    return f"{stem or 'file'}.{extension}"
+
+
 def content_disposition(row: MediaFile) -> str:
-    """``attachment; filename="…"`` or, for a non-ASCII name, ``filename*=utf-8''…`` (RFC 6266/5987)."""
-    header = content_disposition_header(as_attachment=True, filename=row.original_name)
+    """``attachment; filename="…"`` or, for a non-ASCII name, ``filename*=utf-8''…`` (RFC 6266/5987), named by
+    :func:`download_name`."""
+    header = content_disposition_header(as_attachment=True, filename=download_name(row))
     assert header is not None  # None only when neither an attachment nor a name is asked for
     return header
 
