@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 
+from ukbot.core.client_address import trusted_proxies_parse
 from ukbot.core.env import ConfigError, env_bool, env_int, env_list, env_parsed, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -338,6 +339,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 BEHIND_TLS = env_bool("BEHIND_TLS", False)
+# Reverse proxies whose X-Forwarded-For is believed (ukbot/core/client_address.py); none by default, so that a
+# client cannot choose its own address for the sign-in lockout by sending the header itself.
+TRUSTED_PROXIES = env_parsed(
+    "TRUSTED_PROXIES", trusted_proxies_parse, (), expected="comma-separated networks such as 10.0.0.0/8,127.0.0.1/32"
+)
 if BEHIND_TLS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000

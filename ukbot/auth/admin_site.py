@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from ukbot.auth import lockout, mfa
 from ukbot.auth.attempts import login_attempt_record
 from ukbot.auth.models import LoginAttempt
+from ukbot.core.client_address import client_ip
 
 
 class OtpAdminAuthenticationForm(AdminAuthenticationForm):
@@ -32,7 +33,7 @@ class OtpAdminAuthenticationForm(AdminAuthenticationForm):
     )
 
     def _ip(self) -> str | None:
-        return self.request.META.get("REMOTE_ADDR") if self.request is not None else None
+        return client_ip(self.request) if self.request is not None else None
 
     def _record(self, reason: str, *, account_id: int | None = None) -> None:
         username = self.cleaned_data.get("username") or ""

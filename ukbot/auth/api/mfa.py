@@ -9,8 +9,9 @@ from rest_framework.response import Response
 
 from ukbot.auth import mfa
 from ukbot.auth.api.views import TokensOutput
-from ukbot.core.api.serializers import StrictSerializer, client_ip
+from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api
+from ukbot.core.client_address import client_ip
 
 
 class CodeInput(StrictSerializer):

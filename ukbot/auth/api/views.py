@@ -10,8 +10,9 @@ from rest_framework.response import Response
 
 from ukbot.auth import selectors, services
 from ukbot.auth.mfa import MfaChallenge
-from ukbot.core.api.serializers import StrictSerializer, client_ip
+from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api
+from ukbot.core.client_address import client_ip
 
 
 class TokensOutput(serializers.Serializer):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
-from rest_framework.request import Request
 
 from ukbot.core.api.fast import declared_fields_copy
 
@@ -28,8 +26,3 @@ class StrictSerializer(serializers.Serializer):
             if unknown:
                 raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
         return super().to_internal_value(data)
-
-
-def client_ip(request: HttpRequest | Request) -> str | None:
-    """The address the request came from, as the web server saw it."""
-    return request.META.get("REMOTE_ADDR") or None
