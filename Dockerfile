@@ -47,6 +47,9 @@ USER ukbot
 EXPOSE 8000
 # Django answers only hosts in ALLOWED_HOSTS, so the probe names the first of them (".example.com" -> example.com).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["python", "-c", "import os, sys, urllib.request as u; h = (os.environ.get('ALLOWED_HOSTS') or 'localhost').split(',')[0].strip().lstrip('.'); h = 'localhost' if h in ('', '*') else h; r = u.urlopen(u.Request('http://127.0.0.1:8000/healthz', headers={'Host': h}), timeout=4); sys.exit(0 if r.status == 200 else 1)"]
+# gunicorn does not rewrite REMOTE_ADDR from X-Forwarded-For (its --forwarded-allow-ips covers the scheme
+# headers only): behind a reverse proxy, set TRUSTED_PROXIES to its network (e.g. TRUSTED_PROXIES=10.0.0.0/8) so
+# the app reads the client's address from the header; the default trusts nobody.
 # --preload loads the app once in the master: a configuration error stops the container with one line instead
 # of gunicorn respawning workers that die at import. Workers share their Prometheus metrics through a fresh
 # directory (prometheus_client's multi-process mode). exec hands signals straight to gunicorn.
