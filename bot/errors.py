@@ -19,15 +19,17 @@ from ukbot.core.errors import AppError
 
 log = logging.getLogger(__name__)
 router = Router(name=__name__)
+# Error codes whose details are for programs, not people (see explain).
+MESSAGE_ONLY = frozenset({"INVALID_TRANSITION", "TOO_MANY_ATTEMPTS", "THROTTLED"})
 
 
 def explain(exc: AppError) -> str:
     """Return an app error as the person should read it: the message, then each detail on its own line (escaped).
 
-    A refused move says what happened in its message; its details (the moves still allowed, in the API's terms)
-    mean nothing to a person in a chat and are left out."""
+    Some codes carry details for programs only: a refused move (the moves still allowed, in the API's terms) and a
+    wait (its seconds, which the message already says in words); those are left out."""
     lines = [html.escape(str(exc.message))]
-    if exc.code == "INVALID_TRANSITION":
+    if exc.code in MESSAGE_ONLY:
         return lines[0]
     for detail in exc.details:
         text = html.escape(str(detail.message))

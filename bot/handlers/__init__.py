@@ -34,6 +34,7 @@ def routers() -> list[Router]:
         applicant.router,
         executor.router,
         inspector.router,
+        manager.step_up.router,
         manager.router,
         manager.strangers.router,
         other_role.router,

@@ -104,3 +104,20 @@ def personal_data(*, account_id: int) -> dict:
             for a in LoginAttempt.objects.filter(account_id=account_id).order_by("created_at")
         ],
     }
+
+
+def step_up_needed(*, account_id: int, channel: str) -> bool:
+    """Whether the person must confirm their second factor in ``channel`` (``bot``) before a staff action."""
+    from ukbot.auth import step_up
+
+    return step_up.step_up_needed(account_id=account_id, channel=channel)
+
+
+def step_up_confirm(*, account_id: int, channel: str, code: str) -> None:
+    """Confirm the second factor in ``channel`` with a code, for ``MFA_STEP_UP_HOURS``.
+
+    :raises AppError: TOO_MANY_ATTEMPTS, MFA_INVALID_CODE.
+    """
+    from ukbot.auth import step_up
+
+    step_up.step_up_confirm(account_id=account_id, channel=channel, code=code)
