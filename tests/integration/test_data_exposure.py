@@ -8,8 +8,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from tests.factories import PASSWORD, media_bytes, person, signed_in
+from tests.factories import PASSWORD, executor, media_bytes, media_file, on_shift, person, signed_in
+from ukbot.core.errors import PermissionDeniedError, ValidationFailedError
 from ukbot.core.models import IdempotencyKey
+from ukbot.requests import selectors, services
+from ukbot.requests.statuses import Actor
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +111,94 @@ def test_a_png_uploaded_as_html_downloads_as_png():
     assert downloaded["Content-Type"] == "image/png"
     assert downloaded["Content-Disposition"] == 'attachment; filename="evil.png"'
     assert ".html" not in downloaded["Content-Disposition"]
+
+
+# --- executors: no internal comments, and a pool card until the request is theirs -------------------------------
+
+MANAGER = 404
+LONG = "Water is leaking from the ceiling of the bathroom. " * 10  # 510 characters
+
+
+def _pool_request() -> tuple[str, int, str]:
+    """A new plumbing request with a phone, a photo, a public and an internal comment; its applicant; the photo."""
+    applicant = person("applicant")
+    photo = media_file(applicant)
+    number = services.request_create(
+        applicant_id=applicant,
+        category="plumbing",
+        description=LONG,
+        contact_phone="+998901234567",
+        files=[(photo, "before")],
+    ).number
+    services.comment_add(number=number, author_id=applicant, actor_kind=Actor.APPLICANT, text="Please hurry")
+    services.comment_add(
+        number=number, author_id=MANAGER, actor_kind=Actor.MANAGER, text="Tenant is rude", internal=True
+    )
+    return number, applicant, photo
+
+
+def test_an_executor_on_shift_sees_a_pool_card_of_a_request_not_theirs():
+    number, _applicant, photo = _pool_request()
+    plumber = executor("plumber")
+    on_shift(plumber, "plumber")
+    api = signed_in(plumber)
+
+    # the API: the pool and the request show what deciding to claim needs, nothing of the people
+    pooled = api.get("/api/v1/requests/pool").json()["data"]
+    shown = api.get(f"/api/v1/requests/{number}").json()["data"]
+    for card in (pooled[0], shown):
+        assert (card["number"], card["category"], card["contact_phone"]) == (number, "plumbing", "")
+        assert card["description"] == LONG.strip()[:199].rstrip() + "…"
+    assert shown["allowed_moves"] == ["assigned"]
+    assert api.get(f"/api/v1/requests/{number}/comments").json()["data"] == []
+    assert api.get(f"/api/v1/requests/{number}/history").json()["data"] == []
+    assert api.get(f"/api/v1/requests/{number}/attachments").json()["data"] == []
+    assert api.get(f"/api/v1/media/{photo}/download").status_code == 404
+    # the bot reads the same selectors
+    card = selectors.request_card(account_id=plumber, actor_kind=Actor.EXECUTOR, number=number)
+    assert (card.description, card.history, card.party) == (LONG.strip()[:199].rstrip() + "…", (), False)
+    assert selectors.pool_lines(executor_id=plumber).lines[0].description == card.description
+    # and a pool card is a view, never a row to save
+    with pytest.raises(TypeError):
+        selectors.request_for(account_id=plumber, actor_kind=Actor.EXECUTOR, number=number).save()
+
+
+def test_once_assigned_the_executor_sees_the_whole_request_but_never_internal_comments():
+    number, _applicant, photo = _pool_request()
+    plumber = executor("plumber")
+    on_shift(plumber, "plumber")
+    api = signed_in(plumber)
+    assert api.put(f"/api/v1/requests/{number}/status", {"status": "assigned"}, format="json").status_code == 200
+
+    shown = api.get(f"/api/v1/requests/{number}").json()["data"]
+    comments = api.get(f"/api/v1/requests/{number}/comments").json()["data"]
+
+    assert (shown["contact_phone"], shown["description"]) == ("+998901234567", LONG.strip())
+    assert [c["text"] for c in comments] == ["Please hurry"]
+    assert len(api.get(f"/api/v1/requests/{number}/history").json()["data"]) == 2
+    assert len(api.get(f"/api/v1/requests/{number}/attachments").json()["data"]) == 1
+    assert api.get(f"/api/v1/media/{photo}/download").status_code == 200
+    assert [c.text for c in selectors.comments_for(number=number, actor_kind=Actor.EXECUTOR)] == ["Please hurry"]
+    manager_view = selectors.comments_for(number=number, actor_kind=Actor.MANAGER)
+    assert [c.text for c in manager_view] == ["Please hurry", "Tenant is rude"]
+
+
+def test_an_executor_may_not_write_an_internal_comment_nor_comment_from_the_pool():
+    number, _applicant, _photo = _pool_request()
+    plumber, other = executor("plumber"), executor("plumber")
+    on_shift(other, "plumber")
+    services.request_reassign(number=number, executor_id=plumber, actor_id=MANAGER)
+    api = signed_in(plumber)
+
+    refused = api.post(f"/api/v1/requests/{number}/comments", {"text": "note", "internal": True}, format="json")
+    assert refused.status_code == 400
+    assert _error(refused)["details"][0]["field"] == "internal"
+    with pytest.raises(ValidationFailedError):
+        services.comment_add(number=number, author_id=plumber, actor_kind=Actor.EXECUTOR, text="x", internal=True)
+    # the executor's public comment is fine; one who does not have the request writes none
+    posted = api.post(f"/api/v1/requests/{number}/comments", {"text": "On my way"}, format="json")
+    assert posted.status_code == 201
+    with pytest.raises(PermissionDeniedError):
+        services.comment_add(number=number, author_id=other, actor_kind=Actor.EXECUTOR, text="mine?")
+    internal = [c.text for c in selectors.comments_for(number=number, actor_kind=Actor.MANAGER) if c.internal]
+    assert internal == ["Tenant is rude"]

@@ -10,6 +10,11 @@ them on every write (:mod:`ukbot.requests.services.moves`); adapters only call t
 - **Seeing.** Managers see every request; executors those assigned to them, and the pool of new requests their
   trades cover while they are on shift in that trade; applicants their own and those of the apartments they are
   approved for (read-only for co-residents).
+- **Seeing how much.** A request of the pool is not the executor's yet: its *pool card* shows what deciding to
+  claim it needs (category, urgency, place, the first :data:`POOL_DESCRIPTION_CHARS` characters of the
+  description), never the contact phone, files, comments or history (:func:`sees_whole`). Once assigned to them,
+  they see the whole request. Internal comments are read and written by managers only (:func:`reads_internal`:
+  the scope table gives them to ``admin:requests``), never by executors or applicants.
 - **Acting.** An applicant acts on their own requests only; an executor on those assigned to them, or claims a
   new unassigned one from the pool; managers and the system act on any.
 """
@@ -22,6 +27,7 @@ from typing import Protocol
 from ukbot.requests.statuses import Actor, Source, Status, allowed_moves
 
 MANAGE_REQUESTS = "admin:requests"  # the scope that makes a person act as a manager (DESIGN §8)
+POOL_DESCRIPTION_CHARS = 200  # how much of the description a pool card shows
 
 
 def actor_kind_for(*, role: str | None, scopes: Collection[str]) -> str:
@@ -38,6 +44,25 @@ class Party(Protocol):
     applicant_id: int
     executor_id: int | None
     status_before_clarification: str
+
+
+def reads_internal(*, actor_kind: str) -> bool:
+    """Whether a person acting as ``actor_kind`` reads and writes internal comments: managers only."""
+    return actor_kind == Actor.MANAGER
+
+
+def sees_whole(request: Party, *, actor_kind: str, account_id: int | None) -> bool:
+    """Whether the person sees the whole of ``request`` (one they may see): everyone but an executor looking at a
+    request of the pool, which is not theirs until they claim it and shows them its pool card only."""
+    return actor_kind != Actor.EXECUTOR or (account_id is not None and request.executor_id == account_id)
+
+
+def pool_description(text: str) -> str:
+    """The beginning of a description a pool card shows: at most :data:`POOL_DESCRIPTION_CHARS` characters."""
+    text = text.strip()
+    if len(text) <= POOL_DESCRIPTION_CHARS:
+        return text
+    return text[: POOL_DESCRIPTION_CHARS - 1].rstrip() + "…"
 
 
 def is_claim(*, actor_kind: str, to_status: str) -> bool:

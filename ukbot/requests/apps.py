@@ -3,10 +3,11 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _request_readable(account_id: int, number: str, actor_kind: str) -> bool:
-    """Files attached to a request are readable by whoever may see the request (an executor also the pool's)."""
+    """Files attached to a request are readable by whoever sees the whole request (not an executor reading the
+    pool card of a request they have not claimed)."""
     from ukbot.requests import selectors
 
-    return selectors.request_for(account_id=account_id, actor_kind=actor_kind, number=number) is not None
+    return selectors.request_files_readable(account_id=account_id, actor_kind=actor_kind, number=number)
 
 
 class RequestsConfig(AppConfig):

@@ -46,6 +46,15 @@ def visible(request, number: str):
     return item
 
 
+def shown(selector, request, number: str):
+    """What ``selector`` (``comments_shown_to`` and the like) gives the caller of request ``number``, else
+    NOT_FOUND when they may not see it."""
+    rows = selector(account_id=request.user.pk, actor_kind=actor_kind_of(request), number=number)
+    if rows is None:
+        raise NotFoundError()
+    return rows
+
+
 class RequestListOutput(serializers.ListSerializer):
     """A page of requests: the zone and the time that overdue is judged by are read once for the page."""
 

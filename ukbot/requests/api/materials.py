@@ -13,7 +13,7 @@ from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api, ListApi
 from ukbot.core.errors import NotFoundError
 from ukbot.requests import selectors, services
-from ukbot.requests.api.common import WRITE, actor_kind_of, require, require_manager, visible
+from ukbot.requests.api.common import WRITE, actor_kind_of, require, require_manager, shown, visible
 from ukbot.requests.models import AttachmentKind, MaterialStatus
 
 
@@ -136,8 +136,7 @@ class RequestAttachmentsApi(ListApi):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return selectors.attachments_none()
-        visible(self.request, self.kwargs["number"])
-        return selectors.attachments_of(number=self.kwargs["number"])
+        return shown(selectors.attachments_shown_to, self.request, self.kwargs["number"])
 
     @extend_schema(summary="Files of a request: photos before and after, documents, photos with a return")
     def get(self, request, *args, **kwargs):

@@ -30,6 +30,7 @@ from ukbot.requests.api.common import (
     detail,
     require,
     role_of,
+    shown,
     visible,
 )
 from ukbot.requests.models import Request
@@ -222,7 +223,7 @@ class RequestPoolApi(ListApi):
             return selectors.requests_none()
         if actor_kind_of(self.request) != Actor.EXECUTOR:
             raise PermissionDeniedError(_("The pool is for executors."))
-        return selectors.pool_for(executor_id=self.request.user.pk)
+        return selectors.pool_cards_for(executor_id=self.request.user.pk)
 
     @extend_schema(summary="New requests an executor on shift may claim (of their trades), soonest deadline first")
     def get(self, request, *args, **kwargs):
@@ -346,15 +347,14 @@ class RequestCommentsApi(ListApi):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return selectors.comments_none()
-        visible(self.request, self.kwargs["number"])
-        return selectors.comments_for(number=self.kwargs["number"], actor_kind=actor_kind_of(self.request))
+        return shown(selectors.comments_shown_to, self.request, self.kwargs["number"])
 
-    @extend_schema(summary="Comments of a request (applicants see only public ones)")
+    @extend_schema(summary="Comments of a request (internal ones for managers only; none on a pool card)")
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
-        summary="Comment on a request; staff may mark it internal",
+        summary="Comment on a request you are a party to; managers may mark it internal",
         request=InputSerializer,
         responses={201: CommentOutput},
         examples=[OpenApiExample("note", value={"text": "The plumber will come after 14:00.", "internal": False})],
@@ -389,8 +389,7 @@ class RequestHistoryApi(ListApi):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return selectors.history_none()
-        visible(self.request, self.kwargs["number"])
-        return selectors.history_of(number=self.kwargs["number"])
+        return shown(selectors.history_shown_to, self.request, self.kwargs["number"])
 
     @extend_schema(summary="The history of a request: who did what, when, from which status to which, and why")
     def get(self, request, *args, **kwargs):

@@ -3,12 +3,16 @@ applied to the database. Every adapter (API, bot, admin, media's read rule) asks
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NoReturn
 
 from django.db.models import Q, QuerySet
+from django.db.models.query import ModelIterable
 
 from ukbot.requests import access
-from ukbot.requests.models import Request
+from ukbot.requests.models import Attachment, Comment, Request, StatusChange
 from ukbot.requests.statuses import Actor, Category, Status
 from ukbot.shifts import public as shifts_public
 from ukbot.users import public as users_public
@@ -67,13 +71,93 @@ def pool_for(*, executor_id: int) -> QuerySet[Request]:
     return Request.objects.filter(status=Status.NEW, executor_id__isnull=True, category__in=categories)
 
 
-def request_for(*, account_id: int, actor_kind: str, number: str) -> Request | None:
-    """Return request ``number`` if the person may see it acting as ``actor_kind`` (an executor also a request of
-    their pool), else None: a request they may not see looks the same as a missing one."""
+def _seen(*, account_id: int, actor_kind: str, number: str) -> tuple[Request | None, bool]:
+    """Request ``number`` if the person may see it, and whether they see the whole of it (not a pool card)."""
     request = requests_visible_to(account_id=account_id, actor_kind=actor_kind).filter(pk=number).first()
     if request is None and actor_kind == Actor.EXECUTOR:
         request = pool_for(executor_id=account_id).filter(pk=number).first()
-    return request
+    if request is None:
+        return None, False
+    return request, access.sees_whole(request, actor_kind=actor_kind, account_id=account_id)
+
+
+def _read_only(*args: object, **kwargs: object) -> NoReturn:
+    raise TypeError("a pool card is a view of a request, not a row to save")
+
+
+def pool_card_of(request: Request) -> Request:
+    """Return what an executor who may claim ``request`` sees of it (:func:`access.sees_whole`): a read-only copy
+    without the contact phone or feedback and with the beginning of the description only."""
+    card = copy.copy(request)
+    card.contact_phone = ""
+    card.feedback = ""
+    card.description = access.pool_description(request.description)
+    card.save = _read_only  # type: ignore[method-assign]
+    card.delete = _read_only  # type: ignore[method-assign]
+    return card
+
+
+class _PoolCards(ModelIterable):
+    """Rows of the pool as pool cards, whatever the caller filters, orders or slices."""
+
+    def __iter__(self) -> Iterator[Request]:
+        for request in super().__iter__():
+            yield pool_card_of(request)
+
+
+def pool_cards_for(*, executor_id: int) -> QuerySet[Request]:
+    """Return the pool of an executor (:func:`pool_for`) as they see it: pool cards (:func:`pool_card_of`)."""
+    cards = pool_for(executor_id=executor_id)
+    cards._iterable_class = _PoolCards
+    return cards
+
+
+def request_for(*, account_id: int, actor_kind: str, number: str) -> Request | None:
+    """Return request ``number`` if the person may see it acting as ``actor_kind`` (an executor also a request of
+    their pool, as its pool card: :func:`pool_card_of`), else None: a request they may not see looks the same as a
+    missing one."""
+    request, whole = _seen(account_id=account_id, actor_kind=actor_kind, number=number)
+    if request is None or whole:
+        return request
+    return pool_card_of(request)
+
+
+def request_files_readable(*, account_id: int, actor_kind: str, number: str) -> bool:
+    """Whether the person may read the files attached to request ``number``: those who see the whole of it."""
+    request, whole = _seen(account_id=account_id, actor_kind=actor_kind, number=number)
+    return request is not None and whole
+
+
+def comments_shown_to(*, account_id: int, actor_kind: str, number: str) -> QuerySet[Comment] | None:
+    """Return the comments of request ``number`` the person reads, oldest first: internal ones for managers only,
+    none on a pool card; None when they may not see the request."""
+    request, whole = _seen(account_id=account_id, actor_kind=actor_kind, number=number)
+    if request is None:
+        return None
+    comments = Comment.objects.filter(request_id=number)
+    if not whole:
+        return comments.none()
+    return comments if access.reads_internal(actor_kind=actor_kind) else comments.filter(internal=False)
+
+
+def history_shown_to(*, account_id: int, actor_kind: str, number: str) -> QuerySet[StatusChange] | None:
+    """Return the history of request ``number`` for the person, oldest first: none on a pool card (it names who
+    acted); None when they may not see the request."""
+    request, whole = _seen(account_id=account_id, actor_kind=actor_kind, number=number)
+    if request is None:
+        return None
+    changes = StatusChange.objects.filter(request_id=number)
+    return changes if whole else changes.none()
+
+
+def attachments_shown_to(*, account_id: int, actor_kind: str, number: str) -> QuerySet[Attachment] | None:
+    """Return the files attached to request ``number`` for the person, oldest first: none on a pool card; None
+    when they may not see the request."""
+    request, whole = _seen(account_id=account_id, actor_kind=actor_kind, number=number)
+    if request is None:
+        return None
+    attachments = Attachment.objects.filter(request_id=number)
+    return attachments if whole else attachments.none()
 
 
 def request_moves_for(*, request: Request, account_id: int | None, actor_kind: str) -> list[str]:

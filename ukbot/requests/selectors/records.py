@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
+from ukbot.requests import access
 from ukbot.requests.models import Attachment, Comment, Material, MaterialStatus, Request, StatusChange
-from ukbot.requests.statuses import FINAL, IN_HANDS, Actor
+from ukbot.requests.statuses import FINAL, IN_HANDS
 from ukbot.users import public as users_public
 
 
@@ -20,9 +21,10 @@ def requests_none() -> QuerySet[Request]:
 
 
 def comments_for(*, number: str, actor_kind: str) -> QuerySet[Comment]:
-    """The comments of a request, oldest first; applicants never see internal ones."""
+    """The comments of a request, oldest first; only managers see internal ones (for a person's read, use
+    :func:`~.access.comments_shown_to`, which also hides them from a pool card)."""
     comments = Comment.objects.filter(request_id=number)
-    return comments.filter(internal=False) if actor_kind == Actor.APPLICANT else comments
+    return comments if access.reads_internal(actor_kind=actor_kind) else comments.filter(internal=False)
 
 
 def comments_none() -> QuerySet[Comment]:

@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 
 from ukbot.requests import access, sla
 from ukbot.requests.models import HistoryAction, Material, Request
-from ukbot.requests.selectors.access import pool_for, request_for, requests_visible_to
+from ukbot.requests.selectors.access import pool_cards_for, request_for, requests_visible_to
 from ukbot.requests.selectors.records import history_of, materials_of, materials_waiting
 from ukbot.requests.statuses import FINAL, Status
 from ukbot.users import public as users_public
@@ -89,15 +89,19 @@ def _addresses(requests: Sequence[Request], language: str | None) -> tuple[str, 
 
 def request_card(*, account_id: int, actor_kind: str, number: str, language: str | None = None) -> RequestCard | None:
     """Return request ``number`` as the person sees it acting as ``actor_kind``, its address in ``language`` (the
-    active one when None), or None when they may not see it (:func:`~.access.request_for`)."""
+    active one when None), or None when they may not see it (:func:`~.access.request_for`). An executor's pool
+    card has the beginning of the description and no history, question or materials."""
     request = request_for(account_id=account_id, actor_kind=actor_kind, number=number)
     if request is None:
         return None
+    whole = access.sees_whole(request, actor_kind=actor_kind, account_id=account_id)
     changes = list(
         history_of(number=number)
         .filter(action__in=(HistoryAction.CREATED, HistoryAction.MOVED))
         .values_list("at", "to_status", "reason")
     )
+    if not whole:
+        changes = []  # a pool card: what it needs to be claimed, not who did what (access.sees_whole)
     question = ""
     if request.status == Status.CLARIFICATION:
         asked = [reason for _at, to_status, reason in changes if to_status == Status.CLARIFICATION]
@@ -120,7 +124,7 @@ def request_card(*, account_id: int, actor_kind: str, number: str, language: str
         party=access.may_act(request, actor_kind=actor_kind, account_id=account_id),
         closed=request.status in FINAL,
         question=question,
-        has_materials=request.materials.exists(),
+        has_materials=whole and request.materials.exists(),
         history=tuple(HistoryLine(at, to_status, reason) for at, to_status, reason in changes[-HISTORY_SHOWN:]),
     )
 
@@ -186,7 +190,7 @@ def request_lines(
 def pool_lines(*, executor_id: int, offset: int = 0, limit: int = 5, language: str | None = None) -> LinePage:
     """Return a page of the requests an executor may claim now (:func:`~.access.pool_for`), newest first; addresses
     in ``language`` (the active one when None)."""
-    return _page(pool_for(executor_id=executor_id), order="newest", offset=offset, limit=limit, language=language)
+    return _page(pool_cards_for(executor_id=executor_id), order="newest", offset=offset, limit=limit, language=language)
 
 
 @dataclass(frozen=True)

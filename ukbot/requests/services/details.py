@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.errors import ConflictError, PermissionDeniedError, ValidationFailedError
 from ukbot.core.events import publish
-from ukbot.requests import sla
+from ukbot.requests import access, sla
 from ukbot.requests.events import REQUEST_COMMENT_ADDED, REQUEST_UPDATED, CommentAdded, RequestUpdated
 from ukbot.requests.models import Comment, HistoryAction, Request
 from ukbot.requests.services.common import MAX_DESCRIPTION, check_party, check_version, history_write, locked
@@ -116,18 +116,22 @@ def request_update(
 
 
 def comment_add(*, number: str, author_id: int, actor_kind: str, text: str, internal: bool = False) -> Comment:
-    """Comment on a request; staff may mark it internal (never shown to applicants). Publishes
+    """Comment on a request as a party to it (its applicant, not a co-resident; its executor, not one reading it in
+    the pool; a manager); managers may mark it internal (shown to managers only). Publishes
     ``request.comment_added``.
 
     :raises NotFoundError: no such request.
-    :raises ValidationFailedError: empty, overlong or NUL-containing text; an applicant's internal comment.
+    :raises ValidationFailedError: empty, overlong or NUL-containing text; an internal comment by anyone but a
+        manager.
+    :raises PermissionDeniedError: not a party to the request (:func:`access.may_act`).
     :raises ConflictError: the request was cancelled.
     """
     text = comment_text(text)
-    if internal and actor_kind == Actor.APPLICANT:
-        raise ValidationFailedError(details={"internal": _("Only staff write internal comments.")})
+    if internal and not access.reads_internal(actor_kind=actor_kind):
+        raise ValidationFailedError(details={"internal": _("Only managers write internal comments.")})
     with transaction.atomic():
         request = locked(number)
+        check_party(request, actor_kind=actor_kind, actor_id=author_id)
         if request.status == Status.CANCELLED:
             raise ConflictError(_("The request was cancelled; it takes no more comments."))
         comment = comment_write(request, author_id=author_id, actor_kind=actor_kind, text=text, internal=internal)
