@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from ukbot.auth.models import Account, LoginAttempt, Session
-from ukbot.auth.services import session_revoke
+from ukbot.auth.services import password_reset, session_revoke
 from ukbot.core.errors import NotFoundError
+
+
+class AccountPasswordResetForm(AdminPasswordChangeForm):
+    """Django's admin form for setting someone's password, through :func:`~ukbot.auth.services.password_reset`:
+    every session of the person ends with it (a leaked password must not leave a thief signed in)."""
+
+    def save(self, commit: bool = True) -> Any:
+        if not commit:
+            return super().save(commit=False)
+        usable = self.cleaned_data.get("set_usable_password", True)
+        password_reset(account_id=self.user.pk, new_password=self.cleaned_data["password1"] if usable else None)
+        self.user.refresh_from_db(fields=["password"])
+        return self.user
 
 
 @admin.register(Account)
 class AccountAdmin(UserAdmin):
+    change_password_form = AccountPasswordResetForm
     list_display = ("username", "first_name", "last_name", "phone", "telegram_id", "is_active", "is_staff")
     search_fields = ("username", "first_name", "last_name", "email", "phone", "=telegram_id")
     fieldsets = (

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.auth.models import Account, LoginAttempt, Session
+from ukbot.auth.sessions import sessions_revoke_all
 from ukbot.core.errors import ConflictError
 
 
@@ -121,3 +122,13 @@ def step_up_confirm(*, account_id: int, channel: str, code: str) -> None:
     from ukbot.auth import step_up
 
     step_up.step_up_confirm(account_id=account_id, channel=channel, code=code)
+
+
+def sessions_end(*, account_id: int, reason: str, role: str | None = None) -> int:
+    """End the person's open sessions at once (all of them, or only those carrying ``role``); return how many.
+
+    Their access tokens are refused from the next request on and their refresh tokens are dead; each ended session
+    publishes ``auth.logout``. Call it inside the transaction of the change that calls for it (a block, a withdrawn
+    role, a forgotten person), so that both stand or fall together. An unknown account has nothing to end.
+    """
+    return sessions_revoke_all(account_id=account_id, reason=reason, role=role)

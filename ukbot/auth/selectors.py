@@ -20,11 +20,14 @@ def sessions_open_for(*, account_id: int) -> QuerySet[Session]:
     ).order_by("-last_used_at")
 
 
-def account_and_session(*, account_id: Any, session_id: Any) -> tuple[Account | None, bool]:  # token claims
+def account_and_session(
+    *, account_id: Any, session_id: Any, role: Any = None
+) -> tuple[Account | None, bool]:  # token claims
     """The account (None if there is none) and whether ``session_id`` is one of its open sessions (as
-    :func:`sessions_open_for` judges: neither revoked nor expired), in one statement: every authenticated API call
-    asks this first, and two ORM queries cost it several times what the database takes. A session id that is not a
-    UUID is not open."""
+    :func:`sessions_open_for` judges: neither revoked nor expired) that still carries ``role`` (the token's role
+    claim; an access token minted for another role before the session switched is not good any more), in one
+    statement: every authenticated API call asks this first, and two ORM queries cost it several times what the
+    database takes. A session id that is not a UUID is not open."""
     try:
         session = uuid.UUID(str(session_id)) if session_id else None
     except ValueError:
@@ -39,11 +42,11 @@ def account_and_session(*, account_id: Any, session_id: Any) -> tuple[Account | 
     quote = connection.ops.quote_name
     sql = (
         f"SELECT {select_list(Account, alias='a')}, EXISTS (SELECT 1 FROM {quote(Session._meta.db_table)} s"
-        " WHERE s.id = %s AND s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > %s)"
+        " WHERE s.id = %s AND s.account_id = a.id AND s.revoked_at IS NULL AND s.expires_at > %s AND s.role = %s)"
         f" FROM {quote(Account._meta.db_table)} a WHERE a.id = %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [session, timezone.now(), account_id])
+        cursor.execute(sql, [session, timezone.now(), role if isinstance(role, str) else "", account_id])
         row = cursor.fetchone()
     if row is None:
         return None, False

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,8 +17,9 @@ from ukbot.auth import lockout, mfa, telegram
 from ukbot.auth.attempts import login_attempt_record
 from ukbot.auth.events import AUTH_LOGIN, AUTH_LOGOUT, AUTH_TOKEN_EXPIRED, LoggedIn, LoggedOut, TokenExpired
 from ukbot.auth.models import Account, LoginAttempt, RefreshToken, Session
+from ukbot.auth.sessions import sessions_revoke_all
 from ukbot.auth.tokens import access_token_for, new_refresh_token, refresh_token_hash
-from ukbot.core.errors import AppError, NotFoundError
+from ukbot.core.errors import AppError, NotFoundError, ValidationFailedError
 from ukbot.core.events import publish
 from ukbot.users import public as users_public
 
@@ -46,7 +48,10 @@ def _issue(*, session: Session, profile: users_public.AccessProfile) -> IssuedTo
     refresh, token_hash = new_refresh_token()
     expires_at = timezone.now() + timedelta(days=settings.REFRESH_TOKEN_DAYS)
     RefreshToken.objects.create(token_hash=token_hash, session=session, expires_at=expires_at)
-    Session.objects.filter(pk=session.pk).update(expires_at=expires_at, last_used_at=timezone.now())
+    # The session carries the role of its newest access token: withdrawing that role ends the session, and an
+    # access token of another role (minted before a switch) no longer matches it (selectors.account_and_session).
+    session.role = profile.active_role or ""
+    Session.objects.filter(pk=session.pk).update(expires_at=expires_at, last_used_at=timezone.now(), role=session.role)
     access, lifetime = access_token_for(
         account_id=session.account_id,
         session_id=session.pk,
@@ -121,10 +126,16 @@ def login_with_password(
 
 
 def _revoke(session: Session, *, reason: str) -> None:
+    """End one session (if still open) and publish ``auth.logout``; call inside a transaction."""
     if session.revoked_at is None:
         Session.objects.filter(pk=session.pk).update(revoked_at=timezone.now(), revoke_reason=reason)
         session.revoked_at = timezone.now()
         session.revoke_reason = reason
+        publish(
+            AUTH_LOGOUT,
+            subject=session.account_id,
+            data=LoggedOut(account_id=session.account_id, session_id=str(session.pk), reason=reason),
+        )
 
 
 def session_refresh(*, refresh_token: str) -> IssuedTokens:
@@ -146,7 +157,11 @@ def session_refresh(*, refresh_token: str) -> IssuedTokens:
             raise AppError("AUTHENTICATION_FAILED", _("This refresh token is not valid."))
         session, now = row.session, timezone.now()
         profile = users_public.access_profile(account_id=session.account_id)
-        if session.revoked_at is not None:
+        if not session.account.is_active or profile.status == "blocked":
+            # Before the revoked check: blocking ends the sessions at once, and the answer should still say why.
+            _revoke(session, reason="blocked")
+            failure = AppError("ACCOUNT_BLOCKED", _("This account is blocked. Contact the management company."))
+        elif session.revoked_at is not None:
             failure = AppError("SESSION_REVOKED", _("This session has ended. Sign in again."))
         elif row.used_at is not None:
             # Somebody holds a copy of a spent token: end the session for both of them.
@@ -160,9 +175,6 @@ def session_refresh(*, refresh_token: str) -> IssuedTokens:
             )
             _revoke(session, reason="expired")
             failure = AppError("TOKEN_EXPIRED", _("This session has expired. Sign in again."))
-        elif not session.account.is_active or profile.status == "blocked":
-            _revoke(session, reason="blocked")
-            failure = AppError("ACCOUNT_BLOCKED", _("This account is blocked. Contact the management company."))
         elif session.role and session.role not in profile.roles:
             _revoke(session, reason="role_withdrawn")
             failure = AppError("SESSION_REVOKED", _("Your role has changed. Sign in again."))
@@ -191,19 +203,57 @@ def session_revoke(*, account_id: int, session_id: uuid.UUID | str, reason: str 
         if session is None:
             raise NotFoundError(_("No such session."))
         _revoke(session, reason=reason)
-        publish(
-            AUTH_LOGOUT,
-            subject=account_id,
-            data=LoggedOut(account_id=account_id, session_id=str(session.pk), reason=reason),
-        )
 
 
-def sessions_revoke_all(*, account_id: int, reason: str) -> int:
-    """End every open session of an account (password change, block, forget); return how many."""
+def _password_check(*, account: Account, password: str) -> None:
+    """Refuse a wrong current password; wrong ones count toward the lockout of the username, as at sign-in.
+
+    :raises AppError: TOO_MANY_ATTEMPTS while the username is locked out; PASSWORD_INVALID for a wrong password.
+    """
+    wait = lockout.locked_for(username=account.username, ip=None)
+    if wait:
+        raise lockout.too_many_attempts(wait)
+    if not account.check_password(password):
+        lockout.record_failure(username=account.username, ip=None)
+        raise AppError("PASSWORD_INVALID", _("The current password is wrong."))
+
+
+def _password_validate(*, account: Account, password: str, field: str) -> None:
+    try:
+        password_validation.validate_password(password, user=account)
+    except DjangoValidationError as exc:
+        raise ValidationFailedError(details={field: " ".join(exc.messages)}) from None
+
+
+def password_change(*, account_id: int, session_id: uuid.UUID | str, old_password: str, new_password: str) -> int:
+    """Change the caller's password and end their other sessions (the one asking stays signed in); return how
+    many sessions were ended.
+
+    :raises AppError: PASSWORD_INVALID for a wrong current password (it counts toward the lockout);
+        TOO_MANY_ATTEMPTS while locked out.
+    :raises ValidationFailedError: if the new password is too weak (Django's password validators).
+    """
+    account = Account.objects.get(pk=account_id)
+    _password_check(account=account, password=old_password)
+    _password_validate(account=account, password=new_password, field="new_password")
     with transaction.atomic():
-        return Session.objects.filter(account_id=account_id, revoked_at__isnull=True).update(
-            revoked_at=timezone.now(), revoke_reason=reason
-        )
+        account.set_password(new_password)
+        account.save(update_fields=["password"])
+        return sessions_revoke_all(account_id=account_id, reason="password_changed", keep_session_id=session_id)
+
+
+def password_reset(*, account_id: int, new_password: str | None) -> int:
+    """Set a person's password for them (``None``: no password sign-in at all) and end every session they have;
+    return how many. For staff resetting a forgotten or leaked password.
+    """
+    with transaction.atomic():
+        account = Account.objects.select_for_update().get(pk=account_id)
+        if new_password is None:
+            account.set_unusable_password()
+        else:
+            account.set_password(new_password)
+        account.save(update_fields=["password"])
+        return sessions_revoke_all(account_id=account_id, reason="password_reset")
 
 
 def account_forget(*, account_id: int) -> None:

@@ -62,7 +62,11 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "TOKEN_REUSED": ErrorCode(
         401, "The refresh token was already used; as a precaution its whole session is revoked. Sign in again."
     ),
-    "SESSION_REVOKED": ErrorCode(401, "The session was ended (signed out, revoked, or its role withdrawn)."),
+    "SESSION_REVOKED": ErrorCode(
+        401,
+        "The session was ended (signed out, revoked, its role withdrawn, the password changed, the account blocked "
+        "or two-step sign-in turned on); takes effect on the very next request. Sign in again.",
+    ),
     "ACCOUNT_BLOCKED": ErrorCode(403, "The account is blocked or disabled; contact the management company."),
     "INVITATION_INVALID": ErrorCode(400, "The invitation code is mistyped, altered or unknown."),
     "INVITATION_USED": ErrorCode(409, "The invitation was already used (each works once) or was withdrawn."),
@@ -78,7 +82,13 @@ ERROR_CODES: dict[str, ErrorCode] = {
     ),
     "MFA_CHALLENGE_INVALID": ErrorCode(
         401,
-        "The sign-in challenge is altered, older than 5 minutes or already completed; sign in with the password again.",
+        "The sign-in challenge is altered, older than 5 minutes, already completed, or sent from another address or "
+        "device than the one that signed in; sign in with the password again.",
+    ),
+    "PASSWORD_INVALID": ErrorCode(
+        400,
+        "The current password given to confirm a change (new password, two-step sign-in on or off) is wrong. 400, "
+        "not 401: the caller's token is still good. Counts toward TOO_MANY_ATTEMPTS.",
     ),
     "MEDIA_TYPE_NOT_ALLOWED": ErrorCode(
         415,

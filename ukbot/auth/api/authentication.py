@@ -12,13 +12,19 @@ from ukbot.core.errors import AppError
 
 class SessionJWTAuthentication(JWTAuthentication):
     """simplejwt's checks of the account (:func:`~ukbot.core.api.fast.check_token_user`), with the token's session
-    (``sid``) read in the same statement as the account."""
+    (``sid``) read in the same statement as the account.
+
+    A session ended by a sign-out, a password change or reset, a block, a withdrawn role or a forgotten person
+    stops its access tokens on the very next request (SESSION_REVOKED), not at the next refresh; so does a token
+    whose role is no longer the one its session carries."""
 
     www_authenticate_realm = "api"
 
     def get_user(self, validated_token):
         account_id = token_user_id(validated_token)
-        user, open_session = account_and_session(account_id=account_id, session_id=validated_token.get("sid"))
+        user, open_session = account_and_session(
+            account_id=account_id, session_id=validated_token.get("sid"), role=validated_token.get("role")
+        )
         check_token_user(user, validated_token)
         if not open_session:
             raise AppError("SESSION_REVOKED", _("This session has ended. Sign in again."))

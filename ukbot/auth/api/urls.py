@@ -9,6 +9,7 @@ urlpatterns = [
     path("auth/refresh", views.AuthRefreshApi.as_view(), name="refresh"),
     path("auth/telegram", views.AuthTelegramApi.as_view(), name="telegram"),
     path("auth/logout", views.AuthLogoutApi.as_view(), name="logout"),
+    path("auth/password", views.AuthPasswordChangeApi.as_view(), name="password-change"),
     path("auth/validate", views.AuthValidateApi.as_view(), name="validate"),
     path("auth/sessions", views.AuthSessionListApi.as_view(), name="sessions"),
     path("auth/sessions/<uuid:session_id>", views.AuthSessionRevokeApi.as_view(), name="session-revoke"),

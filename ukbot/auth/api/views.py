@@ -99,6 +99,35 @@ class AuthLogoutApi(Api):
         return Response(self.OutputSerializer({"session_id": session_id, "revoked": True}).data)
 
 
+class AuthPasswordChangeApi(Api):
+    permission_classes = (IsAuthenticated,)
+
+    class InputSerializer(StrictSerializer):
+        old_password = serializers.CharField(max_length=256, trim_whitespace=False)
+        new_password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+    class OutputSerializer(serializers.Serializer):
+        sessions_ended = serializers.IntegerField(help_text="How many other sessions (devices) were signed out.")
+
+    @extend_schema(
+        summary="Change the password; every other session is signed out at once, this one stays",
+        request=InputSerializer,
+        examples=[
+            OpenApiExample("passwords", request_only=True, value={"old_password": "s3cret", "new_password": "n3w…"})
+        ],
+    )
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        ended = services.password_change(
+            account_id=request.user.pk,
+            session_id=request.auth["sid"],
+            old_password=data.validated_data["old_password"],
+            new_password=data.validated_data["new_password"],
+        )
+        return Response(self.OutputSerializer({"sessions_ended": ended}).data)
+
+
 class AuthValidateApi(Api):
     permission_classes = (IsAuthenticated,)
 

@@ -34,7 +34,8 @@ def test_forgetting_empties_what_names_the_person_and_keeps_the_rows(api, accoun
     assert sorted(LoginAttempt.objects.values_list("username", "ip")) == sorted(
         [("", None), ("", None), (other.username, ip)]
     )
-    assert not OutboxEvent.objects.filter(type="auth.logout").exists()  # as before: one revocation, no logout
+    logout = OutboxEvent.objects.get(type="auth.logout")  # every ended session says so (issue 15)
+    assert logout.data == {"account_id": account.pk, "session_id": str(session.pk), "reason": "forgotten"}
 
 
 def test_forgetting_twice_or_an_unknown_account_is_harmless(account):

@@ -1,13 +1,17 @@
-"""Sessions end when they should, at once: the MFA challenge is bound to its client (issue 15)."""
+"""Sessions end when they should, at once (issue 15): a password change or reset, and the MFA challenge bound to
+its client. Blocks, withdrawn roles and forgetting cross into users: tests/integration/test_sessions_security.py."""
 
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
 from rest_framework.test import APIClient
 
 from ukbot.auth.models import Session
-from ukbot.auth.tests.conftest import login
+from ukbot.auth.tests.conftest import PASSWORD, login
 from ukbot.auth.tests.test_mfa import _enable
+from ukbot.core.models import OutboxEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +66,89 @@ def test_a_challenge_completed_by_its_own_client_opens_a_session_on_that_device(
     assert done.status_code == 200
     session = Session.objects.get(pk=done.json()["data"]["session_id"])
     assert (session.ip, session.device, session.method) == (ip, UA, "password+totp")
+
+
+NEW_PASSWORD = "a brand new and long passphrase"
+
+
+def _tokens(account, ip: str = "10.9.9.9") -> dict:
+    response = login(APIClient(REMOTE_ADDR=ip), account.username)
+    assert response.status_code == 200, response.content
+    return response.json()["data"]
+
+
+def _client(tokens) -> APIClient:
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    return client
+
+
+def _call(tokens):
+    return _client(tokens).get("/api/v1/auth/sessions")
+
+
+def _refresh(tokens):
+    return APIClient().post("/api/v1/auth/refresh", {"refresh": tokens["refresh"]}, format="json")
+
+
+def _change(tokens, old: str = PASSWORD, new: str = NEW_PASSWORD):
+    return _client(tokens).post("/api/v1/auth/password", {"old_password": old, "new_password": new}, format="json")
+
+
+def _logouts(account_id: int) -> dict[str, str]:
+    return {
+        e.data["session_id"]: e.data["reason"]
+        for e in OutboxEvent.objects.filter(type="auth.logout", subject=str(account_id))
+    }
+
+
+def test_changing_the_password_ends_the_other_sessions_at_once_and_keeps_this_one(account):
+    here, phone = _tokens(account), _tokens(account)
+    assert _call(phone).status_code == 200
+
+    changed = _change(here)
+
+    assert changed.status_code == 200
+    assert changed.json()["data"] == {"sessions_ended": 1}
+    refused = _call(phone)
+    assert (refused.status_code, _error(refused)["code"]) == (401, "SESSION_REVOKED")
+    dead = _refresh(phone)
+    assert (dead.status_code, _error(dead)["code"]) == (401, "SESSION_REVOKED")
+    assert _call(here).status_code == 200
+    assert _refresh(here).status_code == 200
+    assert _logouts(account.pk) == {phone["session_id"]: "password_changed"}
+    assert login(APIClient(), account.username, NEW_PASSWORD).status_code == 200
+    assert login(APIClient(), account.username, PASSWORD).status_code == 401
+
+
+def test_a_wrong_current_password_changes_nothing_and_ends_nothing(account):
+    here, phone = _tokens(account), _tokens(account)
+
+    refused = _change(here, old="not my password")
+
+    assert (refused.status_code, _error(refused)["code"]) == (400, "PASSWORD_INVALID")
+    assert _call(phone).status_code == 200
+    assert not OutboxEvent.objects.filter(type="auth.logout").exists()
+    account.refresh_from_db()
+    assert account.check_password(PASSWORD)
+
+
+def test_resetting_a_password_in_the_admin_ends_every_session_at_once(account):
+    staff = get_user_model().objects.create_superuser(username=f"admin-{account.pk}", password=PASSWORD)
+    phone, laptop = _tokens(account), _tokens(account)
+    admin = Client(HTTP_ACCEPT_LANGUAGE="en")
+    admin.force_login(staff)
+
+    response = admin.post(
+        f"/admin/ukbot_auth/account/{account.pk}/password/",
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "usable_password": "true"},
+    )
+
+    assert response.status_code == 302, response.content[:2000]
+    for tokens in (phone, laptop):
+        refused = _call(tokens)
+        assert (refused.status_code, _error(refused)["code"]) == (401, "SESSION_REVOKED")
+        assert _refresh(tokens).status_code == 401
+    assert _logouts(account.pk) == {phone["session_id"]: "password_reset", laptop["session_id"]: "password_reset"}
+    account.refresh_from_db()
+    assert account.check_password(NEW_PASSWORD)
