@@ -77,10 +77,15 @@ def test_a_session_opened_as_executor_ends_when_the_executor_role_is_withdrawn(p
     assert _login(person)["session_id"] != tokens["session_id"]  # signing in again works, as an applicant
 
 
-def test_a_blocked_person_cannot_sign_in_and_loses_open_sessions_at_refresh(person):
+def test_a_blocked_person_cannot_sign_in_and_loses_open_sessions_at_once(person):
     users.role_grant(account_id=person.pk, role="applicant", granted_by=None)
     tokens = _login(person)
     users.profile_block(account_id=person.pk)
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
+    refused = client.get("/api/v1/auth/validate")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (401, "SESSION_REVOKED")
 
     login = APIClient().post("/api/v1/auth/login", {"username": person.username, "password": PASSWORD}, format="json")
     assert login.status_code == 403

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ukbot.auth import public as auth_public
 from ukbot.core.errors import NotFoundError, ValidationFailedError
 from ukbot.core.events import publish
 from ukbot.users.events import USER_FORGOTTEN, UserForgotten
@@ -129,6 +130,9 @@ def person_forget(*, account_id: int, requested_by: int | None) -> None:
     VerificationApplication.objects.filter(account_id=account_id).update(documents=[], comment="", reason="")
     # Where a person lives is personal: the links go (requests keep their apartment ids, so statistics stay whole).
     ApartmentLink.objects.filter(profile_id=account_id).delete()
+    # Signed out now, in this transaction: auth's handler of user.forgotten (which anonymises the account) runs
+    # only when the relay delivers the event.
+    auth_public.sessions_end(account_id=account_id, reason="forgotten")
     publish(
         USER_FORGOTTEN,
         subject=account_id,

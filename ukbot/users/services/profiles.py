@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from ukbot.auth import public as auth_public
 from ukbot.core.errors import ConflictError, ErrorDetail, ValidationFailedError
 from ukbot.core.events import publish
 from ukbot.users.events import USER_CREATED, UserCreated
@@ -159,11 +160,14 @@ def profile_approve(*, account_id: int) -> Profile:
 def profile_block(*, account_id: int) -> Profile:
     """Block the person: they keep their data and roles but get no access; publish ``user.profile_updated``.
 
-    Blocking a blocked person changes nothing and publishes nothing.
+    Every session of theirs ends at once (its access tokens are refused from the next request). Blocking a blocked
+    person changes nothing and publishes nothing.
 
     :raises NotFoundError: if the account has no profile.
     """
-    return _status_set(account_id, ProfileStatus.BLOCKED)
+    profile = _status_set(account_id, ProfileStatus.BLOCKED)
+    auth_public.sessions_end(account_id=profile.account_id, reason="blocked")
+    return profile
 
 
 @transaction.atomic

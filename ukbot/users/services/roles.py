@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from ukbot.auth import public as auth_public
 from ukbot.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from ukbot.core.events import publish
 from ukbot.users.events import USER_ROLE_CHANGED, UserRoleChanged
@@ -62,7 +63,8 @@ def role_grant(*, account_id: int, role: str, granted_by: int | None) -> RoleGra
 def role_revoke(*, account_id: int, role: str, revoked_by: int | None) -> None:
     """Revoke a role; if it was the active one, the most privileged remaining role (or none) becomes active.
 
-    Publishes ``user.role_changed``.
+    The person's sessions carrying the role end at once (their other roles' sessions go on). Publishes
+    ``user.role_changed``.
 
     :raises ValidationFailedError: for a bad account id or an unknown role.
     :raises NotFoundError: if the account has no profile or the person does not have the role.
@@ -73,6 +75,8 @@ def role_revoke(*, account_id: int, role: str, revoked_by: int | None) -> None:
     if role not in old_roles:
         raise NotFoundError(format_lazy(_("The person does not have the role {role}."), role=role))
     profile.role_grants.filter(role=role).delete()
+    # Sessions opened under the role end now, not at their next refresh: its access tokens live 15 minutes.
+    auth_public.sessions_end(account_id=profile.account_id, reason="role_withdrawn", role=role)
     new_roles = [name for name in old_roles if name != role]
     if profile.active_role == role:
         remaining = ranked(new_roles)
