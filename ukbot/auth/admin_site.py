@@ -42,35 +42,39 @@ class OtpAdminAuthenticationForm(AdminAuthenticationForm):
     def clean(self) -> dict[str, Any]:
         # The same lockout as the API's sign-in: password guesses here count, and a locked name stays locked.
         username, ip = self.cleaned_data.get("username") or "", self._ip()
-        wait = lockout.locked_for(username=username, ip=ip)
-        if wait:
+        attempt = lockout.attempt_begin(username=username, ip=ip)
+        if attempt.wait:
             self._record(LoginAttempt.Reason.LOCKED)
             raise forms.ValidationError(
-                _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": wait},
+                _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": attempt.wait},
                 code="locked",
             )
         try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            lockout.record_failure(username=username, ip=ip)
-            self._record(LoginAttempt.Reason.BAD_CREDENTIALS)
-            raise
-        user = self.get_user()
-        if user is not None and mfa.mfa_required(account_id=user.pk):
-            code = cleaned.get("otp_token") or ""
-            if not code:
-                raise forms.ValidationError(
-                    _("Enter the one-time code from your authenticator app."), code="otp_required"
-                )
-            device = mfa.mfa_device_for_code(account_id=user.pk, code=code)
-            if device is None:
-                # django-otp's own throttle is off (settings): wrong codes count toward the sign-in lockout.
-                lockout.record_failure(username=username, ip=ip)
-                self._record(LoginAttempt.Reason.BAD_OTP, account_id=user.pk)
-                raise forms.ValidationError(_("The code is wrong, expired or already used."), code="otp_invalid")
-            # django_otp stores it in the session on login (its user_logged_in handler); the model does not declare it
-            user.otp_device = device  # type: ignore[attr-defined]
-        lockout.record_success(username=username)
+            try:
+                cleaned = super().clean()
+            except forms.ValidationError:
+                attempt.fail()
+                self._record(LoginAttempt.Reason.BAD_CREDENTIALS)
+                raise
+            user = self.get_user()
+            if user is not None and mfa.mfa_required(account_id=user.pk):
+                code = cleaned.get("otp_token") or ""
+                if not code:
+                    raise forms.ValidationError(
+                        _("Enter the one-time code from your authenticator app."), code="otp_required"
+                    )
+                device = mfa.mfa_device_for_code(account_id=user.pk, code=code)
+                if device is None:
+                    # django-otp's own throttle is off (settings): wrong codes count toward the sign-in lockout.
+                    attempt.fail()
+                    self._record(LoginAttempt.Reason.BAD_OTP, account_id=user.pk)
+                    raise forms.ValidationError(_("The code is wrong, expired or already used."), code="otp_invalid")
+                # django_otp stores it in the session on login (its user_logged_in handler); the model does not
+                # declare it
+                user.otp_device = device  # type: ignore[attr-defined]
+            attempt.succeed()
+        finally:
+            attempt.release()
         self._record(LoginAttempt.Reason.OK, account_id=user.pk if user else None)
         return cleaned
 

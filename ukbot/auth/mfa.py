@@ -92,10 +92,12 @@ def mfa_enable_start(*, account_id: int) -> MfaEnrolment:
     return MfaEnrolment(otpauth_uri=uri, qr_png_base64=_qr_png_base64(uri), device_id=device.pk)
 
 
-def _check_not_locked(account: Account) -> None:
-    wait = lockout.locked_for(username=account.username, ip=None)
-    if wait:
-        raise lockout.too_many_attempts(wait)
+def _attempt(account: Account) -> lockout.Attempt:
+    # A code checked for a signed-in account counts toward its username's lockout, as at sign-in.
+    attempt = lockout.attempt_begin(username=account.username, ip=None)
+    if attempt.wait:
+        raise lockout.too_many_attempts(attempt.wait)
+    return attempt
 
 
 def mfa_enable_confirm(*, account_id: int, code: str) -> list[str]:
@@ -108,27 +110,30 @@ def mfa_enable_confirm(*, account_id: int, code: str) -> list[str]:
         the account is locked out.
     """
     account = Account.objects.get(pk=account_id)
-    _check_not_locked(account)
-    with transaction.atomic():
-        device = TOTPDevice.objects.select_for_update().filter(user_id=account_id, confirmed=False).first()
-        if device is None:
-            raise ConflictError(_("There is no device waiting for confirmation. Start again."))
-        verified = device.verify_token(_normalise(code))
-        if verified:
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            StaticDevice.objects.filter(user_id=account_id).delete()
-            backup = StaticDevice.objects.create(user=account, name=_BACKUP_NAME, confirmed=True)
-            codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
-            StaticToken.objects.bulk_create(StaticToken(device=backup, token=token) for token in codes)
-            publish(
-                AUTH_MFA_ENABLED,
-                subject=account_id,
-                data=MfaEnabled(account_id=account_id, timestamp=timezone.now().isoformat()),
-            )
-    if not verified:
-        lockout.record_failure(username=account.username, ip=None)
-        raise _invalid_code()
+    attempt = _attempt(account)
+    try:
+        with transaction.atomic():
+            device = TOTPDevice.objects.select_for_update().filter(user_id=account_id, confirmed=False).first()
+            if device is None:
+                raise ConflictError(_("There is no device waiting for confirmation. Start again."))
+            verified = device.verify_token(_normalise(code))
+            if verified:
+                device.confirmed = True
+                device.save(update_fields=["confirmed"])
+                StaticDevice.objects.filter(user_id=account_id).delete()
+                backup = StaticDevice.objects.create(user=account, name=_BACKUP_NAME, confirmed=True)
+                codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
+                StaticToken.objects.bulk_create(StaticToken(device=backup, token=token) for token in codes)
+                publish(
+                    AUTH_MFA_ENABLED,
+                    subject=account_id,
+                    data=MfaEnabled(account_id=account_id, timestamp=timezone.now().isoformat()),
+                )
+        if not verified:
+            attempt.fail()
+            raise _invalid_code()
+    finally:
+        attempt.release()
     return codes
 
 
@@ -142,15 +147,18 @@ def mfa_disable(*, account_id: int, code: str) -> None:
     account = Account.objects.get(pk=account_id)
     if not mfa_required(account_id=account_id):
         raise ConflictError(_("Two-step sign-in is not on."))
-    _check_not_locked(account)
-    with transaction.atomic():
-        verified = _verified_device(account_id=account_id, code=code) is not None
-        if verified:
-            TOTPDevice.objects.filter(user_id=account_id).delete()
-            StaticDevice.objects.filter(user_id=account_id).delete()
-    if not verified:
-        lockout.record_failure(username=account.username, ip=None)
-        raise _invalid_code()
+    attempt = _attempt(account)
+    try:
+        with transaction.atomic():
+            verified = _verified_device(account_id=account_id, code=code) is not None
+            if verified:
+                TOTPDevice.objects.filter(user_id=account_id).delete()
+                StaticDevice.objects.filter(user_id=account_id).delete()
+        if not verified:
+            attempt.fail()
+            raise _invalid_code()
+    finally:
+        attempt.release()
 
 
 def _normalise(code: str) -> str:
@@ -245,24 +253,27 @@ def login_with_mfa(*, challenge: str, code: str, ip: str | None, device: str = "
     if payload.get("ip") != ip or payload.get("d", "") != device[:300]:
         raise _challenge_invalid()
     account_id, username = payload["a"], payload["u"]
-    wait = lockout.locked_for(username=username, ip=ip)
-    if wait:
+    attempt = lockout.attempt_begin(username=username, ip=ip)
+    if attempt.wait:
         _record(username=username, ip=ip, reason=LoginAttempt.Reason.LOCKED, account_id=account_id)
-        raise lockout.too_many_attempts(wait)
-    if not mfa_check(account_id=account_id, code=code):
-        lockout.record_failure(username=username, ip=ip)
-        _record(username=username, ip=ip, reason=LoginAttempt.Reason.BAD_OTP, account_id=account_id)
-        raise _invalid_code()
-    # Spend the challenge: of two requests with it (and two good codes), only the first gets a session.
-    if not cache.add(_used_key(payload["n"]), 1, timeout=settings.MFA_CHALLENGE_SECONDS + 60):
-        raise _challenge_invalid()
-    account = Account.objects.get(pk=account_id)
+        raise lockout.too_many_attempts(attempt.wait)
     try:
-        method = f"{payload['f']}+totp" if payload.get("f") else METHOD
-        tokens = session_open(account=account, ip=ip, device=device, method=method)
-    except AppError:
-        _record(username=username, ip=ip, reason=LoginAttempt.Reason.BLOCKED, account_id=account_id)
-        raise
-    lockout.record_success(username=username)
+        if not mfa_check(account_id=account_id, code=code):
+            attempt.fail()
+            _record(username=username, ip=ip, reason=LoginAttempt.Reason.BAD_OTP, account_id=account_id)
+            raise _invalid_code()
+        # Spend the challenge: of two requests with it (and two good codes), only the first gets a session.
+        if not cache.add(_used_key(payload["n"]), 1, timeout=settings.MFA_CHALLENGE_SECONDS + 60):
+            raise _challenge_invalid()
+        account = Account.objects.get(pk=account_id)
+        try:
+            method = f"{payload['f']}+totp" if payload.get("f") else METHOD
+            tokens = session_open(account=account, ip=ip, device=device, method=method)
+        except AppError:
+            _record(username=username, ip=ip, reason=LoginAttempt.Reason.BLOCKED, account_id=account_id)
+            raise
+        attempt.succeed()
+    finally:
+        attempt.release()
     _record(username=username, ip=ip, reason=LoginAttempt.Reason.OK, account_id=account_id)
     return tokens

@@ -104,23 +104,27 @@ def login_with_password(
     :raises AppError: TOO_MANY_ATTEMPTS while the username or address is locked out (with Retry-After),
         AUTHENTICATION_FAILED for a wrong username or password, ACCOUNT_BLOCKED for a blocked account.
     """
-    wait = lockout.locked_for(username=username, ip=ip)
-    if wait:
+    attempt = lockout.attempt_begin(username=username, ip=ip)
+    if attempt.wait:
         _record(username=username, ip=ip, reason=LoginAttempt.Reason.LOCKED)
-        raise lockout.too_many_attempts(wait)
-    account = authenticate(username=username, password=password)
-    if account is None:
-        lockout.record_failure(username=username, ip=ip)
-        _record(username=username, ip=ip, reason=LoginAttempt.Reason.BAD_CREDENTIALS)
-        raise _bad_credentials()
-    if mfa.mfa_required(account_id=account.pk):
-        return mfa.mfa_challenge_issue(account=account, username=username, ip=ip, device=device)
+        raise lockout.too_many_attempts(attempt.wait)
     try:
-        tokens = session_open(account=account, ip=ip, device=device, method="password")
-    except AppError:
-        _record(username=username, ip=ip, reason=LoginAttempt.Reason.BLOCKED, account_id=account.pk)
-        raise
-    lockout.record_success(username=username)
+        account = authenticate(username=username, password=password)
+        if account is None:
+            attempt.fail()
+            _record(username=username, ip=ip, reason=LoginAttempt.Reason.BAD_CREDENTIALS)
+            raise _bad_credentials()
+        if mfa.mfa_required(account_id=account.pk):
+            # Not in yet: the code decides, and counts at the MFA step.
+            return mfa.mfa_challenge_issue(account=account, username=username, ip=ip, device=device)
+        try:
+            tokens = session_open(account=account, ip=ip, device=device, method="password")
+        except AppError:
+            _record(username=username, ip=ip, reason=LoginAttempt.Reason.BLOCKED, account_id=account.pk)
+            raise
+        attempt.succeed()
+    finally:
+        attempt.release()
     _record(username=username, ip=ip, reason=LoginAttempt.Reason.OK, account_id=account.pk)
     return tokens
 
@@ -335,10 +339,10 @@ def login_with_telegram(
     token = settings.TELEGRAM_BOT_TOKEN
     if not token:
         raise AppError("SERVICE_UNAVAILABLE", _("Sign-in with Telegram is not configured."))
-    wait = lockout.locked_for(username=None, ip=ip)
-    if wait:
+    attempt = lockout.attempt_begin(username=None, ip=ip)
+    if attempt.wait:
         _record(username="telegram", ip=ip, reason=LoginAttempt.Reason.LOCKED, method="telegram")
-        raise lockout.too_many_attempts(wait)
+        raise lockout.too_many_attempts(attempt.wait)
     max_age = settings.TELEGRAM_AUTH_MAX_AGE_SECONDS
     try:
         if widget is not None:
@@ -346,11 +350,14 @@ def login_with_telegram(
         else:
             user = telegram.verify_init_data(init_data or "", bot_token=token, max_age=max_age)
     except telegram.TelegramDataError as exc:
-        lockout.record_failure(username=None, ip=ip)
+        attempt.fail()
         _record(username="telegram", ip=ip, reason=exc.reason, method="telegram")
         if exc.reason == "stale":
             raise AppError("TELEGRAM_AUTH_EXPIRED", _("This Telegram sign-in has expired. Try again.")) from None
         raise AppError("TELEGRAM_AUTH_INVALID", _("This Telegram sign-in could not be verified.")) from None
+    finally:
+        # Signed by our bot: the data is genuine, whatever comes next; only forgeries count against the address.
+        attempt.release()
     account = _telegram_account(user)
     username = f"telegram:{user.id}"
     if mfa.mfa_required(account_id=account.pk):
