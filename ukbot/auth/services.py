@@ -214,12 +214,15 @@ def _password_check(*, account: Account, password: str) -> None:
 
     :raises AppError: TOO_MANY_ATTEMPTS while the username is locked out; PASSWORD_INVALID for a wrong password.
     """
-    wait = lockout.locked_for(username=account.username, ip=None)
-    if wait:
-        raise lockout.too_many_attempts(wait)
-    if not account.check_password(password):
-        lockout.record_failure(username=account.username, ip=None)
-        raise AppError("PASSWORD_INVALID", _("The current password is wrong."))
+    attempt = lockout.attempt_begin(username=account.username, ip=None)
+    if attempt.wait:
+        raise lockout.too_many_attempts(attempt.wait)
+    try:
+        if not account.check_password(password):
+            attempt.fail()
+            raise AppError("PASSWORD_INVALID", _("The current password is wrong."))
+    finally:
+        attempt.release()
 
 
 def _password_validate(*, account: Account, password: str, field: str) -> None:
