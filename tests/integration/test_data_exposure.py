@@ -13,6 +13,7 @@ from ukbot.core.errors import PermissionDeniedError, ValidationFailedError
 from ukbot.core.models import IdempotencyKey
 from ukbot.requests import selectors, services
 from ukbot.requests.statuses import Actor
+from ukbot.users import services as users
 
 pytestmark = pytest.mark.django_db
 
@@ -202,3 +203,69 @@ def test_an_executor_may_not_write_an_internal_comment_nor_comment_from_the_pool
         services.comment_add(number=number, author_id=other, actor_kind=Actor.EXECUTOR, text="mine?")
     internal = [c.text for c in selectors.comments_for(number=number, actor_kind=Actor.MANAGER) if c.internal]
     assert internal == ["Tenant is rude"]
+
+
+# --- residents reach their own homes and their own requests ----------------------------------------------------
+
+
+def _building(address: str) -> tuple[int, int]:
+    """A building and an apartment in it."""
+    yard = users.yard_create(name=f"ЖК {address}")
+    building = users.building_create(yard_id=yard.pk, address=address)
+    entrance = users.entrance_create(building_id=building.pk, number=1)
+    return building.pk, users.apartment_create(entrance_id=entrance.pk, number="12").pk
+
+
+def _resident_of(apartment: int, relation: str = "owner") -> int:
+    account = person("applicant")
+    link = users.apartment_link_request(account_id=account, apartment_id=apartment, relation=relation)
+    users.apartment_link_approve(link_id=link.pk, reviewer_id=MANAGER)
+    return account
+
+
+def test_a_resident_files_only_for_a_building_they_live_in_or_by_a_typed_address():
+    home, apartment = _building("ул. Навои, 1")
+    elsewhere, _other = _building("ул. Бабура, 2")
+    resident = _resident_of(apartment)
+    api = signed_in(resident)
+    leak = {"category": "plumbing", "description": "Leak in the basement"}
+
+    refused = api.post("/api/v1/requests", {**leak, "building_id": elsewhere}, format="json")
+    own_building = api.post("/api/v1/requests", {**leak, "building_id": home}, format="json")
+    typed = api.post("/api/v1/requests", {**leak, "address": "Yard behind school 5"}, format="json")
+
+    assert refused.status_code == 400
+    assert _error(refused)["details"] == [{"field": "building_id", "message": "You are not linked to this building."}]
+    assert own_building.status_code == 201 and own_building.json()["data"]["building_id"] == home
+    assert typed.status_code == 201
+    # the service refuses it whoever calls it; a manager files for the resident anywhere
+    with pytest.raises(ValidationFailedError):
+        services.request_create(applicant_id=resident, category="plumbing", description="x", building_id=elsewhere)
+    phoned = services.request_create(
+        applicant_id=resident,
+        category="plumbing",
+        description="Phoned in",
+        building_id=elsewhere,
+        created_by=MANAGER,
+        source="phone",
+    )
+    assert phoned.building_id == elsewhere
+    assert selectors.request_lines(account_id=MANAGER, actor_kind=Actor.MANAGER).total == 3
+
+
+def test_a_co_resident_reads_but_does_not_comment_on_a_neighbours_request():
+    _building_id, apartment = _building("ул. Навои, 3")
+    owner, tenant = _resident_of(apartment), _resident_of(apartment, "tenant")
+    number = services.request_create(
+        applicant_id=owner, category="plumbing", description="Leak", apartment_id=apartment
+    ).number
+    co_resident = signed_in(tenant)
+
+    assert co_resident.get(f"/api/v1/requests/{number}").status_code == 200
+    refused = co_resident.post(f"/api/v1/requests/{number}/comments", {"text": "Me too"}, format="json")
+    assert refused.status_code == 403
+    with pytest.raises(PermissionDeniedError):
+        services.comment_add(number=number, author_id=tenant, actor_kind=Actor.APPLICANT, text="Me too")
+    mine = signed_in(owner).post(f"/api/v1/requests/{number}/comments", {"text": "Still leaking"}, format="json")
+    assert mine.status_code == 201
+    assert [c.text for c in selectors.comments_for(number=number, actor_kind=Actor.MANAGER)] == ["Still leaking"]

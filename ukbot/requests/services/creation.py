@@ -206,8 +206,9 @@ def request_create(
 def _place(
     *, applicant_id: int, self_filed: bool, apartment_id: int | None, building_id: int | None
 ) -> users_public.Place | None:
-    """Where the request is. Residents filing themselves use an apartment they are approved for (their primary
-    one when they name none); staff may name any apartment or building."""
+    """Where the request is. Residents filing themselves name an apartment they are approved for or a building
+    one of those is in (their primary apartment when they name none; a typed address with no ids is kept as typed);
+    staff may name any apartment or building (decision 0022)."""
     if apartment_id is None and building_id is None:
         if not self_filed:
             return None
@@ -225,6 +226,12 @@ def _place(
         and apartment_id not in users_public.apartment_ids_of(account_id=applicant_id)
     ):
         raise ValidationFailedError(details={"apartment_id": _("You are not linked to this apartment.")})
+    if (
+        apartment_id is None
+        and self_filed
+        and applicant_id not in users_public.residents_of_building(building_id=place.building_id)
+    ):
+        raise ValidationFailedError(details={"building_id": _("You are not linked to this building.")})
     return place
 
 
