@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from tests.factories import PASSWORD, executor, media_bytes, media_file, on_shift, person, signed_in
-from ukbot.core.errors import PermissionDeniedError, ValidationFailedError
+from ukbot.core.errors import ConflictError, PermissionDeniedError, ValidationFailedError
 from ukbot.core.models import IdempotencyKey
 from ukbot.requests import selectors, services
 from ukbot.requests.statuses import Actor
@@ -269,3 +269,38 @@ def test_a_co_resident_reads_but_does_not_comment_on_a_neighbours_request():
     mine = signed_in(owner).post(f"/api/v1/requests/{number}/comments", {"text": "Still leaking"}, format="json")
     assert mine.status_code == 201
     assert [c.text for c in selectors.comments_for(number=number, actor_kind=Actor.MANAGER)] == ["Still leaking"]
+
+
+# --- a phone change is no oracle ----------------------------------------------------------------------------
+
+
+def test_changing_ones_phone_to_someone_elses_number_does_not_say_it_is_theirs():
+    person("applicant", phone="+998907654321")
+    me = person("applicant", phone="+998900000001")
+    api = signed_in(me)
+
+    taken = api.patch("/api/v1/users/me", {"phone": "+998 90 765-43-21"}, format="json")
+    malformed = api.patch("/api/v1/users/me", {"phone": "12"}, format="json")
+
+    # the same status and code as a malformed number, no holder, no conflict
+    assert (
+        (taken.status_code, _error(taken)["code"])
+        == (malformed.status_code, _error(malformed)["code"])
+        == (
+            400,
+            "VALIDATION_ERROR",
+        )
+    )
+    assert _error(taken)["details"] == [
+        {
+            "field": "phone",
+            "message": "This phone number cannot be used. If it is yours, ask the management company to set it.",
+        }
+    ]
+    assert "another person" not in taken.content.decode()
+    assert api.get("/api/v1/users/me").json()["data"]["phone"] == "+998900000001"
+    # the service for one's own profile says the same; the manager's still names the conflict
+    with pytest.raises(ValidationFailedError):
+        users.profile_update_own(account_id=me, phone="+998907654321")
+    with pytest.raises(ConflictError):
+        users.profile_update(account_id=me, phone="+998907654321")

@@ -161,14 +161,16 @@ def test_bad_profile_input_is_refused_and_nothing_changes(body, status, code, fi
     assert not OutboxEvent.objects.filter(type="user.profile_updated").exists()
 
 
-def test_a_phone_that_belongs_to_somebody_else_is_a_conflict():
+def test_a_phone_that_belongs_to_somebody_else_is_refused_without_saying_so():
     person("applicant", phone="+998901234567")
     client = signed_in(person("applicant"))
 
     response = client.patch("/api/v1/users/me", {"phone": "+998901234567"}, format="json")
 
-    assert response.status_code == 409
-    assert response.json()["error"]["code"] == "CONFLICT"
+    # decision 0022: not a CONFLICT naming another person, a phone that cannot be used
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert "another person" not in response.content.decode()
 
 
 def test_a_taken_username_is_a_conflict_and_creates_nothing():

@@ -102,7 +102,7 @@ class UserMeApi(Api):
     def patch(self, request):
         data = self.InputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.profile_update(account_id=request.user.pk, **data.validated_data)
+        services.profile_update_own(account_id=request.user.pk, **data.validated_data)
         return Response(self.OutputSerializer(_profile(request.user.pk)).data)
 
 

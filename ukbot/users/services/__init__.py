@@ -38,6 +38,7 @@ from ukbot.users.services.profiles import (
     profile_create,
     profile_unblock,
     profile_update,
+    profile_update_own,
 )
 from ukbot.users.services.roles import (
     active_role_switch,
@@ -85,6 +86,7 @@ __all__ = [
     "profile_create",
     "profile_unblock",
     "profile_update",
+    "profile_update_own",
     "role_grant",
     "role_revoke",
     "specialization_remove",

@@ -26,6 +26,8 @@ from ukbot.users.services.common import (
 )
 from ukbot.users.services.roles import _role_grant
 
+PHONE_UNUSABLE = _("This phone number cannot be used. If it is yours, ask the management company to set it.")
+
 # Fields a profile update may change; status and the active role have services of their own.
 PROFILE_UPDATABLE_FIELDS = ("first_name", "last_name", "phone", "language", "avatar_media_id", "bio", "settings")
 _PHONE_DECORATION = re.compile(r"[\s\-()]")
@@ -135,6 +137,24 @@ def profile_update(*, account_id: int, **fields: Any) -> Profile:
     _save(profile, update_fields=[*changed, "updated_at"])
     _publish_profile_updated(profile, changed)
     return profile
+
+
+def profile_update_own(*, account_id: int, **fields: Any) -> Profile:
+    """Change one's own profile (:func:`profile_update`), refusing another person's phone without saying so.
+
+    A typed phone number is not proved to be the typist's, so "it belongs to another person" would tell anyone
+    whose number is registered here. The refusal names no holder and no conflict: the number cannot be used, and
+    the management company changes it for whoever proves it is theirs (decision 0022).
+
+    :raises ValidationFailedError: as :func:`profile_update`, and for a phone that cannot be used.
+    :raises NotFoundError: if the account has no profile.
+    """
+    try:
+        return profile_update(account_id=account_id, **fields)
+    except ConflictError as conflict:
+        if not any(detail.field == "phone" for detail in conflict.details):
+            raise
+    raise ValidationFailedError(details={"phone": PHONE_UNUSABLE})
 
 
 def _status_set(account_id: int, status: str) -> Profile:
