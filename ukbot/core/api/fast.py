@@ -198,6 +198,7 @@ class FastFilterSet(django_filters.FilterSet):
 # --- pagination ------------------------------------------------------------------------------------------------
 
 TOTAL = "pagination_total"  # the annotation carrying the total on each row of a page read in one query
+BIGINT_MAX = 2**63 - 1  # the largest OFFSET (and LIMIT) PostgreSQL takes
 
 
 def _page_number(raw) -> int | None:
@@ -248,7 +249,11 @@ class OneQueryPagination(PageNumberPagination):
         junk, no pagination)."""
         page_size = self.get_page_size(request)
         number = _page_number(request.query_params.get(self.page_query_param) or 1)
-        return None if not page_size or number is None else (number, page_size)
+        if not page_size or number is None or number * page_size > BIGINT_MAX:
+            # A page whose OFFSET PostgreSQL cannot take (a bigint) is past the end of any list: DRF's path answers
+            # it as it does every page past the end, without reading a row.
+            return None
+        return number, page_size
 
     def page_of(self, rows: list, *, total: int, number: int, page_size: int, request) -> list:
         """Take ``rows``, a non-empty page read together with the list's ``total``, as the page to answer with."""
