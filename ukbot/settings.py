@@ -364,7 +364,7 @@ MAX_REQUEST_BODY_BYTES_BY_PATH = {
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["ukbot.core.api.renderers.EnvelopeJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "ukbot.core.api.parsers.JSONParser",  # a too deeply nested body is a PARSE_ERROR, not a 500
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
