@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
+from corsheaders.defaults import default_headers as cors_default_headers
 
 from ukbot.core.client_address import trusted_proxies_parse
 from ukbot.core.env import ConfigError, env_bool, env_int, env_list, env_parsed, env_str
@@ -334,6 +335,8 @@ NOTIFICATIONS_SWEEP_SECONDS = env_int("NOTIFICATIONS_SWEEP_SECONDS", 2, minimum=
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
 # Browsers may read these on cross-origin responses (trace id, replayed write, throttle wait).
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "Idempotent-Replayed", "Retry-After"]
+# Browsers may send these; writes take Idempotency-Key (DESIGN §8), which a preflight must allow.
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
