@@ -16,7 +16,7 @@ from rest_framework.filters import SearchFilter
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from ukbot.core.api.filters import FastFilterSet, OrderingFilter
+from ukbot.core.api.filters import DateTimeFilter, FastFilterSet, OrderingFilter
 from ukbot.core.api.renderers import mark_enveloped
 from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api, ListApi
@@ -53,8 +53,8 @@ class RequestFilter(FastFilterSet):
     yard = django_filters.NumberFilter(field_name="yard_id")
     building = django_filters.NumberFilter(field_name="building_id")
     apartment = django_filters.NumberFilter(field_name="apartment_id")
-    created_from = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_to = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_from = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_to = DateTimeFilter(field_name="created_at", lookup_expr="lt")
     overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Past a deadline not met yet.")
 
     class Meta:
