@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from ukbot.core.api.filters import DateTimeFilter
 from ukbot.core.api.permissions import has_scope
 from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api, ListApi
@@ -367,8 +368,8 @@ class HistoryFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Notification.Status.choices)
     event_type = django_filters.CharFilter()
     subject = django_filters.CharFilter()
-    created_from = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_to = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_from = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_to = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
 
 class NotificationHistoryApi(ListApi):
