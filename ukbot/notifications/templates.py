@@ -139,7 +139,8 @@ def validate(*, kind: str, channel: str, title: str, body: str, buttons: Any = (
         problems.append(ErrorDetail(field="body", message=str(_("Write the text."))))
     if channel in HTML_CHANNELS and len(body or "") > MAX_TELEGRAM_TEXT:
         problems.append(ErrorDetail(field="body", message=str(_("Telegram takes at most 4096 characters."))))
-    strings, button_problems = _check_buttons(list(buttons or []))
+    # Not list(buttons): ``true`` or ``1`` from a client must be refused here, not fail to iterate.
+    strings, button_problems = _check_buttons([] if buttons is None else buttons)
     problems += button_problems
     if buttons and channel not in HTML_CHANNELS:
         problems.append(ErrorDetail(field="buttons", message=str(_("Only Telegram messages have buttons."))))

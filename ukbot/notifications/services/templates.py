@@ -13,6 +13,16 @@ from ukbot.notifications import templates
 from ukbot.notifications.models import Channel, Template
 
 
+def _rows(buttons: Any) -> Any:
+    """Button rows as lists (as JSON keeps them); a value of another shape is left as it is, for
+    :func:`templates.validate` to refuse naming ``buttons`` (``[null]``, ``true`` and ``1`` are not rows)."""
+    if buttons is None:
+        return []
+    if isinstance(buttons, list | tuple) and all(isinstance(row, list | tuple) for row in buttons):
+        return [list(row) for row in buttons]
+    return buttons
+
+
 def _template_save(template: Template) -> Template:
     templates.validate(
         kind=template.event_type,
@@ -56,7 +66,7 @@ def template_create(
             language=language,
             title=title,
             body=body,
-            buttons=[list(row) for row in buttons or ()],
+            buttons=_rows(buttons),
             updated_by=actor_id,
         )
     )
@@ -76,6 +86,6 @@ def template_update(*, template_id: int, actor_id: int | None, **changes: Any) -
     if template is None:
         raise NotFoundError(_("No such template."))
     for name, value in changes.items():
-        setattr(template, name, [list(row) for row in value] if name == "buttons" else value)
+        setattr(template, name, _rows(value) if name == "buttons" else value)
     template.updated_by = actor_id
     return _template_save(template)
