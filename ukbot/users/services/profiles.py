@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
@@ -29,6 +30,8 @@ from ukbot.users.services.roles import _role_grant
 PHONE_UNUSABLE = _("This phone number cannot be used. If it is yours, ask the management company to set it.")
 
 # Fields a profile update may change; status and the active role have services of their own.
+# A person's settings are small preferences; the limit keeps one profile from holding an arbitrary document.
+PROFILE_SETTINGS_MAX_BYTES = 16 * 1024  # serialized as JSON (UTF-8)
 PROFILE_UPDATABLE_FIELDS = ("first_name", "last_name", "phone", "language", "avatar_media_id", "bio", "settings")
 _PHONE_DECORATION = re.compile(r"[\s\-()]")
 
@@ -129,8 +132,8 @@ def profile_update(*, account_id: int, **fields: Any) -> Profile:
         return profile
     for name in changed:
         setattr(profile, name, fields[name])
-    if "settings" in changed and not isinstance(profile.settings, dict):
-        raise ValidationFailedError(details={"settings": _("Settings are a JSON object.")})
+    if "settings" in changed:
+        _check_settings(profile.settings)
     _clean(profile)
     if "phone" in changed:
         _check_phone_free(profile.phone, account_id=profile.account_id)
@@ -155,6 +158,32 @@ def profile_update_own(*, account_id: int, **fields: Any) -> Profile:
         if not any(detail.field == "phone" for detail in conflict.details):
             raise
     raise ValidationFailedError(details={"phone": PHONE_UNUSABLE})
+
+
+def _check_settings(value: Any) -> None:
+    """Refuse settings PostgreSQL's jsonb would refuse (a NUL character) and settings over the size limit.
+
+    :raises ValidationFailedError: naming ``settings``.
+    """
+    if not isinstance(value, dict):
+        raise ValidationFailedError(details={"settings": _("Settings are a JSON object.")})
+    try:
+        size = len(json.dumps(value, ensure_ascii=False).encode())
+    except (TypeError, ValueError, RecursionError):
+        raise ValidationFailedError(details={"settings": _("Settings are a JSON object.")}) from None
+    if size > PROFILE_SETTINGS_MAX_BYTES:
+        message = _("Settings take at most %(limit)d bytes as JSON.") % {"limit": PROFILE_SETTINGS_MAX_BYTES}
+        raise ValidationFailedError(details={"settings": message})
+    pending: list[Any] = [value]  # walked without recursion: the depth is the client's to choose
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and "\x00" in item:
+            raise ValidationFailedError(details={"settings": _("Settings cannot hold the NUL character (\\u0000).")})
 
 
 def _status_set(account_id: int, status: str) -> Profile:
