@@ -100,7 +100,11 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "SIGNED_URL_INVALID": ErrorCode(403, "The download link is malformed or was altered."),
     "SIGNED_URL_EXPIRED": ErrorCode(410, "The download link has expired; ask for a new one."),
     "INTERNAL_ERROR": ErrorCode(500, "An unexpected error; it was logged under the trace_id given."),
-    "SERVICE_UNAVAILABLE": ErrorCode(503, "A dependency is unavailable; retry later."),
+    "SERVICE_UNAVAILABLE": ErrorCode(
+        503,
+        "A dependency (the database, Redis, a sign-in method not configured) is unavailable; retry later, after "
+        "the seconds in Retry-After (and `details`) when given.",
+    ),
 }
 
 _CODE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")

@@ -1,20 +1,24 @@
 """The error envelope of DESIGN §8 for every error an API client can meet.
 
 ``exception_handler`` (DRF's ``EXCEPTION_HANDLER``) answers AppError, every DRF exception and the Django ones that
-reach a view; anything else becomes INTERNAL_ERROR, logged with its traceback. The ``page_not_found`` /
-``server_error`` / ``bad_request`` / ``permission_denied`` views are Django's ``handler404`` etc.: JSON for paths
-under ``/api/``, Django's HTML pages elsewhere (admin).
+reach a view; PostgreSQL or Redis out of reach becomes SERVICE_UNAVAILABLE with Retry-After (outside DRF views
+too, through ``server_error``); anything else becomes INTERNAL_ERROR, logged with its traceback. The
+``page_not_found`` / ``server_error`` / ``bad_request`` / ``permission_denied`` views are Django's ``handler404``
+etc.: JSON for paths under ``/api/``, Django's HTML pages elsewhere (admin).
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterator
 from typing import Any
 
+import redis.exceptions
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
@@ -59,6 +63,15 @@ _STATUS_CODES = {
     429: "THROTTLED",
     503: "SERVICE_UNAVAILABLE",
 }
+# A dependency out of reach: the database (connection refused or lost) or Redis (cache, throttles, lockouts).
+OUTAGES: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+# Seconds a client is asked to wait after an outage: long enough for a restart or a failover to finish.
+OUTAGE_RETRY_AFTER_SECONDS = 30
 # Without a WWW-Authenticate challenge DRF would turn 401 into 403; the API's scheme is the JWT bearer token.
 DEFAULT_AUTH_CHALLENGE = 'Bearer realm="api"'
 
@@ -158,7 +171,26 @@ def _describe(exc: Exception) -> tuple[str, int, str, list[ErrorDetail], dict[st
             headers["Retry-After"] = retry_after
             details.append(ErrorDetail(field="retry_after", message=retry_after))
         return code, status, _message(exc.detail, str(exc.default_detail)), details, headers
+    if isinstance(exc, OUTAGES):
+        retry_after = str(OUTAGE_RETRY_AFTER_SECONDS)
+        details = [ErrorDetail(field="retry_after", message=retry_after)]
+        return (
+            "SERVICE_UNAVAILABLE",
+            503,
+            _("A service is unavailable; retry later."),
+            details,
+            {"Retry-After": retry_after},
+        )
     return "INTERNAL_ERROR", 500, _("Internal server error."), [], {}
+
+
+def log_error(exc: Exception, code: str, status: int, where: str) -> None:
+    """Log an answer of 5xx: an outage or a deliberate AppError (e.g. a feature not configured) as a warning
+    without a traceback, as they are expected; anything else as an error with its traceback."""
+    if isinstance(exc, (AppError, *OUTAGES)):
+        logger.warning("%s answered %s %s: %s", where, status, code, exc, extra={"error_code": code})
+    else:
+        logger.error("Unhandled error in %s", where, exc_info=exc, extra={"error_code": code})
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
@@ -167,14 +199,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if status >= 500:
         view = context.get("view")
         request = context.get("request")
-        logger.error(
-            "Unhandled error in %s %s (%s)",
-            getattr(request, "method", "?"),
-            getattr(request, "path", "?"),
-            type(view).__name__ if view is not None else "?",
-            exc_info=exc,
-            extra={"error_code": code},
+        where = (
+            f"{getattr(request, 'method', '?')} {getattr(request, 'path', '?')} "
+            f"({type(view).__name__ if view is not None else '?'})"
         )
+        log_error(exc, code, status, where)
     set_rollback()
     return Response(error_body(code, message, details), status=status, headers=headers)
 
@@ -208,5 +237,13 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
+        # Django calls this while handling the exception (raised outside a DRF view, e.g. in a middleware).
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OUTAGES):
+            code, status, message, details, headers = _describe(exc)
+            response = error_response(code, message, details, status=status)
+            for name, value in headers.items():
+                response[name] = value
+            return response
         return error_response("INTERNAL_ERROR", _("Internal server error."))
     return defaults.server_error(request)
