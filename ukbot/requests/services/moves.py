@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ukbot.core.errors import ConflictError, PermissionDeniedError, ValidationFailedError
+from ukbot.core.errors import InvalidTransitionError, PermissionDeniedError, ValidationFailedError
 from ukbot.core.events import publish
 from ukbot.requests import access, selectors, sla
 from ukbot.requests.events import (
@@ -227,7 +227,8 @@ def request_reassign(
     Publishes ``request.assigned`` naming the previous executor.
 
     :raises NotFoundError: no such request.
-    :raises ConflictError: a stale version, or a request past the work (completed or later) or closed.
+    :raises ConflictError: a stale version.
+    :raises InvalidTransitionError: a request past the work (completed or later) or closed.
     :raises PermissionDeniedError: the actor is not a manager or the system.
     :raises ValidationFailedError: the executor is already assigned or may not take the request.
     """
@@ -247,7 +248,8 @@ def request_reassign(
             )
             return request
         if request.status not in REASSIGNABLE:
-            raise ConflictError(_("Only a request still being worked on can get another executor."))
+            # A refusal by status, answered as every other move refuses one (not as a stale version).
+            raise InvalidTransitionError(_("Only a request still being worked on can get another executor."))
         if executor_id == request.executor_id:
             raise ValidationFailedError(details={"executor_id": _("This executor is already assigned.")})
         _check_executor(executor_id, category=request.category)
