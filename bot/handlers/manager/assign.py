@@ -16,7 +16,7 @@ from bot.i18n import _
 from bot.keyboards import button, keyboard, rows_of
 from bot.person import Person
 from bot.sync import call
-from ukbot.core.errors import ConflictError, NotFoundError
+from ukbot.core.errors import ConflictError, InvalidTransitionError, NotFoundError
 from ukbot.requests import selectors as requests_selectors
 from ukbot.requests import services as requests_services
 from ukbot.users import public as users_public
@@ -106,7 +106,7 @@ async def assign_chosen(query: CallbackQuery, callback_data: AssignCb, person: P
     await query.answer()
     try:
         text = await call(_assign, person, callback_data.number, callback_data.executor, callback_data.version)
-    except ConflictError:
+    except (ConflictError, InvalidTransitionError):  # changed meanwhile: a new version, or closed
         await changed_meanwhile(query.message, person, callback_data.number)
         return
     await query.message.answer(text)
