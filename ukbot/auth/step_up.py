@@ -58,4 +58,3 @@ def step_up_confirm(*, account_id: int, channel: str, code: str) -> None:
         raise AppError("MFA_INVALID_CODE", _("The code is wrong, expired or already used."))
     cache.set(_confirmed_key(account_id, channel), 1, timeout=period)
     cache.delete_many([wrong, f"{wrong}:since"])
-
