@@ -14,7 +14,7 @@ from functools import cache
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 from django.test import RequestFactory
 from drf_spectacular.generators import SchemaGenerator
 from rest_framework.exceptions import NotFound
@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIClient
 
 from tests.factories import executor, person, signed_in
+from ukbot.core.api.errors import server_error
 from ukbot.core.api.pagination import PagePagination
 from ukbot.requests import services as requests
 from ukbot.requests.statuses import Actor
@@ -124,12 +125,15 @@ def test_deeply_nested_json_is_a_parse_error_for_anyone(db):
         ("/api/v1/requests", "created_to", "2026-01-01T00:00:00-18:00"),
         ("/api/v1/requests", "created_from", "2026-01-01T00:00:00+16:00"),
         ("/api/v1/requests", "created_to", "2026-01-01T00:00:00-16:00&overdue=false"),
+        ("/api/v1/requests/pool", "created_to", "2026-01-01T00:00:00-18:00"),
         ("/api/v1/notifications/history", "created_to", "2026-01-01T00:00:00-18:00"),
         ("/api/v1/notifications/history", "created_from", "2026-01-01T00:00:00+23:59"),
     ],
 )
 def test_a_date_time_offset_beyond_postgresql_is_a_validation_error(admin_and_request, path, field, value):
     client, _number = admin_and_request
+    if path.endswith("/pool"):
+        client = signed_in(executor("plumber"))  # the pool is the executors' list
     error = _error(client.get(f"{path}?{field}={value.replace('+', '%2B')}"), 400, "VALIDATION_ERROR")
     assert _fields(error) == {field}
 
@@ -275,6 +279,20 @@ def test_redis_out_of_reach_is_service_unavailable(db, settings):
     # sign-in counts every attempt in Redis before it checks the password
     [response] = answers
     _outage(response)
+
+
+def test_an_outage_outside_a_drf_view_is_service_unavailable_too(rf):
+    """Django's handler500 (``server_error``) answers an outage raised in a middleware or a plain view alike."""
+    request = rf.get("/api/v1/users/me")
+    try:
+        raise OperationalError("connection to server failed: Connection refused")
+    except OperationalError:
+        response = server_error(request)  # Django calls it while handling the exception
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    body = json.loads(response.content)["error"]
+    assert (body["code"], body["details"]) == ("SERVICE_UNAVAILABLE", [{"field": "retry_after", "message": "30"}])
 
 
 # --- 8. CORS preflight of a write with Idempotency-Key ---------------------------------------------------------
