@@ -56,6 +56,7 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "shift.created": ("shift_id", "specialization", "start"),
     "shift.transferred": ("shift_id", "specialization", "start", "from_name", "to_name", "reason"),
     "shift.starting": ("shift_id", "specialization", "start"),
+    "auth.mfa_enabled": (),
 }
 
 # Values the admin preview renders with (and the API's template preview).
@@ -463,6 +464,23 @@ TEXTS: dict[str, dict[str, tuple[str, str]]] = {
         "ru": ("Смена скоро начнётся", "Смена №{shift_id} ({specialization}) начинается в {start}."),
         "uz": ("Smena tez orada boshlanadi", "№{shift_id} smena ({specialization}) {start} da boshlanadi."),
         "en": ("Your shift starts soon", "Shift #{shift_id} ({specialization}) starts at {start}."),
+    },
+    "auth.mfa_enabled": {
+        "ru": (
+            "Включён двухэтапный вход",
+            "Для вашей учётной записи включён <b>двухэтапный вход</b>, а на других устройствах выполнен выход.\n"
+            "Если это были не вы, срочно обратитесь в управляющую компанию.",
+        ),
+        "uz": (
+            "Ikki bosqichli kirish yoqildi",
+            "Hisobingiz uchun <b>ikki bosqichli kirish</b> yoqildi, boshqa qurilmalardan chiqildi.\n"
+            "Agar bu siz boʻlmasangiz, zudlik bilan boshqaruv kompaniyasiga murojaat qiling.",
+        ),
+        "en": (
+            "Two-step sign-in is on",
+            "<b>Two-step sign-in</b> was turned on for your account and your other devices were signed out.\n"
+            "If this was not you, contact the management company at once.",
+        ),
     },
 }
 

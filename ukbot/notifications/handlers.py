@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ukbot.auth.events import AUTH_MFA_ENABLED, MfaEnabled
 from ukbot.core.events import Event, subscribe
 from ukbot.notifications import defaults, services
 from ukbot.notifications.models import Preference
@@ -433,3 +434,14 @@ def user_apartment_link_decided(event: Event) -> None:
         variables=lambda language, _id: _link_variables(link, language),
         actor_id=decided.reviewed_by,
     )
+
+
+# --- auth --------------------------------------------------------------------------------------------------------
+
+
+@subscribe(AUTH_MFA_ENABLED)
+def auth_mfa_enabled(event: Event) -> None:
+    """Tell the person two-step sign-in was turned on (and their other devices signed out), quiet hours or not: if
+    it was not them, they should hear now."""
+    enabled: MfaEnabled = event.payload
+    _tell([enabled.account_id], kind="auth.mfa_enabled", event=event, variables={}, urgent=True)
