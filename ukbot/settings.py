@@ -453,6 +453,8 @@ LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, mini
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 60, minimum=1)
 # Second factor (docs/decisions/0007-mfa.md): a login challenge lives this long and works once.
 MFA_CHALLENGE_SECONDS = 300
+# Turning two-step sign-in on needs the password again, unless the session was opened this recently.
+MFA_REAUTH_SECONDS = 300
 # Staff with a second factor confirm it in the bot before staff actions, once per this many hours.
 MFA_STEP_UP_HOURS = env_int("MFA_STEP_UP_HOURS", 12, minimum=1)
 OTP_TOTP_ISSUER = "UK Management Bot"

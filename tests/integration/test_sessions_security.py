@@ -1,4 +1,5 @@
-"""auth × users: a block, a withdrawn role or a forgotten person ends the sessions it should at once (issue 15).
+"""auth × users × notifications: a block, a withdrawn role, a forgotten person or two-step sign-in turned on ends
+the sessions it should at once (issue 15); turning two-step sign-in on also tells the person.
 
 Access tokens live 15 minutes; before, a blocked resident could still file requests and a demoted manager still
 list everything until the next refresh. Now the very next API call with a token issued before is refused, and the
@@ -15,7 +16,10 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from ukbot.auth.models import Session
+from ukbot.auth.tests.test_mfa import Codes
+from ukbot.core.events.relay import drain
 from ukbot.core.models import OutboxEvent
+from ukbot.notifications.models import Notification
 from ukbot.users import services as users
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +126,25 @@ def test_forgetting_a_person_ends_their_sessions_at_once(person):
     assert _refresh(tokens).status_code in (401, 403)
     assert Session.objects.get(pk=tokens["session_id"]).revoke_reason == "forgotten"
     assert _logouts(person.pk) == {tokens["session_id"]: "forgotten"}
+
+
+def test_turning_two_step_sign_in_on_ends_the_other_sessions_and_tells_the_person(person):
+    here, phone = _login(person), _login(person)
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {here['access']}")
+    device_id = client.post("/api/v1/auth/mfa/enable", {"password": PASSWORD}, format="json").json()["data"]
+    assert _call(phone).status_code == 200  # only confirming turns it on
+
+    confirmed = client.post(
+        "/api/v1/auth/mfa/enable/confirm", {"code": Codes(device_id["device_id"]).next()}, format="json"
+    )
+
+    assert confirmed.status_code == 200
+    assert _refused(_call(phone), 401, "SESSION_REVOKED")
+    assert _refused(_refresh(phone), 401, "SESSION_REVOKED")
+    assert _call(here).status_code == 200
+    assert _logouts(person.pk) == {phone["session_id"]: "mfa_enabled"}
+    assert not Notification.objects.filter(account_id=person.pk).exists()
+    drain(max_seconds=10)
+    told = Notification.objects.filter(account_id=person.pk, event_type="auth.mfa_enabled")
+    assert {n.title for n in told} == {"Включён двухэтапный вход"}  # in the person's language (Russian)

@@ -15,7 +15,9 @@ from __future__ import annotations
 import base64
 import io
 import secrets
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import segno
@@ -32,8 +34,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ukbot.auth import lockout
 from ukbot.auth.attempts import login_attempt_record
 from ukbot.auth.events import AUTH_MFA_ENABLED, MfaEnabled
-from ukbot.auth.models import Account, LoginAttempt
-from ukbot.core.errors import AppError, ConflictError
+from ukbot.auth.models import Account, LoginAttempt, Session
+from ukbot.auth.sessions import sessions_revoke_all
+from ukbot.core.errors import AppError, ConflictError, PermissionDeniedError
 from ukbot.core.events import publish
 
 if TYPE_CHECKING:
@@ -77,11 +80,39 @@ def mfa_required(*, account_id: int) -> bool:
     return TOTPDevice.objects.filter(user_id=account_id, confirmed=True).exists()
 
 
-def mfa_enable_start(*, account_id: int) -> MfaEnrolment:
+def _reauthenticated(*, account: Account, session_id: uuid.UUID | str | None, password: str | None) -> None:
+    """Make sure the caller is the person, not just somebody holding their token: the password again, or a session
+    opened within ``MFA_REAUTH_SECONDS``.
+
+    :raises AppError: PASSWORD_INVALID for a wrong password (it counts toward the lockout); TOO_MANY_ATTEMPTS.
+    :raises PermissionDeniedError: without a password when the session is older.
+    """
+    from ukbot.auth.services import password_confirm  # services imports this module for the password step
+
+    if password:
+        password_confirm(account=account, password=password)
+        return
+    fresh_since = timezone.now() - timedelta(seconds=settings.MFA_REAUTH_SECONDS)
+    if session_id and Session.objects.filter(pk=session_id, account=account, created_at__gte=fresh_since).exists():
+        return
+    raise PermissionDeniedError(_("Confirm with your password: send it with this request."))
+
+
+def mfa_enable_start(
+    *, account_id: int, session_id: uuid.UUID | str | None = None, password: str | None = None
+) -> MfaEnrolment:
     """Make a new, unconfirmed TOTP device (replacing an earlier unconfirmed one) and show its secret.
 
+    Needs the password again unless the session ``session_id`` was opened within ``MFA_REAUTH_SECONDS``: a stolen
+    access token must not be enough to tie the account to somebody else's authenticator.
+
     :raises ConflictError: if the account already has a confirmed device (disable it first).
+    :raises PermissionDeniedError: without a password from an older session.
+    :raises AppError: PASSWORD_INVALID for a wrong password; TOO_MANY_ATTEMPTS while locked out.
     """
+    if mfa_required(account_id=account_id):
+        raise ConflictError(_("Two-step sign-in is already on. Turn it off first to set up a new device."))
+    _reauthenticated(account=Account.objects.get(pk=account_id), session_id=session_id, password=password)
     with transaction.atomic():
         account = Account.objects.select_for_update().get(pk=account_id)
         if mfa_required(account_id=account_id):
@@ -100,10 +131,11 @@ def _attempt(account: Account) -> lockout.Attempt:
     return attempt
 
 
-def mfa_enable_confirm(*, account_id: int, code: str) -> list[str]:
+def mfa_enable_confirm(*, account_id: int, code: str, session_id: uuid.UUID | str | None = None) -> list[str]:
     """Activate the pending TOTP device with a correct code; return ten backup codes (shown only now).
 
-    Publishes ``auth.mfa_enabled``.
+    Every other session of the account ends (they signed in without a code; the session ``session_id`` confirming
+    stays). Publishes ``auth.mfa_enabled``, which tells the person through their notification channels.
 
     :raises ConflictError: if there is no device waiting for confirmation.
     :raises AppError: MFA_INVALID_CODE for a wrong code (it counts toward the lockout); TOO_MANY_ATTEMPTS while
@@ -124,6 +156,7 @@ def mfa_enable_confirm(*, account_id: int, code: str) -> list[str]:
                 backup = StaticDevice.objects.create(user=account, name=_BACKUP_NAME, confirmed=True)
                 codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
                 StaticToken.objects.bulk_create(StaticToken(device=backup, token=token) for token in codes)
+                sessions_revoke_all(account_id=account_id, reason="mfa_enabled", keep_session_id=session_id)
                 publish(
                     AUTH_MFA_ENABLED,
                     subject=account_id,
@@ -137,16 +170,20 @@ def mfa_enable_confirm(*, account_id: int, code: str) -> list[str]:
     return codes
 
 
-def mfa_disable(*, account_id: int, code: str) -> None:
-    """Turn two-step sign-in off: with a current TOTP code or a backup code, delete every device of the account.
+def mfa_disable(*, account_id: int, code: str, password: str) -> None:
+    """Turn two-step sign-in off: with the password and a current TOTP code or a backup code, delete every device of
+    the account.
 
     :raises ConflictError: if two-step sign-in is not on.
-    :raises AppError: MFA_INVALID_CODE for a wrong code (it counts toward the lockout); TOO_MANY_ATTEMPTS while
-        the account is locked out.
+    :raises AppError: PASSWORD_INVALID for a wrong password, MFA_INVALID_CODE for a wrong code (both count toward
+        the lockout); TOO_MANY_ATTEMPTS while the account is locked out.
     """
+    from ukbot.auth.services import password_confirm  # services imports this module for the password step
+
     account = Account.objects.get(pk=account_id)
     if not mfa_required(account_id=account_id):
         raise ConflictError(_("Two-step sign-in is not on."))
+    password_confirm(account=account, password=password)
     attempt = _attempt(account)
     try:
         with transaction.atomic():

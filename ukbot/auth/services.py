@@ -209,7 +209,7 @@ def session_revoke(*, account_id: int, session_id: uuid.UUID | str, reason: str 
         _revoke(session, reason=reason)
 
 
-def _password_check(*, account: Account, password: str) -> None:
+def password_confirm(*, account: Account, password: str) -> None:
     """Refuse a wrong current password; wrong ones count toward the lockout of the username, as at sign-in.
 
     :raises AppError: TOO_MANY_ATTEMPTS while the username is locked out; PASSWORD_INVALID for a wrong password.
@@ -241,7 +241,7 @@ def password_change(*, account_id: int, session_id: uuid.UUID | str, old_passwor
     :raises ValidationFailedError: if the new password is too weak (Django's password validators).
     """
     account = Account.objects.get(pk=account_id)
-    _password_check(account=account, password=old_password)
+    password_confirm(account=account, password=old_password)
     _password_validate(account=account, password=new_password, field="new_password")
     with transaction.atomic():
         account.set_password(new_password)

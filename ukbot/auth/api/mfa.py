@@ -28,10 +28,20 @@ class AuthMfaEnableApi(Api):
         qr_png_base64 = serializers.CharField(help_text="The same URI as a QR code: a PNG image, base64-encoded.")
         device_id = serializers.IntegerField()
 
+    class InputSerializer(StrictSerializer):
+        password = serializers.CharField(
+            max_length=256,
+            trim_whitespace=False,
+            required=False,
+            help_text="The current password; may be left out within 5 minutes of signing in.",
+        )
+
     @extend_schema(
-        summary="Start setting up two-step sign-in: a new authenticator secret, active once confirmed with a code",
-        request=None,
+        summary="Start setting up two-step sign-in: a new authenticator secret, active once confirmed with a code; "
+        "needs the password unless signed in within the last 5 minutes",
+        request=InputSerializer,
         examples=[
+            OpenApiExample("password", request_only=True, value={"password": "s3cret-pass"}),
             OpenApiExample(
                 "enrolment",
                 response_only=True,
@@ -41,11 +51,15 @@ class AuthMfaEnableApi(Api):
                     "qr_png_base64": "iVBORw0KGgoAAAANSUhEUgAA…",
                     "device_id": 7,
                 },
-            )
+            ),
         ],
     )
     def post(self, request):
-        enrolment = mfa.mfa_enable_start(account_id=request.user.pk)
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        enrolment = mfa.mfa_enable_start(
+            account_id=request.user.pk, session_id=request.auth["sid"], password=data.validated_data.get("password")
+        )
         return Response(self.OutputSerializer(enrolment).data)
 
 
@@ -59,7 +73,8 @@ class AuthMfaEnableConfirmApi(Api):
         )
 
     @extend_schema(
-        summary="Confirm the new authenticator with a code: two-step sign-in is on; returns backup codes once",
+        summary="Confirm the new authenticator with a code: two-step sign-in is on, the other sessions are signed "
+        "out and the person is told; returns backup codes once",
         request=InputSerializer,
         examples=[
             OpenApiExample("code", request_only=True, value={"code": "492039"}),
@@ -69,26 +84,32 @@ class AuthMfaEnableConfirmApi(Api):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        codes = mfa.mfa_enable_confirm(account_id=request.user.pk, code=data.validated_data["code"])
+        codes = mfa.mfa_enable_confirm(
+            account_id=request.user.pk, code=data.validated_data["code"], session_id=request.auth["sid"]
+        )
         return Response(self.OutputSerializer({"backup_codes": codes}).data)
 
 
 class AuthMfaDisableApi(Api):
     permission_classes = (IsAuthenticated,)
-    InputSerializer = CodeInput
+
+    class InputSerializer(CodeInput):
+        password = serializers.CharField(max_length=256, trim_whitespace=False, help_text="The current password.")
 
     class OutputSerializer(serializers.Serializer):
         mfa_enabled = serializers.BooleanField()
 
     @extend_schema(
-        summary="Turn two-step sign-in off; needs a current code from the app or a backup code",
+        summary="Turn two-step sign-in off; needs the password and a current code from the app or a backup code",
         request=InputSerializer,
-        examples=[OpenApiExample("code", request_only=True, value={"code": "492039"})],
+        examples=[OpenApiExample("code", request_only=True, value={"code": "492039", "password": "s3cret-pass"})],
     )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        mfa.mfa_disable(account_id=request.user.pk, code=data.validated_data["code"])
+        mfa.mfa_disable(
+            account_id=request.user.pk, code=data.validated_data["code"], password=data.validated_data["password"]
+        )
         return Response(self.OutputSerializer({"mfa_enabled": False}).data)
 
 

@@ -221,19 +221,20 @@ def test_disable_needs_a_valid_code_and_then_the_password_alone_signs_in(api, ac
     tokens = _verify(api, _challenge(api, account), codes.next()).json()["data"]
     client = APIClient(REMOTE_ADDR=api.defaults["REMOTE_ADDR"], HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
 
-    wrong = client.post("/api/v1/auth/mfa/disable", {"code": "123456"}, format="json")
+    wrong = client.post("/api/v1/auth/mfa/disable", {"code": "123456", "password": PASSWORD}, format="json")
     assert wrong.status_code == 400
     assert _error(wrong)["code"] == "MFA_INVALID_CODE"
     assert TOTPDevice.objects.filter(user_id=account.pk).exists()
 
-    done = client.post("/api/v1/auth/mfa/disable", {"code": backup[3]}, format="json")
+    done = client.post("/api/v1/auth/mfa/disable", {"code": backup[3], "password": PASSWORD}, format="json")
 
     assert done.status_code == 200
     assert done.json()["data"] == {"mfa_enabled": False}
     assert not TOTPDevice.objects.filter(user_id=account.pk).exists()
     assert not StaticDevice.objects.filter(user_id=account.pk).exists()
     assert "access" in login(api, account.username).json()["data"]
-    assert _error(client.post("/api/v1/auth/mfa/disable", {"code": "123456"}, format="json"))["code"] == "CONFLICT"
+    again = client.post("/api/v1/auth/mfa/disable", {"code": "123456", "password": PASSWORD}, format="json")
+    assert _error(again)["code"] == "CONFLICT"
 
 
 def test_mfa_endpoints_other_than_verify_need_a_signed_in_caller(api):

@@ -1,11 +1,17 @@
-"""Sessions end when they should, at once (issue 15): a password change or reset, and the MFA challenge bound to
-its client. Blocks, withdrawn roles and forgetting cross into users: tests/integration/test_sessions_security.py."""
+"""Sessions end when they should, at once (issue 15): a password change or reset, two-step sign-in turned on (with
+the password again), turned off only with a code and the password, and the MFA challenge
+bound to its client. Blocks, withdrawn roles, forgetting and telling the person of two-step sign-in cross apps:
+tests/integration/test_sessions_security.py."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from ukbot.auth.models import Session
@@ -152,3 +158,43 @@ def test_resetting_a_password_in_the_admin_ends_every_session_at_once(account):
     assert _logouts(account.pk) == {phone["session_id"]: "password_reset", laptop["session_id"]: "password_reset"}
     account.refresh_from_db()
     assert account.check_password(NEW_PASSWORD)
+
+
+# --- two-step sign-in on and off ---------------------------------------------------------------------------------
+
+
+def _age(tokens, *, minutes: int) -> None:
+    Session.objects.filter(pk=tokens["session_id"]).update(created_at=timezone.now() - timedelta(minutes=minutes))
+
+
+def test_turning_two_step_sign_in_on_from_an_older_session_needs_the_password(account):
+    here = _tokens(account)
+    _age(here, minutes=30)  # a token in a thief's hands is no fresh sign-in
+
+    without = _client(here).post("/api/v1/auth/mfa/enable", {}, format="json")
+    wrong = _client(here).post("/api/v1/auth/mfa/enable", {"password": "not it"}, format="json")
+
+    assert (without.status_code, _error(without)["code"]) == (403, "PERMISSION_DENIED")
+    assert (wrong.status_code, _error(wrong)["code"]) == (400, "PASSWORD_INVALID")
+    assert not TOTPDevice.objects.filter(user_id=account.pk).exists()
+    assert _client(here).post("/api/v1/auth/mfa/enable", {"password": PASSWORD}, format="json").status_code == 200
+
+
+def test_turning_two_step_sign_in_off_needs_a_code_and_the_password(api, account):
+    codes, backup = _enable(api, account)
+    tokens = _verify(api.defaults["REMOTE_ADDR"], _challenge(api.defaults["REMOTE_ADDR"], account), codes.next())
+    client = _client(tokens.json()["data"])
+
+    no_password = client.post("/api/v1/auth/mfa/disable", {"code": backup[0]}, format="json")
+    no_code = client.post("/api/v1/auth/mfa/disable", {"password": PASSWORD}, format="json")
+    wrong_password = client.post("/api/v1/auth/mfa/disable", {"code": backup[0], "password": "no"}, format="json")
+    wrong_code = client.post("/api/v1/auth/mfa/disable", {"code": "000000", "password": PASSWORD}, format="json")
+
+    assert (no_password.status_code, _error(no_password)["code"]) == (400, "VALIDATION_ERROR")
+    assert (no_code.status_code, _error(no_code)["code"]) == (400, "VALIDATION_ERROR")
+    assert (wrong_password.status_code, _error(wrong_password)["code"]) == (400, "PASSWORD_INVALID")
+    assert (wrong_code.status_code, _error(wrong_code)["code"]) == (400, "MFA_INVALID_CODE")
+    assert TOTPDevice.objects.filter(user_id=account.pk, confirmed=True).exists()
+    done = client.post("/api/v1/auth/mfa/disable", {"code": backup[0], "password": PASSWORD}, format="json")
+    assert done.status_code == 200
+    assert not TOTPDevice.objects.filter(user_id=account.pk).exists()
