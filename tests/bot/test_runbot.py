@@ -10,10 +10,8 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.conf import settings
 from django.utils import translation
 
 from bot.handlers.common import help_text
@@ -21,6 +19,7 @@ from bot.i18n import _
 from tests.factories import telegram_person
 from tests.fakes.bot_harness import TOKEN, forget_bot_keys
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.processes import database_url
 from ukbot.users import services as users
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,12 +43,6 @@ def _handled_updates(stderr: str) -> list[str]:
     """The update ids that aiogram logged as handled (stderr carries one JSON object per line)."""
     messages = [json.loads(line)["message"] for line in stderr.splitlines() if line.startswith("{")]
     return [m.split()[1].removeprefix("id=") for m in messages if m.startswith("Update id=") and " is handled" in m]
-
-
-def _database_url() -> str:
-    """DATABASE_URL naming the test database (the bot process must see the rows the test wrote)."""
-    url = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(url._replace(path="/" + settings.DATABASES["default"]["NAME"]))
 
 
 def _env(**overrides: str) -> dict[str, str]:
@@ -81,7 +74,7 @@ def _run_bot_until(
     process = subprocess.Popen(
         [sys.executable, "manage.py", "runbot"],
         cwd=ROOT,
-        env=_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.url, DATABASE_URL=_database_url()),
+        env=_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.url, DATABASE_URL=database_url()),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -26,8 +26,8 @@ import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import Argon2PasswordHasher
-from django.db import connection
 
+from tests.processes import database_url
 from ukbot.auth.models import LoginAttempt
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,10 +48,9 @@ class Gunicorn:
 
     def __init__(self, log: Path, **env: str) -> None:
         self.port = _free_port()
-        database = connection.settings_dict
         environ = {k: v for k, v in os.environ.items() if k not in {"TRUSTED_PROXIES", "DATABASE_URL"}}
         environ.update(
-            DATABASE_URL=f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+            DATABASE_URL=database_url(),
             DJANGO_DEBUG="1",
             PYTHONUNBUFFERED="1",
             **env,
