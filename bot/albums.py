@@ -61,17 +61,18 @@ async def take_photo(
     owner_id: int,
     key: str,
     limit: int,
-    full: str,
+    full: str | None = None,
     entry: Callable[[str], object] | None = None,
 ) -> int:
     """Store the message's photo (or file) as ``owner_id``'s upload and add it to the list ``key`` of the dialog
     data (as ``entry(media id)``, or the media id); return how many the list holds now, or 0 when refused: a file
-    the media app refuses (saying why), or one past ``limit`` (saying ``full``, once an album)."""
+    the media app refuses (saying why), or one past ``limit`` (saying ``full``, by default that it is the most the
+    step takes, once an album)."""
     data = await state.get_data()
     if len(data.get(key, [])) >= limit:
         album = message.media_group_id
         if album is None or album != data.get("album_refused"):
-            await message.answer(full)
+            await message.answer(full or _("That is the most I can take. Press Done."))  # Done is under the last answer
             await state.update_data(album_refused=album)
         return 0
     try:

@@ -256,7 +256,6 @@ async def report_photo(message: Message, state: FSMContext, person: Person, bot:
         owner_id=person.account_id,
         key="photos",
         limit=MAX_PHOTOS,
-        full=_("That is the most I can take. Press Done."),  # Done is under the last answer
     )
     if not count:
         return

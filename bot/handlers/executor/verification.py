@@ -134,7 +134,6 @@ async def verification_document(message: Message, state: FSMContext, person: Per
         owner_id=person.account_id,
         key="documents",
         limit=MAX_DOCUMENTS,
-        full=_("That is the most I can take. Press Done."),  # Done is under the last answer
     )
     if not count:
         return
