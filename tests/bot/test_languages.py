@@ -12,8 +12,6 @@ import pytest
 from django.db import connection
 
 from tests.factories import executor, media_bytes, media_file, on_shift, person, telegram_person
-from ukbot.core.events.relay import drain
-from ukbot.notifications.services import delivery
 from ukbot.requests import services as requests
 from ukbot.users import services as users
 from ukbot.users.services import invitations, verification
@@ -44,12 +42,6 @@ def _place(name: str, language: str) -> tuple[int, int]:
 def _home(account_id: int, apartment: int) -> None:
     link = users.apartment_link_request(account_id=account_id, apartment_id=apartment, relation="owner")
     users.apartment_link_approve(link_id=link.pk, reviewer_id=person("manager"))
-
-
-def _deliver() -> None:
-    """Relay the events and send the notifications they made, as the Celery worker would."""
-    drain(max_seconds=10)
-    delivery.deliver_due(max_seconds=10)
 
 
 def _cyrillic(texts: list[str]) -> list[str]:
@@ -139,7 +131,7 @@ def test_a_resident_reads_only_their_language(bot, language):
     requests.request_move(
         number=asked, to_status="clarification", actor_kind="manager", actor_id=manager, reason="Which floor?"
     )
-    _deliver()
+    bot.deliver()
 
     # the new request wizard, typed through to the end
     from bot.i18n import in_language
@@ -155,7 +147,7 @@ def test_a_resident_reads_only_their_language(bot, language):
     resident.press(resident.last.markup["inline_keyboard"][0][0]["callback_data"], message_id=resident.last.message_id)
     resident.press(resident.last.markup["inline_keyboard"][0][0]["callback_data"], message_id=resident.last.message_id)
     _walk(resident)
-    _deliver()
+    bot.deliver()
 
     found = _cyrillic(_everything_shown(bot, resident))
     assert not found, "\n".join(found)
@@ -187,11 +179,11 @@ def test_an_executor_reads_only_their_language(bot, language):
     requests.request_move(
         number=returned, to_status="in_progress", actor_kind="manager", actor_id=manager, reason="Still leaks"
     )
-    _deliver()
+    bot.deliver()
     ivan = bot.person(9202, "Ivan", language_code=language)
 
     _walk(ivan, budget=100)
-    _deliver()
+    bot.deliver()
 
     found = _cyrillic(_everything_shown(bot, ivan))
     assert not found, "\n".join(found)
@@ -232,11 +224,11 @@ def test_a_manager_reads_only_their_language(bot, language):
         account_id=applicant, specialization="plumber", documents=[media_file(applicant, content=media_bytes("jpeg"))]
     )
     invitations.invitation_create(created_by=other_manager, role="executor", expires_in="24h", specialization="plumber")
-    _deliver()
+    bot.deliver()
     mona = bot.person(9203, "Mona", language_code=language)
 
     _walk(mona, budget=120)
-    _deliver()
+    bot.deliver()
 
     found = _cyrillic(_everything_shown(bot, mona))
     assert not found, "\n".join(found)

@@ -6,16 +6,10 @@ from __future__ import annotations
 import pytest
 
 from tests.factories import executor, media_file, person, telegram_person
-from ukbot.core.events.relay import drain
-from ukbot.notifications.services import delivery, preference_get
+from ukbot.notifications.services import preference_get
 from ukbot.requests import services as requests
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _deliver() -> None:
-    drain(max_seconds=10)
-    delivery.deliver_due(max_seconds=10)
 
 
 def test_a_resident_turns_progress_messages_off_and_still_hears_what_needs_them(bot):
@@ -41,12 +35,12 @@ def test_a_resident_turns_progress_messages_off_and_still_hears_what_needs_them(
     )
     requests.request_move(number=number, to_status="in_progress", actor_kind="executor", actor_id=plumber)
     before = len(bot.shown_to(anna))
-    _deliver()
+    bot.deliver()
     assert bot.shown_to(anna)[before:] == []  # no progress
 
     requests.request_complete(number=number, actor_id=plumber, photos=[media_file(plumber)])
     requests.request_move(number=number, to_status="confirmed", actor_kind="manager", actor_id=manager)
-    _deliver()
+    bot.deliver()
     [accept] = bot.shown_to(anna)[before:]
     assert number in accept.text and "Accept" in " ".join(accept.buttons)
 

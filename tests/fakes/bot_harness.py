@@ -341,6 +341,14 @@ class BotHarness:
         person.history.extend(replies)
         return replies
 
+    def deliver(self) -> None:
+        """Relay the events and send the notifications they queued (to the fake), as the Celery worker would."""
+        from ukbot.core.events.relay import drain
+        from ukbot.notifications.services import delivery
+
+        drain(max_seconds=10)
+        delivery.deliver_due(max_seconds=10)
+
     def answers(self) -> dict[str, list[Call]]:
         """The ``answerCallbackQuery`` calls the bot made, by the id of the press they answered."""
         by_press: dict[str, list[Call]] = {}

@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.factories import media_bytes, telegram_person
-from ukbot.core.events.relay import drain
-from ukbot.notifications.services import delivery
 from ukbot.requests import selectors as requests_selectors
 from ukbot.users import selectors as users_selectors
 from ukbot.users import services as users
@@ -47,11 +45,6 @@ class Transcript:
             self.lines.append(f"  (notification) bot says {who.user['first_name']}: {reply.text}  {reply.buttons}")
         who.history.extend(new)
         return new
-
-
-def _deliver() -> None:
-    drain(max_seconds=10)
-    delivery.deliver_due(max_seconds=5)
 
 
 def test_a_request_lives_its_whole_life_in_the_bot(bot):
@@ -86,7 +79,7 @@ def test_a_request_lives_its_whole_life_in_the_bot(bot):
     log.did(mona, "🏠 Apartment links", mona.send("🏠 Apartment links"))
     log.did(mona, "taps Approve", mona.tap("Approve"))
     since = len(bot.shown_to(anna))
-    _deliver()
+    bot.deliver()
     [decision] = log.told(bot, anna, since)
     assert "Bunyodkor 5" in decision.text
 
@@ -119,7 +112,7 @@ def test_a_request_lives_its_whole_life_in_the_bot(bot):
 
     # the plumber hears of it, starts, completes with an "after" photo and a comment
     since = len(bot.shown_to(ivan))
-    _deliver()
+    bot.deliver()
     [assigned] = log.told(bot, ivan, since)
     log.did(ivan, "taps Start work", ivan.press(assigned.data_of("Start"), message_id=assigned.message_id))
     log.did(ivan, "taps Complete", ivan.tap("Complete"))
@@ -133,7 +126,7 @@ def test_a_request_lives_its_whole_life_in_the_bot(bot):
     log.did(mona, f"taps {number}", mona.tap(number))
     log.did(mona, "taps Confirm", mona.tap("Confirm"))
     since = len(bot.shown_to(anna))
-    _deliver()
+    bot.deliver()
     done = [reply for reply in log.told(bot, anna, since) if any("Accept" in b for b in reply.buttons)]
     log.did(anna, "taps Accept", anna.press(done[-1].data_of("Accept"), message_id=done[-1].message_id))
     log.did(anna, "taps 5 ⭐", anna.tap("5 ⭐"))
