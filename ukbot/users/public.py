@@ -85,6 +85,15 @@ def ensure_applicant(
     return _access(profile.account_id, profile)
 
 
+def admin_role_ensure(*, account_id: int) -> AccessProfile:
+    """Make the account an approved administrator of the service (a profile with the ``admin`` role, created if
+    missing); for the deployment's superusers (decision 0027). Idempotent.
+
+    :raises ValidationFailedError: for a bad account id.
+    """
+    return _access(account_id, services.admin_role_ensure(account_id=account_id))
+
+
 def category_specialization(*, category: str) -> str:
     """Return the specialization key a request category needs (``plumbing`` → ``plumber``).
 

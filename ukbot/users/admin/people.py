@@ -7,10 +7,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from ukbot.core.errors import AppError
 from ukbot.users import services
 from ukbot.users.models import Profile, RoleGrant, Specialization
 from ukbot.users.roles import Role, ranked
@@ -75,6 +76,18 @@ class ProfileAdmin(admin.ModelAdmin):
     @admin.display(description=_("roles"))
     def roles(self, obj: Profile) -> str:
         return ", ".join(str(Role(name).label) for name in ranked(obj.role_names))
+
+    def changeform_view(
+        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except AppError as refused:
+            # A service refused the change (a role granted to oneself, say): the admin's transaction rolled back,
+            # so nothing was saved; say why and show the page as it is.
+            reasons = [str(refused.message), *(str(d.message) for d in refused.details)]
+            self.message_user(request, " ".join(reasons), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_model(self, request: HttpRequest, obj: Profile, form: forms.ModelForm, change: bool) -> None:
         if not change:

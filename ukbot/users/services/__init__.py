@@ -31,6 +31,7 @@ from ukbot.users.services.places import apartment_create, building_create, entra
 from ukbot.users.services.privacy import FORGOTTEN_STATUS, consent_record, person_export, person_forget, personal_data
 from ukbot.users.services.profiles import (
     PROFILE_UPDATABLE_FIELDS,
+    admin_role_ensure,
     applicant_ensure,
     phone_normalise,
     profile_approve,
@@ -63,6 +64,7 @@ __all__ = [
     "PROFILE_UPDATABLE_FIELDS",
     "IssuedInvitation",
     "active_role_switch",
+    "admin_role_ensure",
     "apartment_create",
     "apartment_link_approve",
     "apartment_link_document_set",

@@ -23,7 +23,7 @@ from ukbot.users.events import (
 from ukbot.users.models import LIVE_LINK, Apartment, ApartmentLink, ApartmentLinkStatus, ApartmentRelation, Profile
 from ukbot.users.roles import Role
 from ukbot.users.services.common import _clean, _locked_profile, _publish_profile_updated
-from ukbot.users.services.roles import _role_grant
+from ukbot.users.services.roles import _role_grant, not_by_themselves
 
 
 def _check_positive_id(value: Any, field: str) -> int:
@@ -180,10 +180,12 @@ def apartment_link_approve(*, link_id: int, reviewer_id: int) -> ApartmentLink:
     :raises ValidationFailedError: for a bad link or reviewer id.
     :raises NotFoundError: if the link does not exist.
     :raises ConflictError: if the link was already approved or rejected.
+    :raises PermissionDeniedError: if the reviewer is the person the link is for.
     """
     reviewer_id = _check_positive_id(reviewer_id, "reviewer_id")
     profile, link = _locked_link(link_id)
     _check_pending(link)
+    not_by_themselves(account_id=link.profile_id, decided_by=reviewer_id)
     link.status = ApartmentLinkStatus.APPROVED
     link.reviewed_by, link.reviewed_at = reviewer_id, timezone.now()
     link.save(update_fields=["status", "reviewed_by", "reviewed_at"])
@@ -203,6 +205,7 @@ def apartment_link_reject(*, link_id: int, reviewer_id: int, reason: str) -> Apa
     :raises ValidationFailedError: for a bad link or reviewer id, or a missing, overlong or NUL-bearing reason.
     :raises NotFoundError: if the link does not exist.
     :raises ConflictError: if the link was already approved or rejected.
+    :raises PermissionDeniedError: if the reviewer is the person the link is for.
     """
     reviewer_id = _check_positive_id(reviewer_id, "reviewer_id")
     reason = reason.strip() if isinstance(reason, str) else ""
@@ -210,6 +213,7 @@ def apartment_link_reject(*, link_id: int, reviewer_id: int, reason: str) -> Apa
         raise ValidationFailedError(details={"reason": _("Say why the link is rejected.")})
     profile, link = _locked_link(link_id)
     _check_pending(link)
+    not_by_themselves(account_id=link.profile_id, decided_by=reviewer_id)
     link.status, link.reason, link.is_primary = ApartmentLinkStatus.REJECTED, reason, False
     link.reviewed_by, link.reviewed_at = reviewer_id, timezone.now()
     _clean(link)

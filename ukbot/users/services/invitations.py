@@ -23,7 +23,7 @@ from ukbot.users import selectors
 from ukbot.users.models import Invitation, Profile, ProfileStatus
 from ukbot.users.roles import Role
 from ukbot.users.services.profiles import profile_approve, profile_create
-from ukbot.users.services.roles import role_grant, specialization_set
+from ukbot.users.services.roles import not_by_themselves, role_grant, specialization_set
 from ukbot.users.specializations import MAX_LEVEL, MIN_LEVEL, SpecializationKey
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -99,6 +99,7 @@ def invitation_accept(*, code: str, account_id: int) -> Invitation:
 
     :raises AppError: INVITATION_INVALID (mistyped, altered, unknown), INVITATION_USED (used or withdrawn),
         INVITATION_EXPIRED.
+    :raises PermissionDeniedError: if the person who made the invitation uses it.
     """
     code, code_hash = selectors.invitation_code_hash(code)
     if len(code) != 16 or not hmac.compare_digest(_signature(code[:10]), code[10:]):
@@ -107,6 +108,9 @@ def invitation_accept(*, code: str, account_id: int) -> Invitation:
         invitation = selectors.invitation_check_usable(
             Invitation.objects.select_for_update().filter(code_hash=code_hash).first()
         )
+        # A manager's invitation is for someone else: using it themselves would give them the invited role's
+        # powers (an executor's claims) on their own say (decision 0027). The code stays usable by the invitee.
+        not_by_themselves(account_id=account_id, decided_by=invitation.created_by)
         if not Profile.objects.filter(account_id=account_id).exists():
             profile_create(account_id=account_id)
         if invitation.role not in selectors.profile_roles(account_id=account_id):

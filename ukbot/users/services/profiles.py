@@ -23,6 +23,7 @@ from ukbot.users.services.common import (
     _locked_profile,
     _phone_conflict,
     _publish_profile_updated,
+    _roles,
     _save,
 )
 from ukbot.users.services.roles import _role_grant
@@ -262,4 +263,23 @@ def applicant_ensure(*, account_id: int, first_name: str = "", last_name: str = 
             profile = _locked_profile(account_id)
     if not profile.role_grants.exists():
         _role_grant(profile, Role.APPLICANT, granted_by=None)
+    return profile
+
+
+@transaction.atomic
+def admin_role_ensure(*, account_id: int) -> Profile:
+    """Make the account an administrator of the service: a profile (created if missing, approved) with the
+    ``admin`` role, active when the person had no active role. For the deployment's superusers (decision 0027);
+    idempotent.
+
+    :raises ValidationFailedError: for a bad account id.
+    """
+    if not Profile.objects.filter(account_id=account_id).exists():
+        profile_create(account_id=account_id)
+    profile = _locked_profile(account_id)
+    if Role.ADMIN not in _roles(profile):
+        _role_grant(profile, Role.ADMIN, granted_by=None)
+    if profile.status == ProfileStatus.PENDING:
+        profile_approve(account_id=account_id)
+    profile.refresh_from_db()
     return profile

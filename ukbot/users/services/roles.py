@@ -10,7 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.auth import public as auth_public
-from ukbot.core.errors import ConflictError, NotFoundError, ValidationFailedError
+from ukbot.core.errors import ConflictError, NotFoundError, PermissionDeniedError, ValidationFailedError
 from ukbot.core.events import publish
 from ukbot.users.events import USER_ROLE_CHANGED, UserRoleChanged
 from ukbot.users.models import Profile, RoleGrant, Specialization
@@ -25,7 +25,17 @@ def _check_role(role: Any) -> str:
     return role
 
 
+def not_by_themselves(*, account_id: int, decided_by: int | None) -> None:
+    """Refuse a decision about a person's roles or standing taken by that same person (decision 0027).
+
+    :raises PermissionDeniedError: if ``decided_by`` is ``account_id``.
+    """
+    if decided_by is not None and decided_by == account_id:
+        raise PermissionDeniedError(_("Nobody decides on their own access: ask another manager or administrator."))
+
+
 def _role_grant(profile: Profile, role: str, *, granted_by: int | None) -> RoleGrant:
+    not_by_themselves(account_id=profile.account_id, decided_by=granted_by)
     old_roles = _roles(profile)
     if role in old_roles:
         raise ConflictError(format_lazy(_("The person already has the role {role}."), role=role))
@@ -54,6 +64,7 @@ def role_grant(*, account_id: int, role: str, granted_by: int | None) -> RoleGra
     :raises ValidationFailedError: for a bad account id or an unknown role.
     :raises NotFoundError: if the account has no profile.
     :raises ConflictError: if the person already has the role.
+    :raises PermissionDeniedError: if ``granted_by`` is the person (nobody raises their own access).
     """
     _check_role(role)
     return _role_grant(_locked_profile(account_id), role, granted_by=granted_by)

@@ -26,7 +26,7 @@ from ukbot.users.events import (
 from ukbot.users.models import Profile, ProfileStatus, VerificationApplication, VerificationStatus
 from ukbot.users.roles import Role
 from ukbot.users.services.profiles import profile_approve, profile_create
-from ukbot.users.services.roles import role_grant, specialization_set
+from ukbot.users.services.roles import not_by_themselves, role_grant, specialization_set
 from ukbot.users.specializations import MIN_LEVEL, SpecializationKey
 
 MAX_DOCUMENTS = 10
@@ -112,12 +112,14 @@ def verification_review(
     :raises NotFoundError: no such application.
     :raises ConflictError: it was already reviewed.
     :raises ValidationFailedError: a rejection without a reason.
+    :raises PermissionDeniedError: the reviewer is the applicant.
     """
     application = VerificationApplication.objects.select_for_update().filter(pk=application_id).first()
     if application is None:
         raise NotFoundError(_("No such application."))
     if application.status != VerificationStatus.PENDING:
         raise ConflictError(_("This application was already reviewed."))
+    not_by_themselves(account_id=application.account_id, decided_by=reviewer_id)
     if not approve and not reason.strip():
         raise ValidationFailedError(details={"reason": _("Say why the application is rejected.")})
     application.status = VerificationStatus.APPROVED if approve else VerificationStatus.REJECTED
