@@ -85,7 +85,7 @@ def test_a_blocked_person_cannot_sign_in_and_loses_open_sessions_at_once(person)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens['access']}")
     refused = client.get("/api/v1/auth/validate")
-    assert (refused.status_code, refused.json()["error"]["code"]) == (401, "SESSION_REVOKED")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "ACCOUNT_BLOCKED")
 
     login = APIClient().post("/api/v1/auth/login", {"username": person.username, "password": PASSWORD}, format="json")
     assert login.status_code == 403

@@ -69,11 +69,16 @@ def test_blocking_ends_every_session_at_once(person):
 
     users.profile_block(account_id=person.pk)
 
-    assert _refused(_call(phone), 401, "SESSION_REVOKED")
-    assert _refused(_call(laptop), 401, "SESSION_REVOKED")
+    # told why, as at refresh and sign-in: signing in again would not help
+    assert _refused(_call(phone), 403, "ACCOUNT_BLOCKED")
+    assert _refused(_call(laptop), 403, "ACCOUNT_BLOCKED")
     assert _refused(_refresh(phone), 403, "ACCOUNT_BLOCKED")
     assert _refused(_refresh(laptop), 403, "ACCOUNT_BLOCKED")
     assert _logouts(person.pk) == {phone["session_id"]: "blocked", laptop["session_id"]: "blocked"}
+    # unblocked, the old sessions stay ended (SESSION_REVOKED: sign in again) and a new one works
+    users.profile_unblock(account_id=person.pk)
+    assert _refused(_call(phone), 401, "SESSION_REVOKED")
+    assert _call(_login(person)).status_code == 200
 
 
 def test_a_rolled_back_block_ends_no_session(person):
@@ -122,7 +127,7 @@ def test_forgetting_a_person_ends_their_sessions_at_once(person):
 
     users.person_forget(account_id=person.pk, requested_by=person.pk)  # before the relay delivers user.forgotten
 
-    assert _refused(_call(tokens), 401, "SESSION_REVOKED")
+    assert _refused(_call(tokens), 403, "ACCOUNT_BLOCKED")  # a forgotten profile is blocked for good
     assert _refresh(tokens).status_code in (401, 403)
     assert Session.objects.get(pk=tokens["session_id"]).revoke_reason == "forgotten"
     assert _logouts(person.pk) == {tokens["session_id"]: "forgotten"}
