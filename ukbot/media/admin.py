@@ -21,6 +21,9 @@ class MediaFileAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     readonly_fields = [field.name for field in MediaFile._meta.fields] + ["thumbnail"]
 
+    class Media:
+        css = {"all": (public.PREVIEW_CSS,)}
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

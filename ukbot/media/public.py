@@ -24,6 +24,7 @@ __all__ = [
     "APPLICANT",
     "EXECUTOR",
     "MANAGER",
+    "PREVIEW_CSS",
     "FileContent",
     "FileInfo",
     "Unusable",
@@ -190,9 +191,13 @@ def signed_url(*, media_id: uuid.UUID | str, ttl: int = links.DEFAULT_TTL) -> st
     return links.link_for(row, ttl=ttl)[0]
 
 
+PREVIEW_CSS = "media/admin.css"  # the stylesheet of preview_html's thumbnails, for an admin's Media
+
+
 def preview_html(*, media_id: uuid.UUID | str, ttl: int = links.DEFAULT_TTL) -> str:
     """Return HTML for admin pages: an image through a signed link, a link to another file, or why there is none
-    (deleted, waiting for its scan, quarantined). Names are escaped."""
+    (deleted, waiting for its scan, quarantined). Names are escaped. The page's admin lists ``PREVIEW_CSS`` in its
+    ``Media``: the image is sized by a class, since the admin's Content-Security-Policy refuses inline styles."""
     row = selectors.file_get(media_id=media_id)
     if row is None:
         return format_html("{} <small>({})</small>", media_id, _("deleted"))
@@ -201,7 +206,7 @@ def preview_html(*, media_id: uuid.UUID | str, ttl: int = links.DEFAULT_TTL) -> 
     url, _expires = links.link_for(row, ttl=ttl)
     if row.content_type in sniff.IMAGES and row.content_type != sniff.HEIC:  # browsers do not draw HEIC
         return format_html(
-            '<a href="{}"><img src="{}" alt="{}" style="max-height:80px;max-width:120px"></a>',
+            '<a href="{}"><img src="{}" alt="{}" class="ukbot-thumbnail"></a>',
             url,
             url,
             row.original_name,

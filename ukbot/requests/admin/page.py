@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.errors import AppError
+from ukbot.media import public as media_public
 from ukbot.requests import selectors, services
 from ukbot.requests.admin.common import EDITABLE_FIELDS, error_text, thumbnail
 from ukbot.requests.models import Attachment, Comment, Material, Request, StatusChange
@@ -99,6 +100,9 @@ class AttachmentInline(_ReadOnlyInline):
     model = Attachment
     fields = ("kind", "file", "added_at")
     readonly_fields = fields
+
+    class Media:
+        css = {"all": (media_public.PREVIEW_CSS,)}
 
     @admin.display(description=_("file"))
     def file(self, obj: Attachment) -> str:

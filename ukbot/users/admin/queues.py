@@ -68,6 +68,9 @@ class ApartmentLinkRejectForm(forms.Form):
 class ApartmentLinkAdmin(admin.ModelAdmin):
     """The apartment-moderation queue: approve or reject residents' links, through the services."""
 
+    class Media:
+        css = {"all": (media_public.PREVIEW_CSS,)}  # the document's thumbnail
+
     list_display = (
         "id",
         "profile",
@@ -218,6 +221,9 @@ class VerificationReviewForm(forms.Form):
 @admin.register(VerificationApplication)
 class VerificationApplicationAdmin(admin.ModelAdmin):
     """The verification queue: pending first, documents listed, approve or reject (with a reason)."""
+
+    class Media:
+        css = {"all": (media_public.PREVIEW_CSS,)}  # the documents' thumbnails
 
     list_display = ("id", "account_id", "specialization", "document_count", "status", "submitted_at", "reviewed_by")
     list_filter = ("status", "specialization")
