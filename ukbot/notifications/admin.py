@@ -65,6 +65,9 @@ class TemplateAdmin(admin.ModelAdmin):
         (None, {"fields": ("updated_by", "updated_at")}),
     )
 
+    class Media:
+        css = {"all": ("notifications/admin.css",)}  # the preview's class (no inline styles: decision 0025)
+
     @admin.display(description=_("variables"))
     def variables(self, obj: Template) -> str:
         names = templates.variables_of(obj.event_type) if obj.pk else ()
@@ -81,7 +84,7 @@ class TemplateAdmin(admin.ModelAdmin):
             " ", "<code>[{}]</code>", ((button["text"],) for row in rendered.buttons for button in row)
         )
         return format_html(
-            '<div><strong>{}</strong></div><pre style="white-space: pre-wrap">{}</pre><div>{}</div>',
+            '<div><strong>{}</strong></div><pre class="ukbot-template-preview">{}</pre><div>{}</div>',
             rendered.title,
             rendered.text,
             buttons,
