@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "django_celery_beat",
     "corsheaders",
     # Second factor (TOTP and backup codes); like django_celery_beat's, their tables stay in public.
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "ukbot.core.middleware.MetricsMiddleware",  # outermost: counts and times every answer, 413s included
+    "ukbot.core.csp.ContentSecurityPolicyMiddleware",  # a policy on every answer: liveness, 413s, static files
     "ukbot.core.middleware.HealthzMiddleware",  # liveness answers whatever the Host header says
     "ukbot.core.middleware.TraceIdMiddleware",
     "ukbot.core.middleware.BodySizeLimitMiddleware",
@@ -362,6 +364,43 @@ MAX_REQUEST_BODY_BYTES_BY_PATH = {
     )
     + 64 * 1024,
 }
+
+
+# --- Content-Security-Policy (decision 0025; django-csp, ukbot/core/csp.py) ----------------------------------------
+def _csp_media_origins() -> list[str]:
+    """Origins of the presigned links that admin thumbnails load from with S3 (else they are ours: 'self')."""
+    if not USE_S3:
+        return []
+    if AWS_S3_ENDPOINT_URL:  # MinIO, another S3: path-style or virtual-hosted links
+        endpoint = urlsplit(AWS_S3_ENDPOINT_URL)
+        return [
+            f"{endpoint.scheme}://{endpoint.netloc}",
+            f"{endpoint.scheme}://{AWS_STORAGE_BUCKET_NAME}.{endpoint.netloc}",
+        ]
+    return [
+        f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com",
+        f"https://{AWS_STORAGE_BUCKET_NAME}.s3.{AWS_S3_REGION_NAME}.amazonaws.com",
+    ]
+
+
+# HTML pages (admin, API docs): everything from this origin, no inline script, no plugins, no framing. Swagger UI
+# and the admin draw icons from data: images. The ReDoc page alone adds inline styles (ukbot/core/docs.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *_csp_media_origins()],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Every other answer (JSON API, schema, /metrics, static and media files): nothing to load, never framed.
+CSP_NON_HTML_DIRECTIVES = {"default-src": ["'none'"], "frame-ancestors": ["'none'"]}
 
 # --- API ------------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
