@@ -159,6 +159,13 @@ def expire_keys() -> int:
     return deleted
 
 
+def keys_forget(*, user_key: str) -> int:
+    """Delete the keys (and the stored responses, which may quote what the person sent) of one user, for a
+    forgotten person; return how many."""
+    deleted, _per_model = IdempotencyKey.objects.filter(user_key=user_key).delete()
+    return deleted
+
+
 def _user_key(request) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:

@@ -19,6 +19,17 @@ Handlers run later, in a relay, at least once; the inbox makes them effectively 
 """
 
 from ukbot.core.events.bus import Event, EventCatalogue, EventType, kick_relay, publish
+from ukbot.core.events.redact import payloads_of, payloads_redact
 from ukbot.core.events.registry import registry, subscribe
 
-__all__ = ["Event", "EventCatalogue", "EventType", "kick_relay", "publish", "registry", "subscribe"]
+__all__ = [
+    "Event",
+    "EventCatalogue",
+    "EventType",
+    "kick_relay",
+    "payloads_of",
+    "payloads_redact",
+    "publish",
+    "registry",
+    "subscribe",
+]
