@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -31,8 +32,10 @@ __all__ = [
     "attach",
     "file_content",
     "file_info",
+    "files_forget",
     "files_require_usable",
     "files_usable",
+    "personal_data",
     "preview_html",
     "register_owner",
     "signed_url",
@@ -212,3 +215,29 @@ def preview_html(*, media_id: uuid.UUID | str, ttl: int = links.DEFAULT_TTL) -> 
             row.original_name,
         )
     return format_html('<a href="{}">{}</a>', url, row.original_name)
+
+
+def files_forget(*, media_ids: Iterable) -> int:
+    """Delete files about a forgotten person that they may not have uploaded themselves (their documents, their
+    requests' photos) in the caller's transaction: bytes after commit, names now, rows kept as tombstones. Safe
+    twice; unknown or malformed ids are skipped. Returns how many were deleted now."""
+    return services.media_forget(media_ids=media_ids)
+
+
+def personal_data(*, account_id: int) -> dict[str, Any]:
+    """Everything `media` holds about a person: the files they uploaded (names, types, sizes, ids; not the bytes,
+    which each download gives). Empty for a person who never uploaded anything."""
+    files = [
+        {
+            "id": str(row.pk),
+            "name": row.original_name,
+            "content_type": row.content_type,
+            "size": row.size,
+            "attached_kind": row.attached_kind,
+            "attached_id": row.attached_id,
+            "uploaded_at": row.created_at.isoformat(),
+            "deleted_at": row.deleted_at.isoformat() if row.deleted_at else None,
+        }
+        for row in MediaFile.objects.filter(owner_id=account_id).order_by("created_at", "pk")
+    ]
+    return {"files": files} if files else {}
