@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from django.db.models import Q
 from django.utils import translation
 
-from ukbot.requests.models import Comment, Material, MaterialStatus, Request
+from ukbot.media import public as media_public
+from ukbot.requests.models import Attachment, Comment, Material, MaterialStatus, Request, StatusChange
 from ukbot.requests.statuses import Category, Status, Urgency
 
 _LABELS = {"status": Status, "category": Category, "urgency": Urgency, "material_status": MaterialStatus}
@@ -129,3 +133,97 @@ def material_brief(*, material_id: int) -> MaterialBrief | None:
         decided_by=material.decided_by,
         reason=material.reason,
     )
+
+
+@dataclass(frozen=True)
+class Involvement:
+    """The requests a person is part of: ``filed`` (as the applicant), ``worked`` (as the executor now, or an
+    actor in the history while not the applicant) and ``commented`` (they wrote a comment on it); numbers sorted."""
+
+    filed: tuple[str, ...]
+    worked: tuple[str, ...]
+    commented: tuple[str, ...]
+
+
+def involvement(*, account_id: int) -> Involvement:
+    """Return the requests ``account_id`` filed, worked on or commented on (empty tuples for nobody)."""
+    filed = Request.objects.filter(applicant_id=account_id).values_list("number", flat=True)
+    worked = Request.objects.filter(Q(executor_id=account_id) | Q(history__actor_id=account_id)).exclude(
+        applicant_id=account_id
+    )
+    commented = Comment.objects.filter(author_id=account_id).values_list("request_id", flat=True)
+    return Involvement(
+        filed=tuple(sorted(filed)),
+        worked=tuple(sorted(set(worked.values_list("number", flat=True)))),
+        commented=tuple(sorted(set(commented))),
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def personal_data(*, account_id: int) -> dict[str, Any]:
+    """Everything `requests` holds about a person: the requests they filed (description, contact phone, address
+    text, visit window, feedback, their attachments), the comments they wrote and the reasons they gave for moves.
+    Empty for a person with none of these."""
+    files: dict[str, list[Attachment]] = {}
+    for attachment in Attachment.objects.filter(Q(request__applicant_id=account_id) | Q(added_by=account_id)).order_by(
+        "added_at", "pk"
+    ):
+        files.setdefault(attachment.request_id, []).append(attachment)
+    names = media_public.files_info(media_ids=[a.media_id for group in files.values() for a in group])
+
+    def attachments(number: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "media_id": str(a.media_id),
+                "name": names[a.media_id].name if a.media_id in names else None,
+                "kind": a.kind,
+                "added_by_you": a.added_by == account_id,
+                "added_at": a.added_at.isoformat(),
+            }
+            for a in files.get(number, [])
+        ]
+
+    requests = [
+        {
+            "number": r.number,
+            "category": r.category,
+            "urgency": r.urgency,
+            "status": r.status,
+            "description": r.description,
+            "contact_phone": r.contact_phone,
+            "address": r.address,
+            "building_id": r.building_id,
+            "apartment_id": r.apartment_id,
+            "entrance": r.entrance,
+            "floor": r.floor,
+            "visit_from": _iso(r.visit_from),
+            "visit_to": _iso(r.visit_to),
+            "rating": r.rating,
+            "feedback": r.feedback,
+            "created_at": r.created_at.isoformat(),
+            "attachments": attachments(r.number),
+        }
+        for r in Request.objects.filter(applicant_id=account_id).order_by("created_at", "number")
+    ]
+    filed = {str(r["number"]) for r in requests}
+    added_elsewhere = [{"number": number, "attachments": attachments(number)} for number in sorted(set(files) - filed)]
+    comments = [
+        {
+            "id": c.pk,
+            "number": c.request_id,
+            "text": c.text,
+            "internal": c.internal,
+            "created_at": c.created_at.isoformat(),
+        }
+        for c in Comment.objects.filter(author_id=account_id).order_by("created_at", "pk")
+    ]
+    reasons = [
+        {"number": h.request_id, "from": h.from_status, "to": h.to_status, "reason": h.reason, "at": h.at.isoformat()}
+        for h in StatusChange.objects.filter(actor_id=account_id).exclude(reason="").order_by("at", "pk")
+    ]
+    if not (requests or added_elsewhere or comments or reasons):
+        return {}
+    return {"requests": requests, "attachments_elsewhere": added_elsewhere, "comments": comments, "reasons": reasons}

@@ -32,10 +32,12 @@ from ukbot.requests.services.materials import (
     materials_request,
 )
 from ukbot.requests.services.moves import REASSIGNABLE, request_move, request_reassign
+from ukbot.requests.services.privacy import FORGOTTEN_TEXT, person_forget
 from ukbot.requests.services.sla import auto_accept_sweep, sla_sweep
 
 __all__ = [
     "EDITABLE",
+    "FORGOTTEN_TEXT",
     "KINDS_BY_ACTOR",
     "MANAGER_EDITABLE",
     "MATERIAL_MOVES",
@@ -53,6 +55,7 @@ __all__ = [
     "material_decide",
     "materials_request",
     "number_allocate",
+    "person_forget",
     "request_accept",
     "request_complete",
     "request_create",
