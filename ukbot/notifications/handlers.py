@@ -25,6 +25,7 @@ from ukbot.auth.events import AUTH_MFA_ENABLED, MfaEnabled
 from ukbot.core.events import Event, subscribe
 from ukbot.notifications import defaults, services
 from ukbot.notifications.models import Preference
+from ukbot.notifications.services import privacy
 from ukbot.requests import public as requests_public
 from ukbot.requests.events import (
     REQUEST_ASSIGNED,
@@ -50,11 +51,13 @@ from ukbot.users import public as users_public
 from ukbot.users.events import (
     USER_APARTMENT_LINK_DECIDED,
     USER_APARTMENT_LINK_REQUESTED,
+    USER_FORGOTTEN,
     USER_VERIFICATION_REJECTED,
     USER_VERIFICATION_SUBMITTED,
     USER_VERIFIED,
     ApartmentLinkDecided,
     ApartmentLinkRequested,
+    UserForgotten,
     UserVerified,
     VerificationRejected,
     VerificationSubmitted,
@@ -445,3 +448,16 @@ def auth_mfa_enabled(event: Event) -> None:
     it was not them, they should hear now."""
     enabled: MfaEnabled = event.payload
     _tell([enabled.account_id], kind="auth.mfa_enabled", event=event, variables={}, urgent=True)
+
+
+# --- forgetting --------------------------------------------------------------------------------------------------
+
+
+@subscribe(USER_FORGOTTEN)
+def forget_person(event: Event) -> None:
+    """Blank the messages to and about a forgotten person and their addresses; safe to run twice."""
+    forgotten: UserForgotten = event.payload
+    involved = requests_public.involvement(account_id=forgotten.account_id)
+    privacy.person_forget(
+        account_id=forgotten.account_id, filed=involved.filed, worked=involved.worked, commented=involved.commented
+    )

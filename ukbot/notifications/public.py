@@ -6,7 +6,7 @@ from datetime import datetime
 
 from ukbot.notifications import services
 from ukbot.notifications.models import Channel, ChannelSetting
-from ukbot.notifications.services import delivery
+from ukbot.notifications.services import delivery, privacy
 from ukbot.users import public as users_public
 
 
@@ -41,3 +41,9 @@ def telegram_resume(*, account_id: int) -> bool:
     if blocked:
         delivery.channel_enable(account_id=account_id, channel=Channel.TELEGRAM)
     return blocked
+
+
+def personal_data(*, account_id: int) -> dict:
+    """Everything `notifications` holds about a person: messages to them with their texts and addresses, their
+    preferences and channel switches; empty for a person with none."""
+    return privacy.personal_data(account_id=account_id)
