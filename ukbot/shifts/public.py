@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ukbot.core.events import payloads_of
 from ukbot.shifts.models import Shift, ShiftStatus
 
 
@@ -28,3 +33,39 @@ def active_specializations(*, executor_id: int) -> tuple[str, ...]:
         "specialization", flat=True
     )
     return tuple(sorted(set(trades)))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _point(latitude: Decimal | None, longitude: Decimal | None) -> dict[str, str] | None:
+    return None if latitude is None else {"latitude": str(latitude), "longitude": str(longitude)}
+
+
+def personal_data(*, account_id: int) -> dict[str, Any]:
+    """Everything `shifts` holds about a person: their shifts with the places they started and ended them, and
+    the live locations they shared (held in the event stream until its retention sweep). Empty for a person who
+    never worked a shift."""
+    shifts = [
+        {
+            "id": shift.pk,
+            "specialization": shift.specialization,
+            "status": shift.status,
+            "planned_start": _iso(shift.planned_start),
+            "planned_end": _iso(shift.planned_end),
+            "started_at": _iso(shift.actual_start),
+            "ended_at": _iso(shift.actual_end),
+            "start_location": _point(shift.start_latitude, shift.start_longitude),
+            "end_location": _point(shift.end_latitude, shift.end_longitude),
+        }
+        for shift in Shift.objects.filter(executor_id=account_id).order_by("pk")
+    ]
+    locations = [
+        {"shift_id": item["shift_id"], "latitude": item["latitude"], "longitude": item["longitude"], "at": item["at"]}
+        for item in payloads_of(types=["executor.location_updated"], match={"executor_id": account_id})
+        if item.get("latitude")
+    ]
+    if not shifts and not locations:
+        return {}
+    return {"shifts": shifts, "locations": locations}

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.errors import ConflictError, NotFoundError, ValidationFailedError
-from ukbot.core.events import publish
+from ukbot.core.events import payloads_redact, publish
 from ukbot.shifts.events import (
     EXECUTOR_LOCATION_UPDATED,
     SHIFT_COMPLETED,
@@ -157,3 +157,23 @@ def location_update(*, executor_id: int, latitude: Degrees, longitude: Degrees) 
         ),
     )
     return True
+
+
+LOCATION_EVENTS = (SHIFT_STARTED.name, SHIFT_COMPLETED.name, EXECUTOR_LOCATION_UPDATED.name)
+
+
+@transaction.atomic
+def executor_locations_forget(*, executor_id: int) -> int:
+    """Blank every place a forgotten executor reported: the start and end points of their shifts and the
+    locations in the events about them; their shifts (times, trade, status) stay. Safe twice; returns how many
+    shifts changed.
+    """
+    changed = (
+        Shift.objects.filter(executor_id=executor_id)
+        .exclude(start_latitude=None, start_longitude=None, end_latitude=None, end_longitude=None)
+        .update(start_latitude=None, start_longitude=None, end_latitude=None, end_longitude=None)
+    )
+    match = {"executor_id": executor_id}
+    payloads_redact(types=LOCATION_EVENTS[:2], match=match, fields={"location": None})
+    payloads_redact(types=LOCATION_EVENTS[2:], match=match, fields={"latitude": "", "longitude": ""})
+    return changed
