@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ukbot.auth import mfa
 from ukbot.auth.models import Account, LoginAttempt, Session
 from ukbot.auth.sessions import sessions_revoke_all
 from ukbot.core.errors import ConflictError
@@ -83,26 +86,56 @@ def contact_of(*, account_id: int) -> Contact:
 
 
 def personal_data(*, account_id: int) -> dict:
-    """Everything `auth` holds about a person: the account, sign-in sessions and login attempts."""
+    """Everything `auth` holds about a person: the account, whether two-step sign-in is on, every sign-in session
+    (device, IP, method, times, why it ended) and every sign-in attempt (theirs, and the failed ones under their
+    username). Empty for an unknown account."""
     account = Account.objects.filter(pk=account_id).first()
     if account is None:
         return {}
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    attempts = LoginAttempt.objects.filter(
+        Q(account_id=account_id) | Q(account_id__isnull=True, username__iexact=account.username)
+    )
     return {
         "account": {
             "username": account.username,
+            "first_name": account.first_name,
+            "last_name": account.last_name,
             "email": account.email,
             "phone": account.phone,
             "telegram_id": account.telegram_id,
             "date_joined": account.date_joined.isoformat(),
-            "last_login": account.last_login.isoformat() if account.last_login else None,
+            "last_login": iso(account.last_login),
+            "two_step_sign_in": mfa.mfa_required(account_id=account_id),
         },
         "sessions": [
-            {"device": s.device, "ip": s.ip, "method": s.method, "created_at": s.created_at.isoformat()}
+            {
+                "id": str(s.id),
+                "device": s.device,
+                "ip": s.ip,
+                "method": s.method,
+                "role": s.role,
+                "created_at": s.created_at.isoformat(),
+                "last_used_at": iso(s.last_used_at),
+                "expires_at": iso(s.expires_at),
+                "revoked_at": iso(s.revoked_at),
+                "revoke_reason": s.revoke_reason,
+            }
             for s in Session.objects.filter(account_id=account_id).order_by("created_at")
         ],
         "login_attempts": [
-            {"ip": a.ip, "method": a.method, "success": a.success, "reason": a.reason, "at": a.created_at.isoformat()}
-            for a in LoginAttempt.objects.filter(account_id=account_id).order_by("created_at")
+            {
+                "username": a.username,
+                "ip": a.ip,
+                "method": a.method,
+                "success": a.success,
+                "reason": a.reason,
+                "at": a.created_at.isoformat(),
+            }
+            for a in attempts.order_by("created_at", "pk")
         ],
     }
 

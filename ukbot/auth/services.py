@@ -283,6 +283,7 @@ def account_forget(*, account_id: int) -> None:
         sessions_revoke_all(account_id=account_id, reason="forgotten")
         Session.objects.filter(account_id=account_id).update(device="", ip=None)
         LoginAttempt.objects.filter(account_id=account_id).update(username="", ip=None)
+        mfa.devices_forget(account_id=account_id)
         # failed attempts name the person only by the username they typed
         LoginAttempt.objects.filter(account_id__isnull=True, username__iexact=old_username).update(username="", ip=None)
 
