@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from ukbot.auth import public as auth_public
 from ukbot.core.errors import NotFoundError, ValidationFailedError
 from ukbot.core.events import publish
+from ukbot.core.idempotency import keys_forget
+from ukbot.media import public as media_public
 from ukbot.users.events import USER_FORGOTTEN, UserForgotten
 from ukbot.users.models import ApartmentLink, Consent, Invitation, Profile, ProfileStatus, VerificationApplication
 
@@ -79,6 +81,10 @@ def personal_data(*, account_id: int) -> dict[str, Any]:
     data["invitations_used"] = list(
         Invitation.objects.filter(used_by=account_id).values_list("role", flat=True).order_by("pk")
     )
+    # What the inviting manager wrote about them ("for Aziz, the new plumber") is about them too.
+    data["invitation_notes"] = [
+        note for note in Invitation.objects.filter(used_by=account_id).values_list("note", flat=True) if note
+    ]
     return data
 
 
@@ -127,12 +133,28 @@ def person_forget(*, account_id: int, requested_by: int | None) -> None:
         status=FORGOTTEN_STATUS,
         updated_at=timezone.now(),
     )
+    # The documents' files go with their ids (the media rows stay as nameless tombstones): once the ids are blanked
+    # here, nothing would lead to them. Files the person uploaded themselves go again on user.forgotten (media).
+    documents = [str(profile.avatar_media_id)] if profile.avatar_media_id else []
+    for listed in VerificationApplication.objects.filter(account_id=account_id).values_list("documents", flat=True):
+        documents += [str(media_id) for media_id in listed or []]
+    documents += [
+        str(media_id)
+        for media_id in ApartmentLink.objects.filter(
+            profile_id=account_id, document_media_id__isnull=False
+        ).values_list("document_media_id", flat=True)
+    ]
+    if documents:
+        media_public.files_forget(media_ids=documents)
     VerificationApplication.objects.filter(account_id=account_id).update(documents=[], comment="", reason="")
     # Where a person lives is personal: the links go (requests keep their apartment ids, so statistics stay whole).
     ApartmentLink.objects.filter(profile_id=account_id).delete()
+    Invitation.objects.filter(used_by=account_id).exclude(note="").update(note="")
     # Signed out now, in this transaction: auth's handler of user.forgotten (which anonymises the account) runs
     # only when the relay delivers the event.
     auth_public.sessions_end(account_id=account_id, reason="forgotten")
+    # Stored responses of their writes may quote what they sent (a request's description and phone).
+    keys_forget(user_key=str(account_id))
     publish(
         USER_FORGOTTEN,
         subject=account_id,
