@@ -63,6 +63,9 @@ def test_the_valid_baseline_passes_the_check():
         pytest.param({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN", id="bot-token-malformed"),
         pytest.param({"TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL", id="bot-api-url-no-scheme"),
         pytest.param({"USE_S3": "1", "AWS_STORAGE_BUCKET_NAME": None}, "AWS_STORAGE_BUCKET_NAME", id="s3-no-bucket"),
+        pytest.param({"API_RATE_USER": "lots"}, "API_RATE_USER", id="rate-not-a-rate"),
+        pytest.param({"API_RATE_SIGN_IN": "10/fortnight"}, "API_RATE_SIGN_IN", id="rate-unknown-period"),
+        pytest.param({"API_RATE_UPLOADS": "0/hour"}, "API_RATE_UPLOADS", id="rate-zero"),
     ],
 )
 def test_a_bad_variable_stops_the_command_with_one_line_naming_it(changes, name):
@@ -73,3 +76,11 @@ def test_a_bad_variable_stops_the_command_with_one_line_naming_it(changes, name)
     assert lines[0].startswith(f"ukbot: configuration error: {name}: ")
     assert "Traceback" not in finished.stderr
     assert finished.stdout == ""
+
+
+def test_a_bad_rate_says_what_a_rate_looks_like():
+    finished = _check(API_RATE_EXPORTS="10 per hour")
+    assert finished.stderr == (
+        "ukbot: configuration error: API_RATE_EXPORTS: expected a rate such as 600/min, 10/30s or off, "
+        "got '10 per hour' (not <requests>/<period>)\n"
+    )

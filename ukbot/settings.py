@@ -18,6 +18,7 @@ from corsheaders.defaults import default_headers as cors_default_headers
 
 from ukbot.core.client_address import trusted_proxies_parse
 from ukbot.core.env import ConfigError, env_bool, env_int, env_list, env_parsed, env_str
+from ukbot.core.rates import rate_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("UKBOT_VAR_DIR", str(BASE_DIR / "var")))
@@ -424,8 +425,20 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "ukbot.core.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "ukbot.core.api.schema.ApiAutoSchema",
-    "DEFAULT_THROTTLE_RATES": {"user": "600/min", "anon": "120/min"},
+    # One throttle for every view: the user or anon bucket, plus the stricter buckets a view or query names.
+    "DEFAULT_THROTTLE_CLASSES": ["ukbot.core.api.throttling.ApiRateThrottle"],
 }
+# Rate limits (DESIGN §8, docs/decisions/0023), counted in Redis. A request counts in the user bucket (signed in,
+# per account) or the anon bucket (per client address), and also in each stricter bucket that applies to it.
+# Sign-in counts per address, and per username on password sign-in.
+_RATE = "a rate such as 600/min, 10/30s or off"
+API_RATE_USER = env_parsed("API_RATE_USER", rate_setting, "600/min", expected=_RATE)
+API_RATE_ANON = env_parsed("API_RATE_ANON", rate_setting, "120/min", expected=_RATE)
+API_RATE_SIGN_IN = env_parsed("API_RATE_SIGN_IN", rate_setting, "30/min", expected=_RATE)
+API_RATE_UPLOADS = env_parsed("API_RATE_UPLOADS", rate_setting, "120/hour", expected=_RATE)
+API_RATE_EXPORTS = env_parsed("API_RATE_EXPORTS", rate_setting, "10/hour", expected=_RATE)
+API_RATE_SEARCHES = env_parsed("API_RATE_SEARCHES", rate_setting, "60/min", expected=_RATE)
+API_RATE_BULK_NOTIFICATIONS = env_parsed("API_RATE_BULK_NOTIFICATIONS", rate_setting, "20/hour", expected=_RATE)
 API_MAX_PER_PAGE = env_int("API_MAX_PER_PAGE", 100, minimum=1)
 IDEMPOTENCY_TTL = timedelta(hours=24)
 # The OpenAPI schema and docs: public in development, for signed-in staff in production unless turned on.

@@ -54,7 +54,11 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "IDEMPOTENCY_KEY_REUSED": ErrorCode(
         422, "The Idempotency-Key was already used with another body, method or path; use a new key."
     ),
-    "THROTTLED": ErrorCode(429, "Too many requests; wait for the seconds given in Retry-After (and `details`)."),
+    "RATE_LIMITED": ErrorCode(
+        429,
+        "Too many requests for a rate limit (per account or address; stricter for sign-in, uploads, exports, searches "
+        "and bulk notifications); wait for the seconds given in Retry-After (and `details`).",
+    ),
     "TOO_MANY_ATTEMPTS": ErrorCode(
         429, "Sign-in is locked after repeated failures; retry after the seconds in Retry-After (and `details`)."
     ),

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from ukbot.auth import mfa
 from ukbot.auth.api.views import TokensOutput
 from ukbot.core.api.serializers import StrictSerializer
+from ukbot.core.api.throttling import SIGN_IN
 from ukbot.core.api.views import Api
 from ukbot.core.client_address import client_ip
 
@@ -21,6 +22,7 @@ class CodeInput(StrictSerializer):
 
 
 class AuthMfaEnableApi(Api):
+    rate_buckets = (SIGN_IN,)
     permission_classes = (IsAuthenticated,)
 
     class OutputSerializer(serializers.Serializer):
@@ -64,6 +66,7 @@ class AuthMfaEnableApi(Api):
 
 
 class AuthMfaEnableConfirmApi(Api):
+    rate_buckets = (SIGN_IN,)
     permission_classes = (IsAuthenticated,)
     InputSerializer = CodeInput
 
@@ -91,6 +94,7 @@ class AuthMfaEnableConfirmApi(Api):
 
 
 class AuthMfaDisableApi(Api):
+    rate_buckets = (SIGN_IN,)
     permission_classes = (IsAuthenticated,)
 
     class InputSerializer(CodeInput):
@@ -114,6 +118,7 @@ class AuthMfaDisableApi(Api):
 
 
 class AuthMfaVerifyApi(Api):
+    rate_buckets = (SIGN_IN,)
     authentication_classes = ()
     permission_classes = (AllowAny,)
 

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from ukbot.auth import selectors, services
 from ukbot.auth.mfa import MfaChallenge
 from ukbot.core.api.serializers import StrictSerializer
+from ukbot.core.api.throttling import SIGN_IN
 from ukbot.core.api.views import Api
 from ukbot.core.client_address import client_ip
 
@@ -30,6 +31,8 @@ class MfaChallengeOutput(serializers.Serializer):
 
 
 class AuthLoginApi(Api):
+    rate_buckets = (SIGN_IN,)
+    rate_username_field = "username"
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
@@ -66,6 +69,7 @@ class AuthLoginApi(Api):
 
 
 class AuthRefreshApi(Api):
+    rate_buckets = (SIGN_IN,)
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
@@ -100,6 +104,7 @@ class AuthLogoutApi(Api):
 
 
 class AuthPasswordChangeApi(Api):
+    rate_buckets = (SIGN_IN,)
     permission_classes = (IsAuthenticated,)
 
     class InputSerializer(StrictSerializer):
@@ -194,6 +199,7 @@ class AuthSessionRevokeApi(Api):
 
 
 class AuthTelegramApi(Api):
+    rate_buckets = (SIGN_IN,)
     authentication_classes = ()
     permission_classes = (AllowAny,)
 

@@ -10,6 +10,7 @@ etc.: JSON for paths under ``/api/``, Django's HTML pages elsewhere (admin).
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -46,7 +47,7 @@ _DRF_CODES: tuple[tuple[type[exceptions.APIException], str], ...] = (
     (exceptions.MethodNotAllowed, "METHOD_NOT_ALLOWED"),
     (exceptions.NotAcceptable, "NOT_ACCEPTABLE"),
     (exceptions.UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE"),
-    (exceptions.Throttled, "THROTTLED"),
+    (exceptions.Throttled, "RATE_LIMITED"),
 )
 # Any other APIException (ours or a library's) is named by its status.
 _STATUS_CODES = {
@@ -60,7 +61,7 @@ _STATUS_CODES = {
     413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "UNPROCESSABLE",
-    429: "THROTTLED",
+    429: "RATE_LIMITED",
     503: "SERVICE_UNAVAILABLE",
 }
 # A dependency out of reach: the database (connection refused or lost) or Redis (cache, throttles, lockouts).
@@ -165,12 +166,16 @@ def _describe(exc: Exception) -> tuple[str, int, str, list[ErrorDetail], dict[st
         if code in ("NOT_AUTHENTICATED", "AUTHENTICATION_FAILED"):
             status = 401
             headers["WWW-Authenticate"] = getattr(exc, "auth_header", None) or DEFAULT_AUTH_CHALLENGE
+        message = _message(exc.detail, str(exc.default_detail))
         wait = getattr(exc, "wait", None)  # Throttled's seconds to wait
-        if wait:
-            retry_after = f"{int(wait)}"
+        if wait is not None:
+            seconds = max(1, math.ceil(wait))  # Retry-After is whole seconds; 0 would invite an instant retry
+            retry_after = str(seconds)
             headers["Retry-After"] = retry_after
             details.append(ErrorDetail(field="retry_after", message=retry_after))
-        return code, status, _message(exc.detail, str(exc.default_detail)), details, headers
+            if code == "RATE_LIMITED":
+                message = _("Too many requests. Try again in %(seconds)d seconds.") % {"seconds": seconds}
+        return code, status, message, details, headers
     if isinstance(exc, OUTAGES):
         retry_after = str(OUTAGE_RETRY_AFTER_SECONDS)
         details = [ErrorDetail(field="retry_after", message=retry_after)]

@@ -307,7 +307,7 @@ def test_every_documented_code_is_upper_snake_with_an_error_status_and_a_descrip
 # --- 429 ---------------------------------------------------------------------------------------------------------
 
 
-def test_too_many_requests_is_throttled_with_retry_after(client):
+def test_too_many_requests_is_rate_limited_with_retry_after(client):
     headers = {"X-Test-Id": uuid.uuid4().hex}
     assert client.get("/api/v1/throttled/", headers=headers).status_code == 200
 
@@ -316,8 +316,8 @@ def test_too_many_requests_is_throttled_with_retry_after(client):
     assert response.status_code == 429
     assert response["Retry-After"] == "60"
     error = _error(response)
-    assert error["code"] == "THROTTLED"
-    assert error["message"] == "Request was throttled. Expected available in 60 seconds."
+    assert error["code"] == "RATE_LIMITED"
+    assert error["message"] == "Too many requests. Try again in 60 seconds."
     assert error["details"] == [{"field": "retry_after", "message": "60"}]
 
 

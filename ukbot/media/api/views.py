@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from ukbot.core.api.permissions import has_scope
 from ukbot.core.api.serializers import StrictSerializer
+from ukbot.core.api.throttling import UPLOADS
 from ukbot.core.api.views import Api
 from ukbot.core.errors import AppError, NotFoundError, PermissionDeniedError
 from ukbot.media import links, owners, selectors, services, storage
@@ -94,6 +95,7 @@ class MediaOutput(serializers.Serializer):
 
 
 class MediaUploadApi(Api):
+    rate_buckets = (UPLOADS,)
     permission_classes = (IsAuthenticated,)
     parser_classes = (MultiPartParser,)
     OutputSerializer = MediaOutput

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from ukbot.core.api.filters import DateTimeFilter
 from ukbot.core.api.permissions import has_scope
 from ukbot.core.api.serializers import StrictSerializer
+from ukbot.core.api.throttling import BULK_NOTIFICATIONS
 from ukbot.core.api.views import Api, ListApi
 from ukbot.core.errors import NotFoundError, PermissionDeniedError
 from ukbot.notifications import selectors, services, templates
@@ -89,6 +90,7 @@ def _message(data: dict) -> dict:
 
 
 class NotificationSendApi(Api):
+    rate_buckets = (BULK_NOTIFICATIONS,)
     permission_classes = (IsAuthenticated,)
 
     class InputSerializer(MessageInput):
@@ -145,6 +147,7 @@ class BulkJobOutput(serializers.Serializer):
 
 
 class BulkSendApi(Api):
+    rate_buckets = (BULK_NOTIFICATIONS,)
     permission_classes = (IsAuthenticated,)
 
     class InputSerializer(MessageInput):

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from ukbot.core.api.permissions import has_scope
 from ukbot.core.api.serializers import StrictSerializer
+from ukbot.core.api.throttling import EXPORTS
 from ukbot.core.api.views import Api
 from ukbot.core.errors import PermissionDeniedError
 from ukbot.users import roles
@@ -21,6 +22,7 @@ def _own_or_admin(request, account_id: int) -> None:
 
 
 class UserExportApi(Api):
+    rate_buckets = (EXPORTS,)
     permission_classes = (IsAuthenticated,)
 
     @extend_schema(
