@@ -20,7 +20,7 @@ from ukbot.core.errors import AppError
 log = logging.getLogger(__name__)
 router = Router(name=__name__)
 # Error codes whose details are for programs, not people (see explain).
-MESSAGE_ONLY = frozenset({"INVALID_TRANSITION", "TOO_MANY_ATTEMPTS", "THROTTLED"})
+MESSAGE_ONLY = frozenset({"INVALID_TRANSITION", "TOO_MANY_ATTEMPTS", "RATE_LIMITED"})
 
 
 def explain(exc: AppError) -> str:

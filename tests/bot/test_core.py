@@ -146,3 +146,13 @@ def test_a_person_with_two_roles_switches_between_their_menus(bot):
     assert selectors.profile_get(account_id=account).active_role == "inspector"
     olga.press("role:admin")  # a role that is not hers
     assert olga.last.text == "This role is not yours."
+
+
+@pytest.mark.parametrize("code", ["RATE_LIMITED", "TOO_MANY_ATTEMPTS"])
+def test_a_wait_is_explained_in_words_without_its_seconds_for_programs(code):
+    from bot.errors import explain
+    from ukbot.core.errors import AppError
+
+    refused = AppError(code, "Too many requests. Try again in 5 seconds.", details={"retry_after": "5"})
+
+    assert explain(refused) == "Too many requests. Try again in 5 seconds."
