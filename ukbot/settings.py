@@ -251,6 +251,8 @@ STORAGES = {
 MEDIA_MAX_IMAGE_BYTES = env_int("MEDIA_MAX_IMAGE_BYTES", 15 * 1024 * 1024, minimum=1)
 MEDIA_MAX_PDF_BYTES = env_int("MEDIA_MAX_PDF_BYTES", 20 * 1024 * 1024, minimum=1)
 MEDIA_MAX_VIDEO_BYTES = env_int("MEDIA_MAX_VIDEO_BYTES", 100 * 1024 * 1024, minimum=1)
+# The most one person may keep stored (the sum of their live uploads); an upload beyond it is refused.
+MEDIA_QUOTA_BYTES = env_int("MEDIA_QUOTA_BYTES", 2 * 1024 * 1024 * 1024, minimum=1)
 
 
 def _clamd_url(url: str) -> str:

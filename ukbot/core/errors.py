@@ -49,6 +49,11 @@ ERROR_CODES: dict[str, ErrorCode] = {
         409, "A request with the same Idempotency-Key is still being processed; retry after it finishes."
     ),
     "PAYLOAD_TOO_LARGE": ErrorCode(413, "The request body exceeds the size limit."),
+    "QUOTA_EXCEEDED": ErrorCode(
+        413,
+        "The upload would take the person's stored files over their storage quota (MEDIA_QUOTA_BYTES); delete "
+        "files they no longer need, or ask the management company.",
+    ),
     "UNSUPPORTED_MEDIA_TYPE": ErrorCode(415, "The Content-Type of the body is not accepted here."),
     "UNPROCESSABLE": ErrorCode(422, "The input is well-formed but cannot be acted on (a business rule refuses it)."),
     "IDEMPOTENCY_KEY_REUSED": ErrorCode(

@@ -17,6 +17,7 @@ from typing import IO
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -73,6 +74,25 @@ def _lock(sha256: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
+# Advisory lock class of a person's quota: the two-key form, which does not overlap the one-key locks on content.
+_QUOTA_LOCK_CLASS = 0x6D71  # "mq"
+
+
+def _check_quota(*, owner_id: int, size: int) -> None:
+    """Refuse an upload that would take the owner's live files over MEDIA_QUOTA_BYTES; hold the owner's lock
+    until the transaction ends, so that two uploads at once cannot both fit in the same room."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_QUOTA_LOCK_CLASS, owner_id % 2**31])
+    used = MediaFile.objects.filter(owner_id=owner_id, deleted_at__isnull=True).aggregate(total=Sum("size"))["total"]
+    quota = settings.MEDIA_QUOTA_BYTES
+    if (used or 0) + size > quota:
+        message = _(
+            "This file does not fit in your storage: you keep %(used).1f MB of the %(quota).1f MB allowed. "
+            "Delete files you no longer need."
+        ) % {"used": (used or 0) / 1024 / 1024, "quota": quota / 1024 / 1024}
+        raise AppError("QUOTA_EXCEEDED", message, details={"file": message})
+
+
 def _too_large(limit: int) -> AppError:
     message = _("The file is larger than %(mb).1f MB allowed for its type.") % {"mb": limit / 1024 / 1024}
     return AppError("PAYLOAD_TOO_LARGE", message, details={"file": message})
@@ -94,7 +114,9 @@ def media_upload(*, owner_id: int, file: IO[bytes], name: str | None, size: int 
     per content; publish ``media.uploaded`` and, when a scanner is configured, queue the virus scan.
 
     :raises ValidationFailedError: an empty file, or bytes already found infected.
-    :raises AppError: MEDIA_TYPE_NOT_ALLOWED for a type off the list; PAYLOAD_TOO_LARGE over the type's limit.
+    :raises AppError: MEDIA_TYPE_NOT_ALLOWED for a type off the list; PAYLOAD_TOO_LARGE over the type's limit;
+        QUOTA_EXCEEDED when the owner's stored files and this one together exceed MEDIA_QUOTA_BYTES (nothing is
+        stored then).
     """
     file.seek(0)
     head = file.read(sniff.HEAD_BYTES)
@@ -111,6 +133,7 @@ def media_upload(*, owner_id: int, file: IO[bytes], name: str | None, size: int 
     name = sanitize_name(name, content_type=content_type)
     key = storage.blob_key(sha256)
     with transaction.atomic():
+        _check_quota(owner_id=owner_id, size=size)
         _lock(sha256)
         siblings = MediaFile.objects.filter(sha256=sha256, deleted_at__isnull=True)
         if siblings.filter(scan_status=ScanStatus.INFECTED).exists():
