@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from ukbot.auth import public as auth_public
 from ukbot.core.errors import ConflictError, ErrorDetail, ValidationFailedError
 from ukbot.core.events import publish
+from ukbot.media import public as media_public
 from ukbot.users.events import USER_CREATED, UserCreated
 from ukbot.users.models import Language, Profile, ProfileStatus, RoleGrant
 from ukbot.users.roles import Role, ranked
@@ -109,9 +110,11 @@ def profile_create(
 def profile_update(*, account_id: int, **fields: Any) -> Profile:
     """Change profile fields (names, phone, language, avatar, bio, settings); publish ``user.profile_updated``.
 
-    Only fields whose value changes count; when none does, nothing is written and nothing is published.
+    Only fields whose value changes count; when none does, nothing is written and nothing is published. A new
+    avatar must be an image the person uploaded themselves.
 
-    :raises ValidationFailedError: for a field that cannot be updated here or a bad value.
+    :raises ValidationFailedError: for a field that cannot be updated here or a bad value (an avatar that is not
+        the person's own image included).
     :raises NotFoundError: if the account has no profile.
     :raises ConflictError: if the new phone belongs to another person.
     """
@@ -135,6 +138,8 @@ def profile_update(*, account_id: int, **fields: Any) -> Profile:
         setattr(profile, name, fields[name])
     if "settings" in changed:
         _check_settings(profile.settings)
+    if "avatar_media_id" in changed and profile.avatar_media_id is not None:
+        _check_avatar(profile.avatar_media_id, account_id=profile.account_id)
     _clean(profile)
     if "phone" in changed:
         _check_phone_free(profile.phone, account_id=profile.account_id)
@@ -159,6 +164,24 @@ def profile_update_own(*, account_id: int, **fields: Any) -> Profile:
         if not any(detail.field == "phone" for detail in conflict.details):
             raise
     raise ValidationFailedError(details={"phone": PHONE_UNUSABLE})
+
+
+def _check_avatar(media_id: uuid.UUID, *, account_id: int) -> None:
+    """Refuse an avatar that is not an image the person uploaded themselves (or failed the virus scan): a file of
+    someone else's would be shown as theirs, and a link to it would outlive its owner's wish to delete it.
+
+    :raises ValidationFailedError: naming ``avatar_media_id``.
+    """
+    info = media_public.file_info(media_id=media_id)
+    if info is None or info.owner_id != account_id:
+        message = _("The avatar must be a file this person uploaded.")
+    elif not info.is_image:
+        message = _("The avatar must be an image (JPEG, PNG, WebP or HEIC).")
+    elif info.scan_status == "infected":  # FileInfo.scan_status holds the ScanStatus values of `media`
+        message = _("The avatar file failed the virus scan.")
+    else:
+        return
+    raise ValidationFailedError(details={"avatar_media_id": message})
 
 
 def _check_settings(value: Any) -> None:

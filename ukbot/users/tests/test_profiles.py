@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.utils import translation
 
+from tests.factories import media_file
 from ukbot.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from ukbot.users import services
 from ukbot.users.models import Profile
@@ -114,7 +115,7 @@ def test_profile_create_with_another_persons_phone_is_a_conflict():
 
 def test_profile_update_changes_fields_and_names_them_in_the_event():
     person = profile(first_name="Old", phone="+998901111111")
-    avatar = uuid.uuid4()
+    avatar = uuid.UUID(media_file(person.account_id, "png"))
 
     updated = services.profile_update(
         account_id=person.account_id,
@@ -183,6 +184,45 @@ def test_profile_update_refuses_bad_input_and_keeps_the_profile(fields, field):
         "ru",
     )
     assert events("user.profile_updated") == []
+
+
+def _avatar_refusal(account: int, avatar) -> list[tuple[str | None, str]]:
+    with pytest.raises(ValidationFailedError) as caught:
+        services.profile_update(account_id=account, first_name="Changed", avatar_media_id=avatar)
+    return [(detail.field, str(detail.message)) for detail in caught.value.details]
+
+
+def test_an_avatar_must_be_an_image_the_person_uploaded_themselves():
+    person, other = profile(first_name="Keep"), profile()
+    theirs = media_file(other.account_id, "jpeg")
+    pdf = media_file(person.account_id, "pdf")
+    video = media_file(person.account_id, "mp4")
+
+    not_own = [("avatar_media_id", "The avatar must be a file this person uploaded.")]
+    not_image = [("avatar_media_id", "The avatar must be an image (JPEG, PNG, WebP or HEIC).")]
+    assert _avatar_refusal(person.account_id, theirs) == not_own
+    assert _avatar_refusal(person.account_id, uuid.uuid4()) == not_own
+    assert _avatar_refusal(person.account_id, pdf) == not_image
+    assert _avatar_refusal(person.account_id, video) == not_image
+    stored = Profile.objects.get(account_id=person.account_id)
+    assert (stored.first_name, stored.avatar_media_id) == ("Keep", None)
+    assert events("user.profile_updated") == []
+
+    own = media_file(person.account_id, "webp")
+    services.profile_update(account_id=person.account_id, avatar_media_id=own)
+    assert Profile.objects.get(account_id=person.account_id).avatar_media_id == uuid.UUID(own)
+    # the other person may use their own file, and clearing an avatar needs no file
+    services.profile_update(account_id=other.account_id, avatar_media_id=theirs)
+    services.profile_update(account_id=person.account_id, avatar_media_id=None)
+    assert Profile.objects.get(account_id=person.account_id).avatar_media_id is None
+
+
+def test_the_avatar_refusal_is_translated():
+    person = profile()
+    with translation.override("uz"):
+        assert _avatar_refusal(person.account_id, uuid.uuid4()) == [
+            ("avatar_media_id", "Avatar faqat shu shaxs yuklagan fayl boʻlishi mumkin.")
+        ]
 
 
 def test_profile_update_to_another_persons_phone_is_a_conflict():
