@@ -85,3 +85,24 @@ def test_a_bad_rate_says_what_a_rate_looks_like():
         "ukbot: configuration error: API_RATE_EXPORTS: expected a rate such as 600/min, 10/30s or off, "
         "got '10 per hour' (not <requests>/<period>)\n"
     )
+
+
+def test_rate_limits_and_the_quota_have_production_defaults():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("API_RATE_") and k != "MEDIA_QUOTA_BYTES"}
+    env.update(VALID)
+    names = ["USER", "ANON", "SIGN_IN", "UPLOADS", "EXPORTS", "SEARCHES", "BULK_NOTIFICATIONS"]
+    values = ", ".join([*(f"s.API_RATE_{name}" for name in names), "s.MEDIA_QUOTA_BYTES"])
+    code = f"from django.conf import settings as s; print({values})"
+    finished = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (finished.returncode, finished.stderr) == (0, "")
+    assert finished.stdout.split() == [
+        *("600/min", "120/min", "30/min", "120/hour", "10/hour", "60/min", "20/hour"),
+        str(2 * 1024**3),
+    ]
