@@ -90,7 +90,7 @@ def _message(data: dict) -> dict:
 
 
 class NotificationSendApi(Api):
-    rate_buckets = (BULK_NOTIFICATIONS,)
+    # One person at a time: a dispatcher's everyday reply, under the per-account limit only (decision 0023).
     permission_classes = (IsAuthenticated,)
 
     class InputSerializer(MessageInput):
