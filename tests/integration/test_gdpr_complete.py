@@ -368,7 +368,9 @@ def test_forgetting_twice_or_a_person_with_nothing_in_most_apps_works():
     nobody = person("applicant", first_name="Bekzod")
     client = signed_in(nobody)
     assert client.post(f"/api/v1/users/{nobody}/forget").status_code == 200
-    assert client.post(f"/api/v1/users/{nobody}/forget").status_code in (200, 401)  # signed out by the first
+    again = client.post(f"/api/v1/users/{nobody}/forget")
+    assert again.status_code == 403  # signed out by the first, and a forgotten profile is blocked
+    assert again.json()["error"]["code"] == "ACCOUNT_BLOCKED"
     drain(max_seconds=10)
     assert not Delivery.objects.exclude(status="done").exists()
     _run_forget_handlers_again()  # at-least-once delivery: harmless for a person with nothing
