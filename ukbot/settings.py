@@ -408,11 +408,12 @@ CSP_NON_HTML_DIRECTIVES = {"default-src": ["'none'"], "frame-ancestors": ["'none
 # --- API ------------------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["ukbot.core.api.renderers.EnvelopeJSONRenderer"],
+    # JSON only: form bodies carry every value as text, which the strict input serializers could not check
+    # against the document's types (decision 0026); uploads declare their own MultiPartParser.
     "DEFAULT_PARSER_CLASSES": [
         "ukbot.core.api.parsers.JSONParser",  # a too deeply nested body is a PARSE_ERROR, not a 500
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
     ],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",  # APIClient sends what the API reads
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "ukbot.auth.api.authentication.SessionJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",

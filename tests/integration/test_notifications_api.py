@@ -218,6 +218,15 @@ def test_preferences_round_trip_and_write_channel_settings():
         ({"quiet_from": "22:00"}, "quiet_to"),
         ({"quiet_from": "25:00", "quiet_to": "07:00"}, "quiet_from"),
         ({"channels": {"pigeon": True}}, "channels.pigeon"),
+        # quiet hours are HH:MM[:SS] on the person's clock, as the document's pattern says (decision 0026)
+        ({"quiet_from": "00:00:00Z", "quiet_to": "07:00"}, "quiet_from"),
+        ({"quiet_from": "22:00", "quiet_to": "07:00:00+05:00"}, "quiet_to"),
+        ({"quiet_from": "22:00:00.5", "quiet_to": "07:00"}, "quiet_from"),
+        ({"quiet_from": 2200, "quiet_to": "07:00"}, "quiet_from"),
+        # JSON types are the document's: 0/1 are not booleans, a number is not text
+        ({"follow_all": 1}, "follow_all"),
+        ({"channels": {"email": "yes"}}, "channels.email"),
+        ({"time_zone": 5}, "time_zone"),
     ],
 )
 def test_bad_preferences_are_refused(body, field):

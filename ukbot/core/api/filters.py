@@ -12,20 +12,33 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from ukbot.core.api.fast import FastFilterSet, FilterBackend
 
-__all__ = ["DateTimeFilter", "FastFilterSet", "FilterBackend", "OrderingFilter", "with_tiebreak"]
+__all__ = [
+    "BooleanFilter",
+    "DateTimeFilter",
+    "FastFilterSet",
+    "FilterBackend",
+    "IdFilter",
+    "OrderingFilter",
+    "with_tiebreak",
+]
 
 # PostgreSQL's timestamptz takes UTC offsets up to ±15:59:59; Python's datetime takes up to ±23:59:59, and a
 # value between the two would reach the database and fail there.
 MAX_UTC_OFFSET = timedelta(hours=15, minutes=59, seconds=59)
+# Ids are PostgreSQL bigints.
+BIGINT_MAX = 2**63 - 1
 
 
 class OrderingFilter(filters.OrderingFilter):
@@ -60,3 +73,46 @@ class DateTimeFilter(django_filters.IsoDateTimeFilter):
     """django-filter's ``IsoDateTimeFilter`` for a list's date-time bounds, refusing offsets PostgreSQL refuses."""
 
     field_class = PostgresDateTimeField
+
+
+class IdField(forms.IntegerField):
+    """A whole number from 1 to the largest bigint: an id. ``-1``, ``1.5``, ``1e3`` or ``abc`` are refused."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(min_value=1, max_value=BIGINT_MAX, **kwargs)
+
+    def to_python(self, value: Any) -> int | None:
+        if isinstance(value, str) and not (value.isascii() and value.isdigit()):  # blank included
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": BIGINT_MAX})
+class IdFilter(django_filters.NumberFilter):
+    """A list's filter by the id of something (``?building=12``): refused as VALIDATION_ERROR unless an id."""
+
+    field_class = IdField
+
+    def get_max_validator(self) -> None:  # IdField has its own bounds
+        return None
+
+
+class TrueFalseField(forms.Field):
+    """``true`` or ``false`` (any case), else refused, blank included: the document says ``boolean``, not
+    ``1``/``yes``."""
+
+    def to_python(self, value: Any) -> bool | None:
+        if value is None:
+            return None
+        text = str(value).lower()
+        if text not in ("true", "false"):
+            raise ValidationError(_("Must be true or false."), code="invalid")
+        return text == "true"
+
+
+@extend_schema_field({"type": "boolean"})
+class BooleanFilter(django_filters.Filter):
+    """A list's yes/no filter (``?overdue=true``): ``true`` or ``false`` only; other values are refused, not
+    ignored (django-filter's BooleanFilter also takes ``1``/``0`` and ignores anything else)."""
+
+    field_class = TrueFalseField

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from ukbot.core.api.fast import OneQueryPagination
@@ -19,6 +22,41 @@ class PagePagination(OneQueryPagination):
     @property
     def max_page_size(self) -> int:  # read at request time so tests can override the setting
         return settings.API_MAX_PER_PAGE
+
+    # DRF answers junk in ``page`` with NOT_FOUND "Invalid page." and ignores junk in ``per_page``; both are refused
+    # as VALIDATION_ERROR naming the parameter (decision 0026). A page past the end stays NOT_FOUND, and a
+    # ``per_page`` above API_MAX_PER_PAGE is served as API_MAX_PER_PAGE, as the document says.
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        return min(_positive_int(self.page_size_query_param, raw), self.max_page_size)
+
+    def page_bounds(self, request) -> tuple[int, int] | None:
+        # Every path asks this first (OneQueryPagination.paginate_queryset and the hand-written pages).
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and raw not in self.last_page_strings:
+            _positive_int(self.page_query_param, raw)
+        return super().page_bounds(request)
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        return [
+            {
+                "name": self.page_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Page number, from 1 (or `last`); a page past the end answers NOT_FOUND.",
+                "schema": {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "enum": ["last"]}]},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Items per page, from 1 (default {self.page_size}); more than API_MAX_PER_PAGE "
+                f"({self.max_page_size}) are served as {self.max_page_size}.",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+        ]
 
     def get_paginated_response(self, data) -> Response:
         response = Response(
@@ -62,3 +100,18 @@ class PagePagination(OneQueryPagination):
                 },
             },
         }
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _positive_int(name: str, raw: str) -> int:
+    """``raw`` as a whole number from 1, or VALIDATION_ERROR naming the parameter (``abc``, ``0``, ``-1``, ``1e3``,
+    ``2.5`` and blanks are refused: the document says ``integer, minimum 1``)."""
+    field = serializers.IntegerField(min_value=1)
+    if not _DIGITS.fullmatch(raw):
+        raise serializers.ValidationError({name: [field.error_messages["invalid"]]})
+    try:
+        return field.run_validation(raw)
+    except serializers.ValidationError as exc:
+        raise serializers.ValidationError({name: exc.detail}) from None

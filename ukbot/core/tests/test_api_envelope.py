@@ -181,3 +181,25 @@ def test_a_distinct_list_is_counted_apart():
     assert not one_query(AggregateSequence.objects.distinct())
     assert not one_query(AggregateSequence.objects.values("last"))
     assert not one_query(AggregateSequence.objects.all()[:3])
+
+
+# --- junk in page and per_page is refused, naming the parameter (decision 0026) ---------------------------------
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-1", "1e3", "2.5", "", " 2", "+2", "٣"])
+@pytest.mark.parametrize("parameter", ["page", "per_page"])
+def test_junk_in_page_or_per_page_is_a_validation_error_naming_the_parameter(client, sequences, parameter, value):
+    response = client.get("/api/v1/sequences/", {parameter: value})
+
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert [detail["field"] for detail in error["details"]] == [parameter]
+
+
+def test_page_last_and_a_per_page_over_the_cap_are_still_served(client, sequences, settings):
+    settings.API_MAX_PER_PAGE = 2
+
+    body = client.get("/api/v1/sequences/?page=last&per_page=1000").json()
+
+    assert body["meta"] == {"total": 5, "page": 3, "per_page": 2}

@@ -418,3 +418,13 @@ def test_generated_trace_id_is_echoed_when_the_caller_sends_none(client):
     trace_id = response["X-Request-ID"]
     assert len(trace_id) == 32
     assert _error(response)["trace_id"] == trace_id
+
+
+def test_a_form_body_is_unsupported_media_type_the_api_reads_json(client):
+    # form values are all text, which the strict input could not check against the document's types
+    response = client.post("/api/v1/echo/", {"name": "x"})  # Django's test client sends multipart
+
+    assert response.status_code == 415
+    assert _error(response)["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    form = client.post("/api/v1/echo/", "name=x", content_type="application/x-www-form-urlencoded")
+    assert form.status_code == 415

@@ -84,3 +84,62 @@ def test_a_fast_filterset_validates_and_filters_like_a_plain_one():
     # only the filters the query names take part (an absent one would be skipped for its empty value anyway)
     assert set(first.filters) == {"type"} and set(first.form.fields) == {"type"}
     assert set(named.form.fields) == {"type", "subject"} and set(Fast(QueryDict("")).filters) == set()
+
+
+# --- id and yes/no filters refuse what the document refuses (decision 0026) -------------------------------------
+
+
+def _sequence_filters():
+    import django_filters
+
+    from ukbot.core.api.filters import BooleanFilter, IdFilter
+
+    class SequenceFilter(django_filters.FilterSet):
+        last = IdFilter()
+        big = BooleanFilter(method="filter_big")
+
+        def filter_big(self, queryset, name, value):
+            return queryset.filter(last__gte=30) if value else queryset.filter(last__lt=30)
+
+        class Meta:
+            model = AggregateSequence
+            fields: list[str] = []
+
+    return SequenceFilter
+
+
+@pytest.mark.parametrize("query", ["last=0", "last=-1", "last=1.5", "last=1e3", "last=abc", "last=", f"last={2**63}"])
+def test_an_id_filter_refuses_what_is_not_an_id(query):
+    from django.http import QueryDict
+
+    filterset = _sequence_filters()(QueryDict(query), queryset=AggregateSequence.objects.none())
+
+    assert not filterset.is_valid()
+    assert list(filterset.errors) == ["last"]
+
+
+@pytest.mark.parametrize("query", ["big=1", "big=0", "big=yes", "big=", "big=maybe"])
+def test_a_yes_no_filter_takes_true_or_false_only(query):
+    from django.http import QueryDict
+
+    filterset = _sequence_filters()(QueryDict(query), queryset=AggregateSequence.objects.none())
+
+    assert not filterset.is_valid()
+    assert list(filterset.errors) == ["big"]
+
+
+def test_id_and_yes_no_filters_filter(db):
+    from django.http import QueryDict
+
+    AggregateSequence.objects.bulk_create(AggregateSequence(aggregate=f"b-{n}", last=n * 10) for n in range(1, 5))
+    filters = _sequence_filters()
+
+    def rows(query: str) -> list[str]:
+        filterset = filters(QueryDict(query), queryset=AggregateSequence.objects.order_by("last"))
+        assert filterset.is_valid(), filterset.errors
+        return [row.aggregate for row in filterset.qs]
+
+    assert rows("last=20") == ["b-2"]
+    assert rows("big=true") == ["b-3", "b-4"]
+    assert rows("big=FALSE") == ["b-1", "b-2"]
+    assert rows("") == ["b-1", "b-2", "b-3", "b-4"]

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from ukbot.core.api.filters import DateTimeFilter
 from ukbot.core.api.permissions import has_scope
-from ukbot.core.api.serializers import StrictSerializer
+from ukbot.core.api.serializers import ClockTimeField, StrictSerializer
 from ukbot.core.api.throttling import BULK_NOTIFICATIONS
 from ukbot.core.api.views import Api, ListApi
 from ukbot.core.errors import NotFoundError, PermissionDeniedError
@@ -422,8 +422,8 @@ class PreferenceMessagesOutput(serializers.Serializer):
 class PreferenceOutput(serializers.Serializer):
     channels = serializers.DictField(child=serializers.BooleanField(), help_text="Channel → on/off.")
     time_zone = serializers.CharField()
-    quiet_from = serializers.TimeField(allow_null=True)
-    quiet_to = serializers.TimeField(allow_null=True)
+    quiet_from = ClockTimeField(allow_null=True)
+    quiet_to = ClockTimeField(allow_null=True)
     follow_all = serializers.BooleanField()
     messages = PreferenceMessagesOutput(help_text="Groups of messages the caller may turn off → on/off.")
 
@@ -434,8 +434,8 @@ class NotificationPreferencesApi(Api):
     class InputSerializer(StrictSerializer):
         channels = serializers.DictField(child=serializers.BooleanField(), required=False)
         time_zone = serializers.CharField(required=False, max_length=64, help_text="IANA, e.g. Asia/Tashkent.")
-        quiet_from = serializers.TimeField(required=False, allow_null=True)
-        quiet_to = serializers.TimeField(required=False, allow_null=True)
+        quiet_from = ClockTimeField(required=False, allow_null=True)
+        quiet_to = ClockTimeField(required=False, allow_null=True)
         follow_all = serializers.BooleanField(required=False)
         messages = PreferenceMessagesInput(
             required=False, help_text='Groups of messages on or off; only "progress" can be turned off.'

@@ -6,7 +6,6 @@ Who acts is the caller's active role in the token (see :func:`common.actor_kind_
 from __future__ import annotations
 
 import django_filters
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters.constants import EMPTY_VALUES
@@ -16,7 +15,7 @@ from rest_framework.filters import SearchFilter
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from ukbot.core.api.filters import DateTimeFilter, FastFilterSet, OrderingFilter
+from ukbot.core.api.filters import BooleanFilter, DateTimeFilter, FastFilterSet, IdFilter, OrderingFilter
 from ukbot.core.api.renderers import mark_enveloped
 from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api, ListApi
@@ -48,14 +47,14 @@ class RequestFilter(FastFilterSet):
     category = django_filters.MultipleChoiceFilter(choices=_plain(Category), distinct=False)
     urgency = django_filters.MultipleChoiceFilter(choices=_plain(Urgency), distinct=False)
     source = django_filters.ChoiceFilter(choices=_plain(Source))
-    executor = django_filters.NumberFilter(field_name="executor_id")
-    applicant = django_filters.NumberFilter(field_name="applicant_id")
-    yard = django_filters.NumberFilter(field_name="yard_id")
-    building = django_filters.NumberFilter(field_name="building_id")
-    apartment = django_filters.NumberFilter(field_name="apartment_id")
+    executor = IdFilter(field_name="executor_id")
+    applicant = IdFilter(field_name="applicant_id")
+    yard = IdFilter(field_name="yard_id")
+    building = IdFilter(field_name="building_id")
+    apartment = IdFilter(field_name="apartment_id")
     created_from = DateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_to = DateTimeFilter(field_name="created_at", lookup_expr="lt")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Past a deadline not met yet.")
+    overdue = BooleanFilter(method="filter_overdue", help_text="Past a deadline not met yet.")
 
     class Meta:
         model = Request
@@ -140,10 +139,7 @@ class RequestListApi(ListApi):
         filters = {name: value for name, value in filterset.form.cleaned_data.items() if value not in EMPTY_VALUES}
         if not filters.keys() <= selectors.PAGE_FILTERS:
             return None
-        for name in filters.keys() & selectors.PAGE_IDS.keys():
-            filters[name] = _whole_id(filters[name])
-            if filters[name] is None:
-                return None  # 5.5 or 10**30: the ORM's rules for those
+        # The id filters (IdFilter) hold whole numbers in a bigint's range: the statement takes them as they are.
         number, page_size = bounds
         ordering = OrderingFilter().get_ordering(request, Request.objects.all(), self)
         rows, total = selectors.requests_page(
@@ -200,14 +196,6 @@ class RequestListApi(ListApi):
                 ]
             }
         return mark_enveloped(Response(body, status=201))
-
-
-def _whole_id(value) -> int | None:
-    """A number filter's value (a Decimal) as an id, if it is a whole number in the range of a bigint column."""
-    lowest, highest = connection.ops.integer_field_range("BigIntegerField")
-    if value != value.to_integral_value() or not lowest <= value <= highest:
-        return None
-    return int(value)
 
 
 class RequestPoolApi(ListApi):

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from ukbot.core.api.filters import IdFilter
 from ukbot.core.api.permissions import HasScopes
 from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api, ListApi
@@ -113,9 +114,9 @@ class MyApartmentPrimarySetApi(Api):
 
 class ApartmentLinkFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=ApartmentLinkStatus.choices)
-    building = django_filters.NumberFilter(field_name="apartment__entrance__building_id")
-    yard = django_filters.NumberFilter(field_name="apartment__entrance__building__yard_id")
-    account = django_filters.NumberFilter(field_name="profile_id")
+    building = IdFilter(field_name="apartment__entrance__building_id")
+    yard = IdFilter(field_name="apartment__entrance__building__yard_id")
+    account = IdFilter(field_name="profile_id")
 
     class Meta:
         model = ApartmentLink

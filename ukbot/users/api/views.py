@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import django_filters
 from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -9,6 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from ukbot.auth import public as auth_public
+from ukbot.core.api.filters import BIGINT_MAX, IdFilter
 from ukbot.core.api.permissions import HasScopes, has_scope
 from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api, ListApi
@@ -146,7 +148,7 @@ class UserListApi(ListApi):
         status = serializers.ChoiceField(choices=ProfileStatus.choices, required=False)
         specialization = serializers.ChoiceField(choices=SpecializationKey.choices, required=False)
         verification = serializers.ChoiceField(choices=VerificationStatus.choices, required=False)
-        building = serializers.IntegerField(source="building_id", min_value=1, required=False)
+        building = serializers.IntegerField(source="building_id", min_value=1, max_value=BIGINT_MAX, required=False)
         search = serializers.CharField(max_length=100, required=False, default="")
 
     @extend_schema(
@@ -156,8 +158,14 @@ class UserListApi(ListApi):
             OpenApiParameter("status", enum=ProfileStatus.values),
             OpenApiParameter("specialization", enum=SpecializationKey.values),
             OpenApiParameter("verification", enum=VerificationStatus.values, description="State of an application"),
-            OpenApiParameter("building", int, description="Lives in this building (approved apartment link)"),
-            OpenApiParameter("search", str, description="Words matched against names and phone"),
+            OpenApiParameter(
+                "building",
+                {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX},
+                description="Lives in this building (approved apartment link)",
+            ),
+            OpenApiParameter(
+                "search", {"type": "string", "maxLength": 100}, description="Words matched against names and phone"
+            ),
         ],
     )
     def get(self, request, *args, **kwargs):
@@ -273,12 +281,16 @@ class BuildingOutput(serializers.Serializer):
     longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
 
 
+class BuildingFilter(django_filters.FilterSet):
+    yard = IdFilter(field_name="yard_id")
+
+
 class BuildingListApi(ListApi):
     permission_classes = (IsAuthenticated, HasScopes)
     required_scopes = {"GET": (roles.READ_PLACES,)}
     OutputSerializer = BuildingOutput
     search_fields = ("address", "yard__name")
-    filterset_fields = ("yard",)
+    filterset_class = BuildingFilter
     ordering_fields = ("id", "address")
 
     def get_queryset(self):
