@@ -24,6 +24,7 @@ class CodeInput(StrictSerializer):
 class AuthMfaEnableApi(Api):
     rate_buckets = (SIGN_IN,)
     permission_classes = (IsAuthenticated,)
+    error_statuses = (409,)  # two-step sign-in already on
 
     class OutputSerializer(serializers.Serializer):
         otpauth_uri = serializers.CharField(help_text="otpauth://totp/… for authenticator apps; holds the secret.")
@@ -68,6 +69,7 @@ class AuthMfaEnableApi(Api):
 class AuthMfaEnableConfirmApi(Api):
     rate_buckets = (SIGN_IN,)
     permission_classes = (IsAuthenticated,)
+    error_statuses = (409,)  # nothing to confirm, or already on
     InputSerializer = CodeInput
 
     class OutputSerializer(serializers.Serializer):
@@ -96,6 +98,7 @@ class AuthMfaEnableConfirmApi(Api):
 class AuthMfaDisableApi(Api):
     rate_buckets = (SIGN_IN,)
     permission_classes = (IsAuthenticated,)
+    error_statuses = (409,)  # two-step sign-in not on
 
     class InputSerializer(CodeInput):
         password = serializers.CharField(max_length=256, trim_whitespace=False, help_text="The current password.")
@@ -121,6 +124,7 @@ class AuthMfaVerifyApi(Api):
     rate_buckets = (SIGN_IN,)
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    error_statuses = (401, 403)  # a wrong code or challenge; a blocked account
 
     class InputSerializer(StrictSerializer):
         challenge = serializers.CharField(max_length=1024, help_text="From /auth/login.")

@@ -35,6 +35,7 @@ class AuthLoginApi(Api):
     rate_username_field = "username"
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    error_statuses = (401, 403)  # wrong credentials; a blocked account
 
     class InputSerializer(StrictSerializer):
         username = serializers.CharField(max_length=150)
@@ -72,6 +73,7 @@ class AuthRefreshApi(Api):
     rate_buckets = (SIGN_IN,)
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    error_statuses = (401, 403)  # an expired, reused or revoked refresh token; a blocked account
 
     class InputSerializer(StrictSerializer):
         refresh = serializers.CharField(max_length=200)
@@ -172,7 +174,10 @@ class AuthSessionListApi(Api):
     permission_classes = (IsAuthenticated,)
     OutputSerializer = SessionOutput
 
-    @extend_schema(summary="The caller's open sessions (devices), most recently used first")
+    @extend_schema(
+        summary="The caller's open sessions (devices), most recently used first",
+        responses={200: SessionOutput(many=True)},
+    )
     def get(self, request):
         current = request.auth["sid"]
         sessions = [
@@ -202,6 +207,7 @@ class AuthTelegramApi(Api):
     rate_buckets = (SIGN_IN,)
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    error_statuses = (401, 403)  # data not signed by the bot or too old; a blocked account
 
     class InputSerializer(StrictSerializer):
         widget = serializers.DictField(

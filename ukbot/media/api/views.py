@@ -151,6 +151,7 @@ _FILE = OpenApiResponse(OpenApiTypes.BINARY, description="The file's bytes, as a
 
 class MediaDownloadApi(Api):
     permission_classes = (IsAuthenticated,)
+    error_statuses = (409, 423)  # not scanned yet; quarantined (another person's file is NOT_FOUND)
     content_negotiation_class = AnyAccept
 
     @extend_schema(
@@ -171,6 +172,7 @@ class SignedUrlOutput(serializers.Serializer):
 class MediaSignedUrlApi(Api):
     permission_classes = (IsAuthenticated,)
     OutputSerializer = SignedUrlOutput
+    error_statuses = (404, 409, 423)  # no such file the caller may read; not scanned yet; quarantined
 
     class InputSerializer(StrictSerializer):
         media_id = serializers.UUIDField()
@@ -200,6 +202,7 @@ class MediaSignedUrlApi(Api):
 class MediaSignedDownloadApi(Api):
     authentication_classes = ()
     permission_classes = (AllowAny,)
+    error_statuses = (403, 409, 410, 423)  # an altered or expired link; a file not scanned yet or quarantined
     content_negotiation_class = AnyAccept
 
     @extend_schema(

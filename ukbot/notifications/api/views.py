@@ -224,6 +224,7 @@ _BUTTONS_HELP = 'Rows of {"text": …, "callback_data": …} or {"text": …, "u
 class TemplateListApi(ListApi):
     permission_classes = (IsAuthenticated,)
     OutputSerializer = TemplateOutput
+    error_statuses = {"POST": (409,)}  # a template for that event, channel and language exists
     filterset_class = TemplateFilter
     search_fields = ("event_type", "title", "body")
     ordering_fields = ("event_type", "channel", "language", "updated_at")
@@ -407,7 +408,7 @@ class NotificationHistoryApi(ListApi):
 
 _PROGRESS_HELP = (
     "Progress of the caller's requests: an executor assigned or changed, work started, reported done or sent back. "
-    "Questions for them, work to accept or return and cancellations always come (decision 0021)."
+    "Questions for them, work to accept or return and cancellations always come."
 )
 
 

@@ -126,6 +126,8 @@ class RequestClarificationApi(_ActionApi):
 
 
 class RequestClarificationAnswerApi(_ActionApi):
+    error_statuses = (409,)  # no question waits for an answer
+
     class InputSerializer(StrictSerializer):
         answer = serializers.CharField(max_length=4000)
 

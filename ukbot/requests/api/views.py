@@ -236,6 +236,7 @@ class RequestUpdateInput(StrictSerializer):
 class RequestDetailApi(Api):
     permission_classes = (IsAuthenticated,)
     OutputSerializer = RequestDetailOutput
+    error_statuses = {"PUT": (403, 409), "PATCH": (403, 409)}  # a change the caller or the state does not allow
     InputSerializer = RequestUpdateInput
 
     @extend_schema(summary="One request, if the caller may see it, with the moves the caller may make")

@@ -47,6 +47,7 @@ class MyApartmentLinkListApi(ListApi):
     permission_classes = (IsAuthenticated,)  # a person's own links: no scope needed
     OutputSerializer = ApartmentLinkOutput
     ordering = ("created_at", "id")
+    error_statuses = {"POST": (404, 409)}  # no such apartment; already linked to it
 
     class InputSerializer(StrictSerializer):
         apartment_id = serializers.IntegerField(min_value=1)
@@ -105,6 +106,7 @@ class MyApartmentPrimarySetApi(Api):
         summary="Make one of the caller's pending or approved links the primary one",
         request=InputSerializer,
         responses={200: ApartmentLinkOutput},
+        examples=[OpenApiExample("primary", value={})],
     )
     def post(self, request, link_id: int):
         self.InputSerializer(data=request.data).is_valid(raise_exception=True)

@@ -66,6 +66,7 @@ class ConsentApi(Api):
 
     @extend_schema(
         summary="Record the caller's consent to the processing of personal data (the version of the text shown)",
+        responses={201: OutputSerializer},
         examples=[OpenApiExample("consent", value={"text_version": "2026-11", "channel": "bot"})],
     )
     def post(self, request):

@@ -34,6 +34,7 @@ class VerificationListApi(ListApi):
     permission_classes = (IsAuthenticated, HasScopes)
     required_scopes = {"GET": (roles.WRITE_USERS,)}
     OutputSerializer = ApplicationOutput
+    error_statuses = {"POST": (409,)}  # an application for this specialization is already open
     filterset_fields = ("status", "specialization")
     ordering = ("submitted_at",)
 

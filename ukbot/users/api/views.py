@@ -131,6 +131,7 @@ class UserListApi(ListApi):
     permission_classes = (IsAuthenticated, HasScopes)
     required_scopes = {"GET": (roles.READ_USERS,), "POST": (roles.WRITE_USERS,)}
     OutputSerializer = UserOutput
+    error_statuses = {"POST": (409,)}  # the username is taken
     ordering_fields = ("account_id", "last_name", "created_at")
     ordering = ("account_id",)
 
@@ -260,8 +261,9 @@ class EntranceOutput(serializers.Serializer):
 
 
 class BuildingAddressesOutput(serializers.Serializer):
-    """A building's address as readers of each language write it: its version in that language, else the company's
-    (decision 0020)."""
+    """A building's address as readers of each language write it: its version in that language, else the company's."""
+
+    # Which version a language falls back to: decision 0020.
 
     ru = serializers.CharField()
     uz = serializers.CharField()
