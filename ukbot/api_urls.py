@@ -33,5 +33,5 @@ def app_url_modules() -> list[str]:
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     *(path("", include(module)) for module in app_url_modules()),
-    re_path(r"^.*$", UnknownEndpointApi.as_view(), name="unknown-endpoint"),  # last: JSON 404 in every mode
+    re_path(r"^[\s\S]*$", UnknownEndpointApi.as_view(), name="unknown-endpoint"),  # last: JSON 404 in every mode
 ]

@@ -183,3 +183,16 @@ def test_only_reviewers_may_verify_and_documents_must_be_media_ids():
         f"/api/v1/users/{applicant_id}/verify", {"decision": "approve"}, format="json"
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("query", ["status=", "specialization=", "status=nonsense"])
+def test_a_blank_or_unknown_choice_in_the_verification_queue_is_refused(query):
+    # the document lists the choices; blank was quietly taken as "any" (found by tests/contract)
+    manager = signed_in(person("manager"))
+
+    response = manager.get(f"/api/v1/verification?{query}")
+
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert [detail["field"] for detail in error["details"]] == [query.split("=")[0]]

@@ -16,16 +16,20 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import ChoiceField as FilterChoiceField
 from django_filters.fields import IsoDateTimeField
+from django_filters.rest_framework import FilterSet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import filters
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from ukbot.core.api.fast import FastFilterSet, FilterBackend
+from ukbot.core.api import fast
+from ukbot.core.api.fast import FastFilterSet
 
 __all__ = [
     "BooleanFilter",
+    "ChoiceFilter",
     "DateTimeFilter",
     "FastFilterSet",
     "FilterBackend",
@@ -116,3 +120,36 @@ class BooleanFilter(django_filters.Filter):
     ignored (django-filter's BooleanFilter also takes ``1``/``0`` and ignores anything else)."""
 
     field_class = TrueFalseField
+
+
+class BlankRefusingChoiceField(FilterChoiceField):
+    """A choice, refused when given blank (``?status=``): the document lists the choices, and blank is none."""
+
+    def clean(self, value: Any) -> Any:
+        if value == "":
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return super().clean(value)
+
+
+class ChoiceFilter(django_filters.ChoiceFilter):
+    """django-filter's ChoiceFilter refusing a blank value instead of ignoring it."""
+
+    field_class = BlankRefusingChoiceField
+
+
+class StrictFilterSet(FilterSet):
+    """The base of the FilterSets built from a view's ``filterset_fields``: a field with choices gets our
+    :class:`ChoiceFilter`."""
+
+    @classmethod
+    def filter_for_lookup(cls, field: Any, lookup_type: str) -> tuple[type, dict[str, Any]]:
+        filter_class, params = super().filter_for_lookup(field, lookup_type)
+        if filter_class is django_filters.ChoiceFilter:
+            filter_class = ChoiceFilter
+        return filter_class, params
+
+
+class FilterBackend(fast.FilterBackend):
+    """The API's filter backend (:class:`~ukbot.core.api.fast.FilterBackend`) building on :class:`StrictFilterSet`."""
+
+    filterset_base = StrictFilterSet

@@ -428,3 +428,15 @@ def test_a_form_body_is_unsupported_media_type_the_api_reads_json(client):
     assert _error(response)["code"] == "UNSUPPORTED_MEDIA_TYPE"
     form = client.post("/api/v1/echo/", "name=x", content_type="application/x-www-form-urlencoded")
     assert form.status_code == 415
+
+
+@pytest.mark.urls("ukbot.urls")
+@pytest.mark.parametrize("path", ["/api/v1/a%0Ab/", "/api/v1/media/%0A/download", "/api/v1/x%0D%0Ay"])
+def test_an_unknown_api_path_with_a_line_break_is_the_json_not_found_in_debug_too(client, settings, path):
+    settings.DEBUG = True  # Django's HTML 404 page answers what no route matches
+
+    response = client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert _error(response)["code"] == "NOT_FOUND"

@@ -143,3 +143,17 @@ def test_id_and_yes_no_filters_filter(db):
     assert rows("big=true") == ["b-3", "b-4"]
     assert rows("big=FALSE") == ["b-1", "b-2"]
     assert rows("") == ["b-1", "b-2", "b-3", "b-4"]
+
+
+def test_a_blank_choice_is_refused_not_ignored():
+    # the filters built from filterset_fields refuse a blank choice, as the ones written out (ChoiceFilter) do
+    from ukbot.core.api.filters import ChoiceFilter, StrictFilterSet
+
+    class KindFilter(StrictFilterSet):
+        kind = ChoiceFilter(choices=[("a", "A")])
+
+    from django.http import QueryDict
+
+    assert not KindFilter(QueryDict("kind="), queryset=AggregateSequence.objects.none()).is_valid()
+    assert KindFilter(QueryDict("kind=a"), queryset=AggregateSequence.objects.none()).is_valid()
+    assert KindFilter(QueryDict(""), queryset=AggregateSequence.objects.none()).is_valid()

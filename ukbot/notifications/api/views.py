@@ -12,7 +12,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from ukbot.core.api.filters import DateTimeFilter
+from ukbot.core.api.filters import ChoiceFilter, DateTimeFilter
 from ukbot.core.api.permissions import has_scope
 from ukbot.core.api.serializers import ClockTimeField, StrictSerializer
 from ukbot.core.api.throttling import BULK_NOTIFICATIONS
@@ -214,8 +214,8 @@ class TemplateOutput(serializers.Serializer):
 
 class TemplateFilter(django_filters.FilterSet):
     event_type = django_filters.CharFilter()
-    channel = django_filters.ChoiceFilter(choices=Channel.choices)
-    language = django_filters.ChoiceFilter(choices=Language.choices)
+    channel = ChoiceFilter(choices=Channel.choices)
+    language = ChoiceFilter(choices=Language.choices)
 
 
 _BUTTONS_HELP = 'Rows of {"text": …, "callback_data": …} or {"text": …, "url": …}; strings may use the variables.'
@@ -368,7 +368,7 @@ class TemplatePreviewApi(Api):
 
 
 class HistoryFilter(django_filters.FilterSet):
-    channel = django_filters.ChoiceFilter(choices=Channel.choices)
+    channel = ChoiceFilter(choices=Channel.choices)
     status = django_filters.MultipleChoiceFilter(choices=Notification.Status.choices)
     event_type = django_filters.CharFilter()
     subject = django_filters.CharFilter()

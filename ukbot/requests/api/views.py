@@ -15,7 +15,7 @@ from rest_framework.filters import SearchFilter
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from ukbot.core.api.filters import BooleanFilter, DateTimeFilter, FastFilterSet, IdFilter, OrderingFilter
+from ukbot.core.api.filters import BooleanFilter, ChoiceFilter, DateTimeFilter, FastFilterSet, IdFilter, OrderingFilter
 from ukbot.core.api.renderers import mark_enveloped
 from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api, ListApi
@@ -46,7 +46,7 @@ class RequestFilter(FastFilterSet):
     status = django_filters.MultipleChoiceFilter(choices=_plain(Status), distinct=False)
     category = django_filters.MultipleChoiceFilter(choices=_plain(Category), distinct=False)
     urgency = django_filters.MultipleChoiceFilter(choices=_plain(Urgency), distinct=False)
-    source = django_filters.ChoiceFilter(choices=_plain(Source))
+    source = ChoiceFilter(choices=_plain(Source))
     executor = IdFilter(field_name="executor_id")
     applicant = IdFilter(field_name="applicant_id")
     yard = IdFilter(field_name="yard_id")

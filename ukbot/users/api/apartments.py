@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from ukbot.core.api.filters import IdFilter
+from ukbot.core.api.filters import ChoiceFilter, IdFilter
 from ukbot.core.api.permissions import HasScopes
 from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api, ListApi
@@ -115,7 +115,7 @@ class MyApartmentPrimarySetApi(Api):
 
 
 class ApartmentLinkFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=ApartmentLinkStatus.choices)
+    status = ChoiceFilter(choices=ApartmentLinkStatus.choices)
     building = IdFilter(field_name="apartment__entrance__building_id")
     yard = IdFilter(field_name="apartment__entrance__building__yard_id")
     account = IdFilter(field_name="profile_id")
