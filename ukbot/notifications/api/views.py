@@ -92,6 +92,7 @@ def _message(data: dict) -> dict:
 class NotificationSendApi(Api):
     # One person at a time: a dispatcher's everyday reply, under the per-account limit only (decision 0023).
     permission_classes = (IsAuthenticated,)
+    error_statuses = (404,)  # no such person
 
     class InputSerializer(MessageInput):
         account_id = serializers.IntegerField(min_value=1)

@@ -209,6 +209,7 @@ class UserDetailApi(Api):
     permission_classes = (IsAuthenticated,)
     OutputSerializer = UserOutput
     InputSerializer = ProfileInput
+    error_statuses = {"PUT": (409,), "PATCH": (409,)}  # the phone belongs to another person
 
     @extend_schema(summary="A person's profile (one's own, or anyone's with read:users)", responses={200: UserOutput})
     def get(self, request, account_id: int):
