@@ -33,7 +33,7 @@ ERROR_DESCRIPTIONS = {
     415: "The Content-Type of the body is not accepted here.",
     422: "The input is well-formed but a business rule refuses it.",
     423: "The file is quarantined.",
-    429: "Too many requests (RATE_LIMITED); wait for Retry-After seconds.",
+    429: "Too many requests; wait for Retry-After seconds.",
     503: "A service the API needs is unavailable (SERVICE_UNAVAILABLE); retry after Retry-After seconds.",
 }
 # Markers in a view's own code of permission checks beyond being signed in.
