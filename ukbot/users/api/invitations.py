@@ -98,7 +98,7 @@ class InvitationRevokeApi(Api):
 
 class InvitationAcceptApi(Api):
     permission_classes = (IsAuthenticated,)
-    error_statuses = (409, 410)  # an invitation already used or withdrawn; expired
+    error_statuses = (403, 409, 410)  # made by the caller (decision 0027); already used or withdrawn; expired
 
     class InputSerializer(StrictSerializer):
         code = serializers.CharField(max_length=40)
