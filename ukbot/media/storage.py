@@ -6,6 +6,9 @@ link leads. Only this module talks to the storage backend.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
 from typing import IO
 
 from django.core.files import File
@@ -53,6 +56,53 @@ def open_stream(key: str) -> IO[bytes]:
     if is_s3():
         return storage.bucket.Object(storage._normalize_name(key)).get()["Body"]  # botocore's StreamingBody
     return storage.open(key, "rb")
+
+
+def iter_keys() -> Iterator[str]:
+    """Every object of the storage (blobs, quarantined blobs), listed page by page from S3 or walked on disk."""
+    storage = backend()
+    if is_s3():
+        location = storage._normalize_name("").rstrip("/")
+        prefix = f"{location}/" if location else ""
+        for item in storage.bucket.objects.filter(Prefix=prefix):
+            if not item.key.endswith("/"):
+                yield item.key[len(prefix) :]
+        return
+    root = Path(storage.location)
+    for folder, _dirs, names in os.walk(root):
+        for name in sorted(names):
+            yield (Path(folder) / name).relative_to(root).as_posix()
+
+
+def open_listed(key: str) -> IO[bytes]:
+    """:func:`open_stream` of a key :func:`iter_keys` listed; FileNotFoundError, on S3 too, when it went since."""
+    try:
+        return open_stream(key)
+    except FileNotFoundError:
+        raise
+    except Exception:
+        if not exists(key):
+            raise FileNotFoundError(key) from None
+        raise
+
+
+def size(key: str) -> int:
+    return backend().size(key)
+
+
+def replace(key: str, content: IO[bytes]) -> None:
+    """Store ``content`` under exactly ``key``, replacing what is there (a restore puts back a backup's bytes)."""
+    if exists(key):
+        delete(key)
+    put(key, content)
+
+
+def describe() -> str:
+    """Where the objects live: ``s3://bucket/location`` or the local folder."""
+    storage = backend()
+    if is_s3():
+        return f"s3://{storage.bucket_name}/{storage._normalize_name('')}".rstrip("/")
+    return str(Path(storage.location))
 
 
 def delete(key: str) -> None:
