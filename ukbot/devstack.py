@@ -169,6 +169,11 @@ class Stack:
         try:
             if not os.environ.get("DATABASE_URL"):
                 os.environ["DATABASE_URL"] = self.postgres.start()
+                # The server's own client tools first: `manage.py backup`/`restore` need a pg_dump/pg_restore as
+                # new as the server, and the system's may be older than the embedded one.
+                from pgserver._commands import POSTGRES_BIN_PATH
+
+                os.environ["PATH"] = f"{POSTGRES_BIN_PATH}{os.pathsep}{os.environ.get('PATH', '')}"
                 _say(f"embedded PostgreSQL under {VAR / 'pgdata'}")
             if not os.environ.get("REDIS_URL"):
                 os.environ["REDIS_URL"] = self.redis.start()
