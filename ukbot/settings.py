@@ -523,6 +523,22 @@ PASSWORD_HASHERS = [
 ]
 EVENTS_EXTRA_HANDLER_MODULES = env_list("EVENTS_EXTRA_HANDLER_MODULES", [])
 
+# --- retention: old rows purged daily by beat, each app its own tables (docs/decisions/0030) -----------------
+# Sent, failed and cancelled notifications (with their delivery attempts) finished this many days ago; queued
+# and sending ones stay whatever their age.
+NOTIFICATIONS_RETENTION_DAYS = env_int("NOTIFICATIONS_RETENTION_DAYS", 90, minimum=1)
+# Sign-in attempts older than this; never fewer than the lockout still counts (its window and its day of strikes).
+AUTH_ATTEMPTS_RETENTION_DAYS = env_int("AUTH_ATTEMPTS_RETENTION_DAYS", 90, minimum=1)
+if AUTH_ATTEMPTS_RETENTION_DAYS * 86400 < LOGIN_FAILURE_WINDOW_SECONDS:
+    raise ConfigError(
+        "AUTH_ATTEMPTS_RETENTION_DAYS: must cover LOGIN_FAILURE_WINDOW_SECONDS, "
+        "or attempts the lockout still counts would be purged"
+    )
+# Sign-in sessions this many days after they ended (revoked or expired); open sessions stay.
+SESSIONS_RETENTION_DAYS = env_int("SESSIONS_RETENTION_DAYS", 30, minimum=1)
+# Rows one purge deletes per transaction: short locks, and a purge that stops half-way keeps what it did.
+RETENTION_BATCH = env_int("RETENTION_BATCH", 1000, minimum=1)
+
 # --- demo data (manage.py seed_demo, run by `make run`) --------------------------------------------------------
 DEMO = env_bool("DEMO", True)
 # Demo people get this password; without it they exist but cannot sign in by password (no secret in the repo).
