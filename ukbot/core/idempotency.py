@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ukbot.core.db.purge import delete_in_batches
 from ukbot.core.errors import AppError, ErrorDetail, ValidationFailedError
 from ukbot.core.models import IdempotencyKey
 
@@ -153,10 +154,9 @@ def idempotency_release(*, reservation: Reservation) -> None:
     IdempotencyKey.objects.filter(pk=reservation.id).delete()
 
 
-def expire_keys() -> int:
-    """Delete keys whose time to live has passed; return how many."""
-    deleted, _per_model = IdempotencyKey.objects.filter(expires_at__lte=timezone.now()).delete()
-    return deleted
+def expire_keys(*, batch: int = 1000) -> int:
+    """Delete keys whose time to live has passed, ``batch`` at a time; return how many. Live keys stay."""
+    return delete_in_batches(IdempotencyKey.objects.filter(expires_at__lte=timezone.now()), batch=batch)
 
 
 def keys_forget(*, user_key: str) -> int:

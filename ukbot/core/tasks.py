@@ -28,11 +28,13 @@ def purge_delivered_events() -> int:
 
     from ukbot.core.events.relay import purge_delivered
 
-    return purge_delivered(older_than=timedelta(days=settings.EVENTS_RETENTION_DAYS))
+    return purge_delivered(older_than=timedelta(days=settings.EVENTS_RETENTION_DAYS), batch=settings.RETENTION_BATCH)
 
 
 @shared_task(name="ukbot.core.expire_idempotency_keys", ignore_result=True)
 def expire_idempotency_keys() -> int:
+    from django.conf import settings
+
     from ukbot.core.idempotency import expire_keys
 
-    return expire_keys()
+    return expire_keys(batch=settings.RETENTION_BATCH)

@@ -214,27 +214,38 @@ def replay(*, delivery_ids: list[int]) -> int:
     return count
 
 
-def purge_delivered(*, older_than: timedelta) -> int:
-    """Delete events older than ``older_than`` whose every delivery is done; return how many events went.
+def purge_delivered(*, older_than: timedelta, batch: int = 1000) -> int:
+    """Delete events older than ``older_than`` whose every delivery is done, ``batch`` events per transaction;
+    return how many events went.
 
     Events with a pending or dead delivery stay, whatever their age, so nothing undelivered is ever lost.
     """
     cutoff = timezone.now() - older_than
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            """
-            WITH gone AS (
-                SELECT o.id FROM "core"."outbox" o
-                WHERE o.time < %s
-                  AND NOT EXISTS (SELECT 1 FROM "core"."delivery" d WHERE d.event_id = o.id AND d.status <> 'done')
-            ), deliveries AS (
-                DELETE FROM "core"."delivery" d USING gone WHERE d.event_id = gone.id
+    purged = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                """
+                WITH gone AS (
+                    SELECT o.id FROM "core"."outbox" o
+                    WHERE o.time < %s
+                      AND NOT EXISTS (
+                          SELECT 1 FROM "core"."delivery" d WHERE d.event_id = o.id AND d.status <> 'done'
+                      )
+                    ORDER BY o.id LIMIT %s
+                    FOR UPDATE SKIP LOCKED
+                ), deliveries AS (
+                    DELETE FROM "core"."delivery" d USING gone WHERE d.event_id = gone.id
+                )
+                DELETE FROM "core"."outbox" o USING gone WHERE o.id = gone.id
+                """,
+                [cutoff, batch],
             )
-            DELETE FROM "core"."outbox" o USING gone WHERE o.id = gone.id
-            """,
-            [cutoff],
-        )
-        purged = cursor.rowcount
+            deleted = cursor.rowcount
+        purged += deleted
+        if deleted < batch:
+            break
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute('DELETE FROM "core"."inbox" WHERE processed_at < %s', [cutoff])
     return purged
 
