@@ -21,6 +21,7 @@ from ukbot.notifications.services.preferences import (
     preference_set,
     quiet_until,
 )
+from ukbot.notifications.services.retention import notifications_purge
 from ukbot.notifications.services.templates import template_create, template_update
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "hears",
     "local_time",
     "notification_send",
+    "notifications_purge",
     "notify",
     "preference_get",
     "preference_set",
