@@ -1,4 +1,5 @@
-"""Sign-in use-cases: password login, refresh-token rotation with reuse detection, logout, session revocation."""
+"""Sign-in use-cases: password login, refresh-token rotation with reuse detection, logout, session revocation,
+and the retention purges of sessions and sign-in attempts."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
+from django.contrib.sessions.models import Session as BrowserSession
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +22,7 @@ from ukbot.auth.events import AUTH_LOGIN, AUTH_LOGOUT, AUTH_TOKEN_EXPIRED, Logge
 from ukbot.auth.models import Account, LoginAttempt, RefreshToken, Session
 from ukbot.auth.sessions import sessions_revoke_all
 from ukbot.auth.tokens import access_token_for, new_refresh_token, refresh_token_hash
+from ukbot.core.db.purge import delete_in_batches
 from ukbot.core.errors import AppError, NotFoundError, ValidationFailedError
 from ukbot.core.events import publish
 from ukbot.users import public as users_public
@@ -376,3 +380,26 @@ def login_with_telegram(
         raise
     _record(username=username, ip=ip, reason=LoginAttempt.Reason.OK, account_id=account.pk, method="telegram")
     return tokens
+
+
+# --- retention (docs/decisions/0030-retention-and-audit.md) ---
+
+
+def login_attempts_purge(*, older_than: timedelta, batch: int = 1000) -> int:
+    """Delete sign-in attempts older than ``older_than``, never one the lockout may still count (its window, and the
+    day over which its lockouts grow); return how many went."""
+    lockout_memory = max(timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS), timedelta(days=1))
+    cutoff = timezone.now() - max(older_than, lockout_memory)
+    return delete_in_batches(LoginAttempt.objects.filter(created_at__lt=cutoff), batch=batch)
+
+
+def sessions_purge(*, older_than: timedelta, batch: int = 1000) -> int:
+    """Delete sign-in sessions (with their refresh tokens) that ended more than ``older_than`` ago, revoked or
+    expired, and the admin's expired browser sessions; return how many sign-in sessions went. Open sessions stay."""
+    now = timezone.now()
+    cutoff = now - older_than
+    ended_long_ago = Q(revoked_at__lt=cutoff) | Q(revoked_at__isnull=True, expires_at__lt=cutoff)
+    purged = delete_in_batches(Session.objects.filter(ended_long_ago), batch=batch)
+    # The admin's cookie sessions (django.contrib.sessions): an expired one can never be used again.
+    delete_in_batches(BrowserSession.objects.filter(expire_date__lt=now), batch=batch)
+    return purged
