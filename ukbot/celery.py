@@ -36,6 +36,9 @@ def _beat_schedule(sender: Celery, **kwargs) -> None:
         "events-sweep": {"task": "ukbot.core.sweep_events", "schedule": float(settings.EVENTS_SWEEP_SECONDS)},
         "idempotency-expiry": {"task": "ukbot.core.expire_idempotency_keys", "schedule": 3600.0},
         "events-retention": {"task": "ukbot.core.purge_delivered_events", "schedule": 86400.0},
+        "notifications-retention": {"task": "ukbot.notifications.purge", "schedule": 86400.0},
+        "login-attempts-retention": {"task": "ukbot.auth.purge_login_attempts", "schedule": 86400.0},
+        "sessions-retention": {"task": "ukbot.auth.purge_sessions", "schedule": 86400.0},
         "requests-sla-sweep": {"task": "ukbot.requests.sla_sweep", "schedule": 60.0},
         "requests-auto-accept": {"task": "ukbot.requests.auto_accept", "schedule": 15 * 60.0},
         "notifications-deliver": {
