@@ -1,10 +1,12 @@
-"""Tables of the shared kernel, in the ``core`` schema: the event outbox, deliveries, inbox and idempotency keys."""
+"""Tables of the shared kernel, in the ``core`` schema: the event outbox, deliveries, inbox, idempotency keys and
+the admin audit log."""
 
 from __future__ import annotations
 
 import uuid
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -123,3 +125,39 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class AdminAuditEntry(models.Model):
+    """One change made in the admin, with the old and new value of each field (docs/decisions/0030).
+
+    Written beside Django's LogEntry in the same transaction; kept for good: no purge touches it and the admin offers
+    no way to add, change or delete one. It names the person by id and username at the time, so it outlives the
+    account. Passwords, secrets and tokens are never stored: such a field shows as changed, without its values.
+    """
+
+    class Action(models.TextChoices):
+        ADDED = "added", _("added")
+        CHANGED = "changed", _("changed")
+        DELETED = "deleted", _("deleted")
+
+    time = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor_id = models.BigIntegerField(_("account id"), null=True, blank=True, db_index=True)
+    actor_name = models.CharField(_("who"), max_length=150, blank=True, default="")
+    action = models.CharField(_("action"), max_length=8, choices=Action.choices)
+    model = models.CharField(_("kind of record"), max_length=100, db_index=True)
+    object_id = models.CharField(_("record id"), max_length=64)
+    object_repr = models.CharField(_("record"), max_length=200, blank=True, default="")
+    # {field: [old, new]}; a field not in the record at that moment (added, deleted) holds null on that side.
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    message = models.TextField(_("change message"), blank=True, default="")
+    log_entry_id = models.BigIntegerField(_("log entry"), null=True, blank=True)
+
+    class Meta:
+        db_table = 'core"."admin_audit_entry'
+        verbose_name = _("audit log entry")
+        verbose_name_plural = _("audit log")
+        ordering = ("-time", "-pk")
+        indexes = [models.Index(fields=["model", "object_id"], name="admin_audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.time:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.model} {self.object_id}"
