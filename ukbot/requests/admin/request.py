@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from ukbot.core.audit import AuditedAdmin
 from ukbot.requests import sla
 from ukbot.requests.admin import actions
 from ukbot.requests.admin.common import EDITABLE_FIELDS, URGENCY_RANK, names_of
@@ -32,8 +33,11 @@ _REFUSED = "_ukbot_requests_refused"  # the attribute of the HTTP request that c
 
 
 @admin.register(Request)
-class RequestAdmin(admin.ModelAdmin):
-    """The dispatcher's list and a request's page; every write goes through the services."""
+class RequestAdmin(AuditedAdmin, admin.ModelAdmin):
+    """The dispatcher's list and a request's page; every write goes through the services, and every change of the
+    page is in the audit log with its old and new values."""
+
+    audit_exclude = ("version",)  # grows with every write: the fields that changed say what happened
 
     form = RequestChangeForm
     list_display = (
