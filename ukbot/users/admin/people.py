@@ -3,6 +3,8 @@ of role grants and specializations."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.postgres.aggregates import ArrayAgg
@@ -11,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from ukbot.core.audit import AuditedAdmin
 from ukbot.core.errors import AppError
 from ukbot.users import services
 from ukbot.users.models import Profile, RoleGrant, Specialization
@@ -56,7 +59,10 @@ class RoleFilter(admin.SimpleListFilter):
 
 
 @admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(AuditedAdmin, admin.ModelAdmin):
+    """A person's page; the audit log keeps each change with its old and new values, roles and specializations
+    included."""
+
     form = ProfileForm
     list_display = ("account_id", "first_name", "last_name", "phone", "roles", "active_role", "status", "created_at")
     list_display_links = ("account_id", "first_name", "last_name")
@@ -72,6 +78,12 @@ class ProfileAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Profile | None = None) -> tuple[str, ...]:
         # The account a profile belongs to never changes.
         return (*self.readonly_fields, "account_id") if obj else self.readonly_fields
+
+    def audit_snapshot(self, obj: Profile) -> dict[str, Any]:
+        values = super().audit_snapshot(obj)
+        values["roles"] = ranked(list(obj.role_grants.values_list("role", flat=True)))
+        values["specializations"] = dict(obj.specializations.order_by("key").values_list("key", "level"))
+        return values
 
     @admin.display(description=_("roles"))
     def roles(self, obj: Profile) -> str:
