@@ -14,6 +14,7 @@ from django.utils.translation import ngettext
 
 from ukbot.auth.models import Account, LoginAttempt, Session
 from ukbot.auth.services import password_reset, session_revoke
+from ukbot.core.audit import AuditedAdmin
 from ukbot.core.errors import NotFoundError
 
 
@@ -31,7 +32,10 @@ class AccountPasswordResetForm(AdminPasswordChangeForm):
 
 
 @admin.register(Account)
-class AccountAdmin(UserAdmin):
+class AccountAdmin(AuditedAdmin, UserAdmin):
+    """Accounts; the audit log keeps each change, with the staff flags, groups and permissions (never a password:
+    a new one shows as changed, without values)."""
+
     change_password_form = AccountPasswordResetForm
     list_display = ("username", "first_name", "last_name", "phone", "telegram_id", "is_active", "is_staff")
     search_fields = ("username", "first_name", "last_name", "email", "phone", "=telegram_id")
@@ -39,6 +43,16 @@ class AccountAdmin(UserAdmin):
         *(UserAdmin.fieldsets or ()),  # never None in Django; the stubs allow it
         (_("Contacts"), {"fields": ("phone", "telegram_id")}),
     )
+    audit_exclude = ("last_login",)  # moves at every sign-in, not an admin's change
+
+    def audit_snapshot(self, obj: Account) -> dict[str, Any]:
+        values = super().audit_snapshot(obj)
+        values["groups"] = sorted(obj.groups.values_list("name", flat=True))
+        values["user_permissions"] = sorted(
+            f"{app}.{codename}"
+            for app, codename in obj.user_permissions.values_list("content_type__app_label", "codename")
+        )
+        return values
 
 
 @admin.register(Session)
