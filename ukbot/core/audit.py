@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.http import HttpRequest
@@ -143,6 +144,22 @@ class AuditedAdmin:
             message=getattr(entry, "change_message", "") or "",
             log_entry_id=getattr(entry, "pk", None),
         )
+
+    def audit_change(self, request: HttpRequest, obj: models.Model, before: Mapping[str, Any]) -> None:
+        """Record what an admin action did to ``obj`` through the services, from the values ``before`` it (taken with
+        :meth:`audit_snapshot`): Django's LogEntry, as a page's save writes it, and the audit entry. Nothing when
+        nothing changed."""
+        changes = audit_diff(before, self._audit_stored(obj))
+        if not changes:
+            return
+        labels = []
+        for name in changes:
+            try:
+                labels.append(str(obj._meta.get_field(name).verbose_name))  # type: ignore[union-attr]
+            except (FieldDoesNotExist, AttributeError):
+                labels.append(name)
+        entry = super().log_change(request, obj, [{"changed": {"fields": labels}}])  # type: ignore[misc]
+        self._audit_write(request, obj, AdminAuditEntry.Action.CHANGED, changes, entry)
 
     def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
         obj = super().get_object(request, object_id, from_field)  # type: ignore[misc]
