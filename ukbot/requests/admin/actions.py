@@ -3,7 +3,11 @@ the services, request by request; a refusal is reported for its request and the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -11,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from ukbot.core.audit import AuditedAdmin
 from ukbot.core.errors import AppError
 from ukbot.requests import selectors, services
 from ukbot.requests.admin.common import AssignForm, StatusForm, action_page, error_text
@@ -18,6 +23,16 @@ from ukbot.requests.admin.listing import csv_stream
 from ukbot.requests.models import Request
 from ukbot.requests.statuses import Actor, Status
 from ukbot.users import public as users_public
+
+
+@contextmanager
+def _audited(model_admin: admin.ModelAdmin, request: HttpRequest, r: Request) -> Iterator[None]:
+    """Run one request's move in a transaction of its own and record it in the admin audit log."""
+    before = model_admin.audit_snapshot(r) if isinstance(model_admin, AuditedAdmin) else None
+    with transaction.atomic():
+        yield
+        if isinstance(model_admin, AuditedAdmin) and before is not None:
+            model_admin.audit_change(request, r, before)
 
 
 def _report(model_admin: admin.ModelAdmin, request: HttpRequest, done: int, message: str) -> None:
@@ -74,19 +89,20 @@ def assign_executor(
     done = 0
     for r in chosen:
         try:
-            if r.status == Status.NEW:
-                services.request_move(
-                    number=r.number,
-                    to_status=Status.ASSIGNED,
-                    actor_kind=Actor.MANAGER,
-                    actor_id=request.user.pk,
-                    executor_id=executor_id,
-                    reason=reason,
-                )
-            else:
-                services.request_reassign(
-                    number=r.number, executor_id=executor_id, actor_id=request.user.pk, reason=reason
-                )
+            with _audited(model_admin, request, r):
+                if r.status == Status.NEW:
+                    services.request_move(
+                        number=r.number,
+                        to_status=Status.ASSIGNED,
+                        actor_kind=Actor.MANAGER,
+                        actor_id=request.user.pk,
+                        executor_id=executor_id,
+                        reason=reason,
+                    )
+                else:
+                    services.request_reassign(
+                        number=r.number, executor_id=executor_id, actor_id=request.user.pk, reason=reason
+                    )
         except AppError as exc:
             model_admin.message_user(request, f"{r.number}: {error_text(exc)}", messages.WARNING)
         else:
@@ -135,15 +151,16 @@ def change_status(
     done = 0
     for r in chosen:
         try:
-            services.request_move(
-                number=r.number,
-                to_status=to_status,
-                actor_kind=Actor.MANAGER,
-                actor_id=request.user.pk,
-                reason=reason,
-                # only read for a move to assigned: returning from clarification to it keeps the executor
-                executor_id=r.executor_id,
-            )
+            with _audited(model_admin, request, r):
+                services.request_move(
+                    number=r.number,
+                    to_status=to_status,
+                    actor_kind=Actor.MANAGER,
+                    actor_id=request.user.pk,
+                    reason=reason,
+                    # only read for a move to assigned: returning from clarification to it keeps the executor
+                    executor_id=r.executor_id,
+                )
         except AppError as exc:
             model_admin.message_user(request, f"{r.number}: {error_text(exc)}", messages.WARNING)
         else:
