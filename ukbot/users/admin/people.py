@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.postgres.aggregates import ArrayAgg
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
@@ -153,10 +154,13 @@ class ProfileAdmin(AuditedAdmin, admin.ModelAdmin):
             formset.save()
 
     def _set_status(self, request: HttpRequest, queryset: QuerySet[Profile], service, done: str) -> None:
-        account_ids = list(queryset.values_list("account_id", flat=True))
-        for account_id in account_ids:
-            service(account_id=account_id)
-        self.message_user(request, done % {"count": len(account_ids)}, messages.SUCCESS)
+        people = list(queryset)
+        for person in people:
+            before = self.audit_snapshot(person)
+            with transaction.atomic():
+                service(account_id=person.account_id)
+                self.audit_change(request, person, before)
+        self.message_user(request, done % {"count": len(people)}, messages.SUCCESS)
 
     @admin.action(description=_("Block the selected people"))
     def block(self, request: HttpRequest, queryset: QuerySet[Profile]) -> None:
