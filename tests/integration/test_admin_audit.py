@@ -26,6 +26,8 @@ from ukbot.users.models import Profile, RoleGrant
 pytestmark = pytest.mark.django_db
 
 AUDIT = reverse("admin:core_adminauditentry_changelist")
+LIST = reverse("admin:requests_request_changelist")
+CANCEL = {"to_status": "cancelled", "reason": "A duplicate call"}
 
 
 def _staff(*apps: str, extra: tuple[str, ...] = ()) -> tuple[int, Client]:
@@ -136,6 +138,32 @@ def test_a_persons_phone_and_roles_changed_by_a_dispatcher_are_logged(dispatcher
     assert entry.changes["phone"] == ["+998901112233", "+998909998877"]
     assert entry.changes["roles"] == [["applicant"], ["executor", "applicant"]]
     assert "updated_at" not in entry.changes
+
+
+def test_list_actions_are_logged_too_and_a_refused_one_is_not(dispatcher):
+    dispatcher_id, client = dispatcher
+    number, closed = _request(dispatcher_id), _request(dispatcher_id)
+    client.post(LIST, {"action": "change_status", "_selected_action": [closed], "apply": "1", **CANCEL})
+    people = [Profile.objects.get(account_id=person("applicant")) for _ in range(2)]
+
+    moved = client.post(LIST, {"action": "change_status", "_selected_action": [number], "apply": "1", **CANCEL})
+    blocked = client.post(
+        reverse("admin:users_profile_changelist"), {"action": "block", "_selected_action": [p.pk for p in people]}
+    )
+    client.post(LIST, {"action": "change_status", "_selected_action": [closed], "apply": "1", **CANCEL})  # refused
+
+    assert (moved.status_code, blocked.status_code) == (302, 302)
+    request_entries = AdminAuditEntry.objects.filter(model="requests.request").order_by("pk")
+    assert [(e.object_id, e.changes["status"]) for e in request_entries] == [
+        (closed, ["new", "cancelled"]),
+        (number, ["new", "cancelled"]),
+    ]
+    person_entries = AdminAuditEntry.objects.filter(model="users.profile").order_by("pk")
+    assert [(e.object_id, e.changes) for e in person_entries] == [
+        (str(p.pk), {"status": [p.status, "blocked"]}) for p in people
+    ]
+    assert all(e.actor_id == dispatcher_id and e.log_entry_id for e in [*request_entries, *person_entries])
+    assert LogEntry.objects.get(pk=person_entries[0].log_entry_id).get_change_message() == "Changed status."
 
 
 def test_the_audit_log_shows_the_entry_with_labels_and_filters(dispatcher):
