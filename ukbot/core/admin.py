@@ -155,10 +155,31 @@ def _shown(value: Any, field: Any) -> str:
     return str(value)
 
 
+def _kind_of(model_label: str) -> str:
+    try:
+        return str(apps.get_model(model_label)._meta.verbose_name)
+    except (LookupError, ValueError):
+        return model_label
+
+
+class KindFilter(admin.SimpleListFilter):
+    """The kinds of record in the log, by their names in the reader's language."""
+
+    title = _("kind of record")
+    parameter_name = "model"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        labels = AdminAuditEntry.objects.order_by().values_list("model", flat=True).distinct()
+        return sorted(((label, _kind_of(label)) for label in labels), key=lambda item: item[1])
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(model=self.value()) if self.value() else queryset
+
+
 @admin.register(AdminAuditEntry)
 class AdminAuditEntryAdmin(_KeptForGood):
     list_display = ("time", "actor_name", "action", "kind", "object_repr", "changed_fields")
-    list_filter = ("action", "model", "time", "actor_name")
+    list_filter = ("action", KindFilter, "time", "actor_name")
     search_fields = ("=actor_id", "actor_name", "=object_id", "object_repr")
     date_hierarchy = "time"
     fields = ("time", "actor_name", "actor_id", "action", "kind", "object_id", "object_repr", "changes_table")
@@ -166,10 +187,7 @@ class AdminAuditEntryAdmin(_KeptForGood):
 
     @admin.display(description=_("kind of record"), ordering="model")
     def kind(self, obj: AdminAuditEntry) -> str:
-        try:
-            return str(apps.get_model(obj.model)._meta.verbose_name)
-        except (LookupError, ValueError):
-            return obj.model
+        return _kind_of(obj.model)
 
     @admin.display(description=_("changed fields"))
     def changed_fields(self, obj: AdminAuditEntry) -> str:
