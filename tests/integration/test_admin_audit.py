@@ -179,6 +179,10 @@ def test_the_audit_log_shows_the_entry_with_labels_and_filters(dispatcher):
     log_list = client.get(reverse("admin:admin_logentry_changelist"))
 
     assert listing.status_code == 200 and listing.context["cl"].result_count == 1
+    kinds = next(spec for spec in listing.context["cl"].filter_specs if getattr(spec, "parameter_name", "") == "model")
+    assert kinds.lookup_choices == [("requests.request", "request")]
+    in_russian = client.get(AUDIT, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "журнала аудита" in in_russian and "вид записи" in in_russian.lower()
     assert other_model.context["cl"].result_count == 0
     assert detail.status_code == 200
     html = detail.content.decode()
