@@ -24,7 +24,7 @@ from django.http import HttpRequest
 from ukbot.core.models import AdminAuditEntry
 
 # Values never stored, whatever the model: such a field is recorded as changed, with HIDDEN on both sides.
-SENSITIVE = re.compile(r"password|secret|token|otp|totp|(^|_)hash$|(^|_)key_?hash", re.IGNORECASE)
+SENSITIVE = re.compile(r"password|secret|token|(^|_)t?otp(_|$)|(^|_)hash$", re.IGNORECASE)
 HIDDEN = "***"
 
 _BEFORE = "_ukbot_audit_before"  # the HTTP request's attribute: {(model label, pk): values} read before the save
