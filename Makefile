@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEVSTACK := $(BIN)/python -m ukbot.devstack
 
-.PHONY: setup run test lint format migrations messages bench-eventbus bench-requests bench-notifications clean
+.PHONY: setup run test lint format migrations messages bench-eventbus bench-requests bench-notifications loadtest clean
 
 $(STAMP):
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench-notifications: setup
 # BENCH_ARGS, e.g. BENCH_ARGS='--seconds 60 --concurrency 8': see bench/requests_api.py --help.
 bench-requests: setup
 	$(DEVSTACK) exec -- $(BIN)/python bench/requests_api.py $(BENCH_ARGS)
+
+# LOADTEST_SECONDS (60), LOADTEST_USERS (30): residents, executors and dispatchers over the API (loadtest/run.py).
+loadtest: setup
+	$(DEVSTACK) exec -- $(BIN)/python loadtest/run.py
 
 clean:
 	rm -rf $(VENV) var
