@@ -15,7 +15,7 @@ import os
 import random
 import threading
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between, events, task
 
 PASSWORD = "loadtest-password-not-a-secret"  # noqa: S105 - throw-away accounts in a throw-away database
 API = "/api/v1"
@@ -27,6 +27,7 @@ TRADES = ("plumber", "electrician", "heating")
 _lock = threading.Lock()
 _accounts: dict[str, list[str]] | None = None
 _counters: dict[str, itertools.count] = {}
+_environment = None
 
 
 def next_account(kind: str) -> str:
@@ -39,6 +40,43 @@ def next_account(kind: str) -> str:
         names = _accounts[kind]
         counter = _counters.setdefault(kind, itertools.count())
         return names[next(counter) % len(names)]
+
+
+@events.init.add_listener
+def _keep_environment(environment, **_kwargs) -> None:
+    global _environment
+    _environment = environment
+
+
+@events.quit.add_listener
+def _write_stats(**_kwargs) -> None:
+    """Write the final figures to ``LOADTEST_STATS`` (JSON) when set; locust's own CSV lags by up to a second."""
+    path = os.environ.get("LOADTEST_STATS")
+    if not path or _environment is None or _environment.stats is None:
+        return
+    stats = _environment.stats
+    seconds = max(1e-9, (stats.total.last_request_timestamp or 0) - stats.total.start_time)
+
+    def row(entry) -> dict:
+        return {
+            "name": entry.name,
+            "requests": entry.num_requests,
+            "failures": entry.num_failures,
+            "rps": entry.num_requests / seconds,
+            "p50": entry.get_response_time_percentile(0.50),
+            "p95": entry.get_response_time_percentile(0.95),
+        }
+
+    figures = {
+        "endpoints": [row(entry) for _, entry in sorted(stats.entries.items())],
+        "total": row(stats.total),
+        "errors": [
+            {"name": error.name, "method": error.method, "error": str(error.error), "occurrences": error.occurrences}
+            for error in stats.errors.values()
+        ],
+    }
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(figures, handle)
 
 
 class _ApiUser(HttpUser):

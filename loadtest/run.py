@@ -14,7 +14,6 @@ failures, req/s, p50 and p95 (ms), then the line
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import secrets
@@ -89,31 +88,18 @@ def seed(users: int) -> dict[str, list[str]]:
     return accounts
 
 
-def read_stats(csv_path: Path) -> list[dict]:
-    with csv_path.open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def report(rows: list[dict]) -> str:
-    """Print the table of ``rows`` (locust's ``*_stats.csv``); return the summary line."""
-    width = max([len(row["Name"]) for row in rows] + [8])
+def report(figures: dict) -> str:
+    """Print the table of ``figures`` (what the locustfile wrote at the end); return the summary line."""
+    rows = figures["endpoints"]
+    width = max([len(row["name"]) for row in rows] + [8])
     print(f"{'endpoint':<{width}} {'requests':>9} {'failures':>9} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
-    total = None
-    for row in rows:
-        if row["Name"] == "Aggregated":
-            total = row
-            continue
+    for row in [*rows, {**figures["total"], "name": "all"}]:
         print(
-            f"{row['Name']:<{width}} {row['Request Count']:>9} {row['Failure Count']:>9} "
-            f"{float(row['Requests/s']):>8.1f} {row['50%']:>8} {row['95%']:>8}"
+            f"{row['name']:<{width}} {row['requests']:>9} {row['failures']:>9} "
+            f"{row['rps']:>8.1f} {row['p50']:>8} {row['p95']:>8}"
         )
-    if total is None:
-        return "loadtest: 0 req/s, p95 - ms, failures 0"
-    print(
-        f"{'all':<{width}} {total['Request Count']:>9} {total['Failure Count']:>9} "
-        f"{float(total['Requests/s']):>8.1f} {total['50%']:>8} {total['95%']:>8}"
-    )
-    return f"loadtest: {float(total['Requests/s']):.0f} req/s, p95 {total['95%']} ms, failures {total['Failure Count']}"
+    total = figures["total"]
+    return f"loadtest: {total['rps']:.0f} req/s, p95 {total['p95']} ms, failures {total['failures']}"
 
 
 def _interrupt(signum, _frame) -> None:
@@ -184,24 +170,22 @@ def main() -> int:
             f"{seconds}s",
             "--stop-timeout",
             "10",
-            "--csv",
-            str(scratch / "locust"),
             "--only-summary",
             "--loglevel",
             "WARNING",
             "--exit-code-on-error",
             "0",
         ]
-        locust_env = {**env, "LOADTEST_ACCOUNTS": str(scratch / "accounts.json")}
+        stats_path = scratch / "stats.json"
+        locust_env = {**env, "LOADTEST_ACCOUNTS": str(scratch / "accounts.json"), "LOADTEST_STATS": str(stats_path)}
         locust_log = scratch / "locust.log"
         with locust_log.open("w") as log:
             done = subprocess.run(  # noqa: S603 - our own locust with our own arguments
                 command, cwd=ROOT, env=locust_env, timeout=seconds + 120, stdout=log, stderr=subprocess.STDOUT
             )
-        if done.returncode != 0 or not (scratch / "locust_stats.csv").exists():
+        if done.returncode != 0 or not stats_path.exists():
             raise SystemExit(f"loadtest: locust exited with {done.returncode}:\n{locust_log.read_text()[-3000:]}")
-        rows = read_stats(scratch / "locust_stats.csv")
-        failures = read_stats(scratch / "locust_failures.csv")
+        figures = json.loads(stats_path.read_text())
     finally:
         stop_process(gunicorn)
         try:
@@ -214,9 +198,9 @@ def main() -> int:
             drop_database(base_url, database)
         shutil.rmtree(scratch, ignore_errors=True)
 
-    summary = report(rows)
-    for failure in failures[:10]:
-        print(f"  FAILED {failure['Occurrences']}x {failure['Method']} {failure['Name']}: {failure['Error'][:200]}")
+    summary = report(figures)
+    for error in figures["errors"][:10]:
+        print(f"  FAILED {error['occurrences']}x {error['method']} {error['name']}: {error['error'][:200]}")
     print(summary)
     return 0
 
