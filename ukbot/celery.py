@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_failure, task_postrun, task_prerun, task_retry, task_success
 
 from ukbot.core.env import exit_on_config_error
 
@@ -63,3 +63,26 @@ def _trace_out(task=None, **kwargs) -> None:
     token = getattr(task.request, "trace_token", None)
     if token is not None:
         reset_trace_id(token)
+
+
+# Task outcomes for /metrics (ukbot_celery_tasks_total); `sender` is the task for success and failure, and for
+# retry `request` carries the task name.
+@task_success.connect
+def _count_success(sender=None, **kwargs) -> None:
+    from ukbot.core.metrics import observe_task
+
+    observe_task(task=getattr(sender, "name", ""), outcome="success")
+
+
+@task_failure.connect
+def _count_failure(sender=None, **kwargs) -> None:
+    from ukbot.core.metrics import observe_task
+
+    observe_task(task=getattr(sender, "name", ""), outcome="failure")
+
+
+@task_retry.connect
+def _count_retry(sender=None, request=None, **kwargs) -> None:
+    from ukbot.core.metrics import observe_task
+
+    observe_task(task=str(getattr(request, "task", None) or getattr(sender, "name", "")), outcome="retry")
