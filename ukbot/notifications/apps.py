@@ -6,3 +6,9 @@ class NotificationsConfig(AppConfig):
     name = "ukbot.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from ukbot.core.metrics import register_scrape_collector
+        from ukbot.notifications.metrics import NotificationQueueCollector
+
+        register_scrape_collector(NotificationQueueCollector())

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from ukbot.auth import public as auth_public
 from ukbot.core.events import publish
-from ukbot.notifications import channels, ratelimit
+from ukbot.notifications import channels, metrics, ratelimit
 from ukbot.notifications import events as notification_events
 from ukbot.notifications.channels.base import BLOCKED, OK, RETRY, Result
 from ukbot.notifications.models import Channel, ChannelSetting, DeliveryAttempt, Notification
@@ -256,6 +256,7 @@ def _failed_changes(reason: str, error: str, now: datetime) -> dict:
 
 
 def _publish_sent(row: Notification, *, confirmed: bool) -> None:
+    metrics.count_delivered(row.channel)
     publish(
         notification_events.NOTIFICATION_SENT,
         subject=row.account_id,
@@ -285,6 +286,7 @@ def _publish_sent(row: Notification, *, confirmed: bool) -> None:
 
 
 def _publish_failed(row: Notification) -> None:
+    metrics.count_failed(row.channel, row.failure_reason)
     publish(
         notification_events.NOTIFICATION_FAILED,
         subject=row.account_id,
