@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import task_failure, task_postrun, task_prerun, task_retry, task_success
+from celery.signals import task_failure, task_postrun, task_prerun, task_retry, task_success, worker_init
 
 from ukbot.core.env import exit_on_config_error
 
@@ -86,3 +86,17 @@ def _count_retry(sender=None, request=None, **kwargs) -> None:
     from ukbot.core.metrics import observe_task
 
     observe_task(task=str(getattr(request, "task", None) or getattr(sender, "name", "")), outcome="retry")
+
+
+@worker_init.connect
+def _serve_metrics(**kwargs) -> None:
+    # A worker answers no HTTP: with CELERY_METRICS_PORT set it serves its task counters for Prometheus there.
+    # Prefork pool processes report through PROMETHEUS_MULTIPROC_DIR, which must be set before the worker starts.
+    raw = os.environ.get("CELERY_METRICS_PORT", "").strip()
+    if not raw:
+        return
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise SystemExit(f"CELERY_METRICS_PORT must be a TCP port number, got {raw!r}")
+    from ukbot.core.metrics import serve_process_metrics
+
+    serve_process_metrics(int(raw))

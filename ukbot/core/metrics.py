@@ -141,15 +141,27 @@ class EventBusCollector:
         )
 
 
-def exposition() -> bytes:
-    """The Prometheus text exposition of every metric of this process (or of all workers, in multi-process mode)."""
+def _process_registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
 
-        process_registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(process_registry)
-    else:
-        process_registry = REGISTRY
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return registry
+    return REGISTRY
+
+
+def serve_process_metrics(port: int, *, addr: str = "0.0.0.0") -> None:  # noqa: S104 - scraped from other pods
+    """Serve this process's metrics (every pool process's, in multi-process mode) over HTTP on ``port``, from a
+    daemon thread: for a Celery worker, which answers no HTTP of its own. No database gauges: web serves those."""
+    from prometheus_client import start_http_server
+
+    start_http_server(port, addr=addr, registry=_process_registry())
+
+
+def exposition() -> bytes:
+    """The Prometheus text exposition of every metric of this process (or of all workers, in multi-process mode)."""
+    process_registry = _process_registry()
     scrape_registry = CollectorRegistry()
     scrape_registry.register(EventBusCollector())
     for collector in _SCRAPE_COLLECTORS:

@@ -3,6 +3,12 @@ dead letters, Celery task outcomes and solver runs (docs/decisions/0031)."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -10,9 +16,11 @@ from django.utils import timezone
 from prometheus_client import REGISTRY
 
 from ukbot.celery import app
+from ukbot.celery_worker import start_worker, stop_worker
 from ukbot.core import metrics
 from ukbot.core.models import Delivery, OutboxEvent
-from ukbot.core.tests.test_api_health import _samples
+from ukbot.core.tests.conftest import subprocess_env
+from ukbot.core.tests.test_api_health import ROOT, _parse, _samples
 
 
 @app.task(name="tests.metrics.works")
@@ -116,3 +124,56 @@ def test_solver_runs_are_counted_and_timed_and_errors_pass_through():
     assert _value("ukbot_solver_runs_total", solver="test-solver", outcome="ok") == ok_before + 1
     assert _value("ukbot_solver_runs_total", solver="test-solver", outcome="error") == error_before + 1
     assert _value("ukbot_solver_run_duration_seconds_count", solver="test-solver") == timed_before + 2
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _scrape(url: str) -> dict[tuple[str, tuple], float]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 - our own worker on loopback
+            return _parse(answer.read().decode())
+    except OSError:
+        return {}
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_serves_its_task_outcomes_on_celery_metrics_port(tmp_path):
+    # given a worker with two pool processes, started the way a worker pod is: a shared directory and a port
+    port = _free_port()
+    env = subprocess_env(PROMETHEUS_MULTIPROC_DIR=str(tmp_path), CELERY_METRICS_PORT=str(port))
+    app.control.purge()
+    worker = start_worker(concurrency=2, env=env)
+    try:
+        # when it runs a task three times
+        for _ in range(3):
+            app.send_task("ukbot.core.expire_idempotency_keys")
+        key = ("ukbot_celery_tasks_total", (("outcome", "success"), ("task", "ukbot.core.expire_idempotency_keys")))
+        deadline = time.monotonic() + 60
+        samples = _scrape(f"http://127.0.0.1:{port}/metrics")
+        while samples.get(key, 0) < 3 and time.monotonic() < deadline:
+            time.sleep(0.5)
+            samples = _scrape(f"http://127.0.0.1:{port}/metrics")
+    finally:
+        stop_worker(worker)
+
+    # then its port served the three successes, gathered from the pool processes
+    assert samples.get(key) == 3
+
+
+def test_a_worker_refuses_a_celery_metrics_port_that_is_no_port():
+    child = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "ukbot", "worker", "--pool", "solo"],
+        cwd=ROOT,
+        env={**os.environ, "CELERY_METRICS_PORT": "eighty"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert child.returncode != 0
+    assert "CELERY_METRICS_PORT must be a TCP port number, got 'eighty'" in child.stderr
