@@ -6,27 +6,19 @@ import os
 
 import pytest
 
+from tests.processes import UNTHROTTLED
+
 # The suite makes many calls quickly from one address (dozens of sign-ins in the lockout tests): every API rate
 # limit is high, though still counted, unless a test sets its own. Settings were loaded before this file, so the
 # fixture below sets them in this process; the environment carries them to the servers tests start.
-TEST_RATE = "1000000/min"
-RATE_SETTINGS = (
-    "API_RATE_USER",
-    "API_RATE_ANON",
-    "API_RATE_SIGN_IN",
-    "API_RATE_UPLOADS",
-    "API_RATE_EXPORTS",
-    "API_RATE_SEARCHES",
-    "API_RATE_BULK_NOTIFICATIONS",
-)
-for _name in RATE_SETTINGS:
-    os.environ.setdefault(_name, TEST_RATE)
+for _name, _rate in UNTHROTTLED.items():
+    os.environ.setdefault(_name, _rate)
 
 
 @pytest.fixture(autouse=True)
 def _high_rate_limits(settings):
-    for name in RATE_SETTINGS:
-        setattr(settings, name, TEST_RATE)
+    for name, rate in UNTHROTTLED.items():
+        setattr(settings, name, rate)
 
 
 @pytest.fixture(autouse=True)

@@ -8,10 +8,6 @@ Without chromium a developer's run skips these tests and says how to install it;
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,9 +15,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from tests.processes import database_url
+from tests.processes import Gunicorn
 
-ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 INSTALL = "apt-get install -y chromium chromium-driver"
@@ -48,57 +43,10 @@ def _chromium_or_skip() -> None:
     pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """gunicorn serving ukbot.wsgi on 127.0.0.1, on the test database; static files through whitenoise."""
-
-    def __init__(self, log: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        environ = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
-        environ.update(DATABASE_URL=database_url(), DJANGO_DEBUG="1", PYTHONUNBUFFERED="1")
-        self.log = log
-        self.process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "gunicorn", "ukbot.wsgi", "--bind", f"127.0.0.1:{self.port}"),
-                *("--workers", "1", "--worker-class", "gthread", "--threads", "8", "--timeout", "60"),
-            ],
-            cwd=ROOT,
-            env=environ,
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 90
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
 @pytest.fixture(scope="module")
-def server(django_db_setup, tmp_path_factory) -> Iterator[Server]:
+def server(django_db_setup, tmp_path_factory) -> Iterator[Gunicorn]:
     _chromium_or_skip()
-    running = Server(tmp_path_factory.mktemp("gunicorn") / "gunicorn.log")
+    running = Gunicorn(tmp_path_factory.mktemp("gunicorn") / "gunicorn.log", workers=1)
     try:
         yield running
     finally:

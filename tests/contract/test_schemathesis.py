@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.factories import person
-from tests.integration.test_lockout_behind_proxy import Gunicorn
+from tests.processes import UNTHROTTLED, Gunicorn
 from ukbot.auth import services as auth
 from ukbot.requests import services as requests_services
 from ukbot.users import services as users
@@ -45,19 +45,6 @@ EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "5"))  # positive cases p
 ONLY = os.environ.get("SCHEMATHESIS_ONLY", "")  # e.g. "GET /api/v1/requests": the operations whose label has it
 NEGATIVE_EXAMPLES = max(1, EXAMPLES // 2)  # cases of input the document refuses, per operation and role
 ROLES = ("manager", "executor", "applicant", "admin", None)  # None: no token at all
-# Limits far above what a fuzzer sends, so that no answer is a 429 of a throttle (decision 0026).
-UNTHROTTLED = dict.fromkeys(
-    (
-        "API_RATE_USER",
-        "API_RATE_ANON",
-        "API_RATE_SIGN_IN",
-        "API_RATE_UPLOADS",
-        "API_RATE_EXPORTS",
-        "API_RATE_SEARCHES",
-        "API_RATE_BULK_NOTIFICATIONS",
-    ),
-    "1000000/min",
-)
 POSITIVE_CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -156,7 +143,7 @@ def test_every_operation_keeps_the_documents_promises_for_every_role(tmp_path: P
         tmp_path / "gunicorn.log",
         API_DOCS_PUBLIC="1",
         TELEGRAM_BOT_TOKEN="123456:contract-test",  # sign-in with Telegram checks data instead of answering 503
-        **UNTHROTTLED,
+        **UNTHROTTLED,  # no answer is a 429 of a throttle (decision 0026)
     )
     base_url = f"http://127.0.0.1:{server.port}"
     started = time.monotonic()

@@ -10,16 +10,10 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 import redis
@@ -27,64 +21,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import Argon2PasswordHasher
 
-from tests.processes import database_url
+from tests.processes import Gunicorn
 from ukbot.auth.models import LoginAttempt
 
-ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "correct horse battery staple"
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length"}
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Gunicorn:
-    """The project's WSGI app under gunicorn on 127.0.0.1, on the test database and Redis."""
-
-    def __init__(self, log: Path, **env: str) -> None:
-        self.port = _free_port()
-        environ = {k: v for k, v in os.environ.items() if k not in {"TRUSTED_PROXIES", "DATABASE_URL"}}
-        environ.update(
-            DATABASE_URL=database_url(),
-            DJANGO_DEBUG="1",
-            PYTHONUNBUFFERED="1",
-            **env,
-        )
-        self.log = log
-        self.process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "gunicorn", "ukbot.wsgi", "--bind", f"127.0.0.1:{self.port}"),
-                *("--workers", "2", "--worker-class", "gthread", "--threads", "8", "--timeout", "60"),
-            ],
-            cwd=ROOT,
-            env=environ,
-            stdout=log.open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 90
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"gunicorn exited:\n{log.read_text()[-3000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"gunicorn did not start:\n{log.read_text()[-3000:]}")
-                time.sleep(0.2)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 class ForwardingProxy:
