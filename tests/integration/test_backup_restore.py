@@ -25,13 +25,13 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
-from moto.server import ThreadedMotoServer
 
 from tests.factories import media_bytes, media_file, person
 from tests.processes import database_url
 from ukbot.media import services as media
 from ukbot.media import storage
 from ukbot.media.models import MediaFile
+from ukbot.media.tests.test_s3 import moto_endpoint  # noqa: F401 - the S3 server fixture, reused
 from ukbot.requests import services as requests
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,15 +40,6 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 
 
 # --- the servers and databases ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def _bucket(endpoint: str) -> str:
@@ -191,7 +182,10 @@ def _assert_restored(source_db: str, target_url: str, backup: Path) -> None:
 
 
 def test_a_backup_of_s3_media_restores_into_a_fresh_database_and_bucket(
-    settings, moto_endpoint, fresh_database, tmp_path
+    settings,
+    moto_endpoint,  # noqa: F811 - the fixture
+    fresh_database,
+    tmp_path,
 ):
     source_bucket = _bucket(moto_endpoint)
     settings.STORAGES = {**settings.STORAGES, "default": _s3_settings(moto_endpoint, source_bucket)}
@@ -389,7 +383,7 @@ def test_the_password_reaches_pg_dump_in_its_environment_not_on_its_command_line
     assert sorted(path.name for path in tmp_path.iterdir()) == ["argv", "bin", "env"]
 
 
-def test_an_object_deleted_after_it_was_listed_reads_as_missing_on_s3_and_on_disk(settings, moto_endpoint):
+def test_an_object_deleted_after_it_was_listed_reads_as_missing_on_s3_and_on_disk(settings, moto_endpoint):  # noqa: F811 - the fixture
     # The backup skips such an object (its last row was deleted after the dump's snapshot): see decision 0029.
     with pytest.raises(FileNotFoundError):
         storage.open_listed("blobs/00/00/gone")

@@ -12,11 +12,9 @@ import struct
 import uuid
 import zlib
 
-import boto3
 import pytest
 from django.db import connection
 from django.utils import timezone
-from moto.server import ThreadedMotoServer
 
 from tests.factories import executor, media_file, person, signed_in
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -26,6 +24,7 @@ from ukbot.core.events.relay import drain
 from ukbot.core.models import Delivery, OutboxEvent
 from ukbot.media import storage
 from ukbot.media.models import MediaFile
+from ukbot.media.tests.test_s3 import BUCKET, moto_endpoint, s3  # noqa: F401 - the S3 fixtures, reused
 from ukbot.notifications import ratelimit
 from ukbot.notifications.models import Notification
 from ukbot.notifications.services import delivery
@@ -35,7 +34,6 @@ from ukbot.shifts.models import Shift
 from ukbot.users import services as users
 
 pytestmark = pytest.mark.django_db(transaction=True)
-BUCKET = "ukbot-gdpr-test"
 TOKEN = "123456:gdpr-secret"
 TEXT_TYPES = ("text", "character varying", "character", "json", "jsonb", "ARRAY")
 FORGET_HANDLERS = (
@@ -45,42 +43,6 @@ FORGET_HANDLERS = (
     "ukbot.requests.handlers.forget_applicant",
     "ukbot.shifts.handlers.forget_locations",
 )
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3(settings, moto_endpoint):
-    credentials = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
-    client = boto3.client("s3", endpoint_url=moto_endpoint, **credentials)
-    client.create_bucket(Bucket=BUCKET)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": BUCKET,
-                "endpoint_url": moto_endpoint,
-                "access_key": "testing",
-                "secret_key": "testing",
-                "region_name": "us-east-1",
-                "addressing_style": "path",
-                "signature_version": "s3v4",
-            },
-        },
-    }
-    assert storage.is_s3()
-    yield client
-    for item in client.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        client.delete_object(Bucket=BUCKET, Key=item["Key"])
-    client.delete_bucket(Bucket=BUCKET)
 
 
 @pytest.fixture
@@ -216,7 +178,7 @@ def _world(tag: str, chat: int) -> dict:
     }
 
 
-def test_a_persons_request_photo_comment_and_messages_are_exported_then_gone_everywhere(s3, telegram):
+def test_a_persons_request_photo_comment_and_messages_are_exported_then_gone_everywhere(s3, telegram):  # noqa: F811 - the fixture
     tag = uuid.uuid4().hex[:8]
     chat = 700_000_000 + uuid.uuid4().int % 10**8
     world = _world(tag, chat)
