@@ -207,6 +207,20 @@ def media_attach(*, media_ids: Iterable[uuid.UUID | str], kind: str, object_id: 
     )
 
 
+def _publish_deleted(row: MediaFile, *, deleted_by: int | None) -> None:
+    publish(
+        MEDIA_DELETED,
+        subject=str(row.pk),
+        data=MediaDeleted(
+            media_id=str(row.pk),
+            owner_id=row.owner_id,
+            deleted_by=deleted_by,
+            attached_kind=row.attached_kind,
+            attached_id=row.attached_id,
+        ),
+    )
+
+
 def media_delete(*, media_id: uuid.UUID | str, actor_id: int | None, actor_kind: str) -> MediaFile:
     """Delete a file (its owner or a manager); its bytes go when no other file shares them; publish
     ``media.deleted`` so the owning object can drop its reference.
@@ -226,17 +240,7 @@ def media_delete(*, media_id: uuid.UUID | str, actor_id: int | None, actor_kind:
             raise PermissionDeniedError(_("Only the person who uploaded the file or a manager may delete it."))
         row.deleted_at = timezone.now()
         row.save(update_fields=["deleted_at"])
-        publish(
-            MEDIA_DELETED,
-            subject=str(row.pk),
-            data=MediaDeleted(
-                media_id=str(row.pk),
-                owner_id=row.owner_id,
-                deleted_by=actor_id,
-                attached_kind=row.attached_kind,
-                attached_id=row.attached_id,
-            ),
-        )
+        _publish_deleted(row, deleted_by=actor_id)
         key, sha256 = row.storage_key, row.sha256
         transaction.on_commit(lambda: _drop_blob_if_unused(key=key, sha256=sha256))
     return row
@@ -345,17 +349,7 @@ def media_forget(*, account_id: int | None = None, media_ids: Iterable[uuid.UUID
             if row.deleted_at is None:
                 row.deleted_at = now
                 deleted += 1
-                publish(
-                    MEDIA_DELETED,
-                    subject=str(row.pk),
-                    data=MediaDeleted(
-                        media_id=str(row.pk),
-                        owner_id=row.owner_id,
-                        deleted_by=None,
-                        attached_kind=row.attached_kind,
-                        attached_id=row.attached_id,
-                    ),
-                )
+                _publish_deleted(row, deleted_by=None)
             row.original_name = ""
             row.save(update_fields=["deleted_at", "original_name"])
             blobs.add((row.storage_key, sha256))
