@@ -32,6 +32,9 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -285,6 +288,60 @@ def wait_ready(port: int, process: subprocess.Popen, log_path: Path, timeout: fl
     raise SystemExit(f"bench: gunicorn not ready after {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
 
 
+@dataclass
+class Run:
+    """One run's database, scratch folder and server environment; ``gunicorn`` is stopped when the run ends."""
+
+    database: str
+    scratch: Path
+    env: dict[str, str] = field(default_factory=dict)
+    gunicorn: subprocess.Popen | None = None
+
+
+@contextmanager
+def bench_run(base_url: str, *, prefix: str = "ukbot-bench-") -> Iterator[Run]:
+    """A fresh database on the server ``base_url`` names and a scratch folder, with the environment of a
+    production-like gunicorn (DJANGO_DEBUG off, every rate limit raised by ``bench/bench_settings.py``), also put
+    into ``os.environ`` for this process. On the way out, however it ends: gunicorn stopped, Django's connections
+    closed, the database dropped, the folder removed."""
+    scratch = Path(tempfile.mkdtemp(prefix=prefix))
+    run: Run | None = None
+    try:
+        database = create_database(base_url)
+        run = Run(database=database, scratch=scratch)
+        (scratch / "static").mkdir()
+        (scratch / "metrics").mkdir()
+        run.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
+            "DJANGO_DEBUG": "0",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DATABASE_URL": _with_database(base_url, database),
+            "STATIC_ROOT": str(scratch / "static"),
+            "MEDIA_ROOT": str(scratch / "media"),
+            "PROMETHEUS_MULTIPROC_DIR": str(scratch / "metrics"),  # as the image runs gunicorn
+            "DEMO": "0",
+            "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+        }
+        os.environ.update(run.env)
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        yield run
+    finally:
+        if run is not None:
+            stop_process(run.gunicorn)
+        try:
+            from django.db import connections
+
+            connections.close_all()
+        except Exception:  # noqa: S110 - Django may not be set up yet
+            pass
+        if run is not None:
+            drop_database(base_url, run.database)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
 def sign_in(port: int, usernames: list[str]) -> list[str]:
     tokens = []
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -361,78 +418,51 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM (devstack passes `kill` on) unwinds like Ctrl-C, so the finally below stops what we started.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored (a `&` job)
-    gunicorn = loader = None
-    database = None
-    scratch = Path(tempfile.mkdtemp(prefix="ukbot-bench-"))
-    log_path = scratch / "gunicorn.log"
-    try:
-        database = create_database(base_url)
-        (scratch / "static").mkdir()
-        (scratch / "metrics").mkdir()
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "bench.bench_settings",
-            "DJANGO_DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DATABASE_URL": _with_database(base_url, database),
-            "STATIC_ROOT": str(scratch / "static"),
-            "PROMETHEUS_MULTIPROC_DIR": str(scratch / "metrics"),  # as the image runs gunicorn
-            "DEMO": "0",
-            "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-        }
-        os.environ.update(env)
-        sys.path.insert(0, str(ROOT))
-        started = time.perf_counter()
-        usernames = prepare(args.accounts)
-        say(f"database {database} migrated, {len(usernames)} applicants in {time.perf_counter() - started:.1f} s")
-
-        port = free_port()
-        gunicorn = start_gunicorn(port, args.worker_class, args.threads, env, log_path)
-        wait_ready(port, gunicorn, log_path)
-        tokens = sign_in(port, usernames)
-        say(f"load average before the run: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-        say(
-            f"gunicorn {WORKERS} {args.worker_class} workers (threads {args.threads}) on 127.0.0.1:{port}, "
-            f"DJANGO_DEBUG off; {len(tokens)} applicants signed in; {args.concurrency} client connections, "
-            f"{CREATE_SHARE:.0%} create / {1 - CREATE_SHARE:.0%} list; {args.seconds:g} s each in {args.slices} "
-            "alternating slices"
-        )
-
-        # The measured time alternates between the endpoints in slices, so a disturbance (another process taking
-        # CPU for a while) falls on both rather than on one, which would skew the ratio.
-        plan = [("warmup", REQUESTS_PATH, args.warmup, 1), ("warmup", BARE_PATH, args.warmup, 2)]
-        for i in range(args.slices):
-            plan += [
-                ("requests", REQUESTS_PATH, args.seconds / args.slices, 10 + 2 * i),
-                ("bare", BARE_PATH, args.seconds / args.slices, 11 + 2 * i),
-            ]
-        results: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()
-        loader = multiprocessing.get_context("spawn").Process(
-            target=_load_process,
-            args=(port, plan, tokens, args.concurrency, gunicorn.pid, results),
-            daemon=True,
-        )
-        loader.start()
-        slices: dict[str, list[dict]] = {"warmup": [], "requests": [], "bare": []}
-        for _ in plan:
-            name, seen = results.get(timeout=args.seconds + args.warmup + 120)
-            slices[name].append(seen)
-        loader.join(timeout=10)
-    finally:
-        if loader is not None and loader.is_alive():
-            loader.terminate()
-            loader.join(timeout=5)
-        stop_process(gunicorn)
+    loader = None
+    with bench_run(base_url) as run:
         try:
-            from django.db import connections
+            env, log_path = run.env, run.scratch / "gunicorn.log"
+            started = time.perf_counter()
+            usernames = prepare(args.accounts)
+            took = time.perf_counter() - started
+            say(f"database {run.database} migrated, {len(usernames)} applicants in {took:.1f} s")
 
-            connections.close_all()
-        except Exception:  # noqa: S110 - Django may not be set up yet
-            pass
-        if database is not None:
-            drop_database(base_url, database)
-        shutil.rmtree(scratch, ignore_errors=True)
+            port = free_port()
+            gunicorn = run.gunicorn = start_gunicorn(port, args.worker_class, args.threads, env, log_path)
+            wait_ready(port, gunicorn, log_path)
+            tokens = sign_in(port, usernames)
+            say(f"load average before the run: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+            say(
+                f"gunicorn {WORKERS} {args.worker_class} workers (threads {args.threads}) on 127.0.0.1:{port}, "
+                f"DJANGO_DEBUG off; {len(tokens)} applicants signed in; {args.concurrency} client connections, "
+                f"{CREATE_SHARE:.0%} create / {1 - CREATE_SHARE:.0%} list; {args.seconds:g} s each in {args.slices} "
+                "alternating slices"
+            )
+
+            # The measured time alternates between the endpoints in slices, so a disturbance (another process taking
+            # CPU for a while) falls on both rather than on one, which would skew the ratio.
+            plan = [("warmup", REQUESTS_PATH, args.warmup, 1), ("warmup", BARE_PATH, args.warmup, 2)]
+            for i in range(args.slices):
+                plan += [
+                    ("requests", REQUESTS_PATH, args.seconds / args.slices, 10 + 2 * i),
+                    ("bare", BARE_PATH, args.seconds / args.slices, 11 + 2 * i),
+                ]
+            results: multiprocessing.Queue = multiprocessing.get_context("spawn").Queue()
+            loader = multiprocessing.get_context("spawn").Process(
+                target=_load_process,
+                args=(port, plan, tokens, args.concurrency, gunicorn.pid, results),
+                daemon=True,
+            )
+            loader.start()
+            slices: dict[str, list[dict]] = {"warmup": [], "requests": [], "bare": []}
+            for _ in plan:
+                name, seen = results.get(timeout=args.seconds + args.warmup + 120)
+                slices[name].append(seen)
+            loader.join(timeout=10)
+        finally:
+            if loader is not None and loader.is_alive():
+                loader.terminate()
+                loader.join(timeout=5)
 
     requests, bare = summarize(slices["requests"]), summarize(slices["bare"])
     for name, result in (("requests", requests), ("bare", bare)):

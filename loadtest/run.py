@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -29,12 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.requests_api import (  # noqa: E402 - the repository root must be importable first
-    _with_database,
-    create_database,
-    drop_database,
+    bench_run,
     free_port,
     start_gunicorn,
-    stop_process,
     wait_ready,
 )
 from loadtest.locustfile import PASSWORD, TRADES  # noqa: E402
@@ -122,37 +116,17 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    gunicorn = None
-    database = None
-    scratch = Path(tempfile.mkdtemp(prefix="ukbot-loadtest-"))
-    log_path = scratch / "gunicorn.log"
-    try:
-        database = create_database(base_url)
-        (scratch / "static").mkdir()
-        (scratch / "metrics").mkdir()
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "bench.bench_settings",  # the project's settings with every rate limit raised
-            "DJANGO_DEBUG": "0",
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DATABASE_URL": _with_database(base_url, database),
-            "STATIC_ROOT": str(scratch / "static"),
-            "MEDIA_ROOT": str(scratch / "media"),
-            "PROMETHEUS_MULTIPROC_DIR": str(scratch / "metrics"),
-            "DEMO": "0",
-            "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-        }
-        os.environ.update(env)
+    with bench_run(base_url, prefix="ukbot-loadtest-") as run:
+        env, scratch, log_path = run.env, run.scratch, run.scratch / "gunicorn.log"
         started = time.perf_counter()
         accounts = seed(users)
         (scratch / "accounts.json").write_text(json.dumps(accounts))
         say(
-            f"database {database}: {', '.join(f'{len(v)} {k}s' for k, v in accounts.items())} "
+            f"database {run.database}: {', '.join(f'{len(v)} {k}s' for k, v in accounts.items())} "
             f"in {time.perf_counter() - started:.1f} s"
         )
         port = free_port()
-        gunicorn = start_gunicorn(port, "sync", 1, env, log_path)
+        gunicorn = run.gunicorn = start_gunicorn(port, "sync", 1, env, log_path)
         wait_ready(port, gunicorn, log_path)
         say(f"gunicorn on 127.0.0.1:{port}; {users} users for {seconds} s")
         command = [
@@ -186,17 +160,6 @@ def main() -> int:
         if done.returncode != 0 or not stats_path.exists():
             raise SystemExit(f"loadtest: locust exited with {done.returncode}:\n{locust_log.read_text()[-3000:]}")
         figures = json.loads(stats_path.read_text())
-    finally:
-        stop_process(gunicorn)
-        try:
-            from django.db import connections
-
-            connections.close_all()
-        except Exception:  # noqa: S110 - Django may not be set up yet
-            pass
-        if database is not None:
-            drop_database(base_url, database)
-        shutil.rmtree(scratch, ignore_errors=True)
 
     summary = report(figures)
     for error in figures["errors"][:10]:
