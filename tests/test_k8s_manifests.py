@@ -337,6 +337,21 @@ def test_probes_without_http_run_commands_that_exist(overlay):
         assert worker[kind]["timeoutSeconds"] >= 20  # a Python process loading Django, then a broker round trip
 
 
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_worker_serves_its_metrics_where_its_scrape_annotations_point(overlay):
+    deployment = _deployments(overlay)["ukbot-worker"]
+    worker = _main(deployment)
+    port = {env["name"]: env.get("value") for env in worker.get("env", [])}.get("CELERY_METRICS_PORT")
+    assert port and port.isdigit()
+    assert {"name": "metrics", "containerPort": int(port), "protocol": "TCP"} in worker["ports"]
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/port"] == port
+    assert annotations["prometheus.io/path"] == "/metrics"
+    # and the multi-process directory the worker makes for itself lies on a writable mount
+    assert "/tmp" in {mount["mountPath"] for mount in worker["volumeMounts"]}  # noqa: S108 - a mount path, not a file
+
+
 # --- how each process scales ------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_singletons_are_one_replica_recreated(overlay):
@@ -656,6 +671,12 @@ BREAKAGES = {
     "worker-command-drifts": (
         lambda docs: _main(_deployment(docs, "ukbot-worker")).update(command=["celery", "-A", "ukbot", "worker"]),
         test_commands_are_compose_commands_and_refer_to_what_exists,
+    ),
+    "worker-metrics-unannotated": (
+        lambda docs: _deployment(docs, "ukbot-worker")["spec"]["template"]["metadata"]["annotations"].update(
+            {"prometheus.io/port": "9100"}
+        ),
+        test_the_worker_serves_its_metrics_where_its_scrape_annotations_point,
     ),
     "no-tmp-on-a-read-only-root": (
         lambda docs: _web(docs).update(volumeMounts=[m for m in _web(docs)["volumeMounts"] if m["name"] != "tmp"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 from celery import Celery
 from celery.signals import task_failure, task_postrun, task_prerun, task_retry, task_success, worker_init
@@ -10,6 +11,17 @@ from celery.signals import task_failure, task_postrun, task_prerun, task_retry, 
 from ukbot.core.env import exit_on_config_error
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ukbot.settings")
+
+
+def _worker_metrics_directory() -> None:
+    # A worker serving its metrics (CELERY_METRICS_PORT) counts its pool processes' tasks through prometheus_client's
+    # multi-process directory, which must be in the environment before prometheus_client is first imported (this
+    # module comes first) and must not hold another process's files. Unless one is given, it takes a fresh one.
+    if os.environ.get("CELERY_METRICS_PORT", "").strip() and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ukbot-worker-metrics-")
+
+
+_worker_metrics_directory()
 
 app = Celery("ukbot")
 app.config_from_object("django.conf:settings", namespace="CELERY")
@@ -91,7 +103,7 @@ def _count_retry(sender=None, request=None, **kwargs) -> None:
 @worker_init.connect
 def _serve_metrics(**kwargs) -> None:
     # A worker answers no HTTP: with CELERY_METRICS_PORT set it serves its task counters for Prometheus there.
-    # Prefork pool processes report through PROMETHEUS_MULTIPROC_DIR, which must be set before the worker starts.
+    # Prefork pool processes report through PROMETHEUS_MULTIPROC_DIR (a fresh one of its own unless given).
     raw = os.environ.get("CELERY_METRICS_PORT", "").strip()
     if not raw:
         return

@@ -142,10 +142,15 @@ def _scrape(url: str) -> dict[tuple[str, tuple], float]:
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_serves_its_task_outcomes_on_celery_metrics_port(tmp_path):
-    # given a worker with two pool processes, started the way a worker pod is: a shared directory and a port
+@pytest.mark.parametrize("directory", ["given", "own"])
+def test_a_real_worker_serves_its_task_outcomes_on_celery_metrics_port(tmp_path, directory):
+    # given a worker with two pool processes and a port, with a shared directory given or (as a worker pod starts
+    # it) none, so the worker takes one of its own
     port = _free_port()
-    env = subprocess_env(PROMETHEUS_MULTIPROC_DIR=str(tmp_path), CELERY_METRICS_PORT=str(port))
+    env = subprocess_env(CELERY_METRICS_PORT=str(port))
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if directory == "given":
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path)
     app.control.purge()
     worker = start_worker(concurrency=2, env=env)
     try:
