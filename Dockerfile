@@ -30,6 +30,22 @@ ENV PATH=/opt/venv/bin:$PATH \
     UKBOT_VAR_DIR=/app/var \
     STATIC_ROOT=/app/static \
     WEB_WORKERS=3
+# PostgreSQL's client tools for `manage.py backup` and `restore`, from the PostgreSQL project's own apt repository
+# (Debian's are older than the server), of the server's major version: pg_dump refuses a newer server, and a newer
+# pg_dump writes settings an older server rejects on restore. Keep it equal to compose's postgres image.
+ARG PG_CLIENT_MAJOR=16
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && install -d /usr/share/postgresql-common/pgdg \
+    && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc \
+        https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+    && . /etc/os-release \
+    && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc]" \
+        "https://apt.postgresql.org/pub/repos/apt ${VERSION_CODENAME}-pgdg main" > /etc/apt/sources.list.d/pgdg.list \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends "postgresql-client-${PG_CLIENT_MAJOR}" \
+    && apt-get purge -y --auto-remove curl \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 ukbot \
     && useradd --system --uid 10001 --gid ukbot --create-home --home-dir /home/ukbot --shell /usr/sbin/nologin ukbot
 WORKDIR /app

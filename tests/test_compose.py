@@ -50,6 +50,8 @@ THIRD_PARTY = {
     "PIP_DISABLE_PIP_VERSION_CHECK": "pip",
     "DJANGO_SETTINGS_MODULE": "Django",
     "PROMETHEUS_MULTIPROC_DIR": "prometheus_client",
+    "PG_CLIENT_MAJOR": "the image build (which PostgreSQL client tools it installs)",
+    "VERSION_CODENAME": "the base image's /etc/os-release",
 }
 # Read by our code, but owned by the system or Django rather than settings an operator chooses: not in README.
 NOT_SETTINGS = {"PATH", "XDG_RUNTIME_DIR", "DJANGO_SETTINGS_MODULE"}
@@ -253,6 +255,20 @@ def test_dockerfile_exposes_8000_and_its_healthcheck_probes_healthz():
 def test_dockerfile_command_and_build_step_refer_to_what_exists():
     assert _check(_image_command(), {"WEB_WORKERS": "3"}) == ["export", "rm", "mkdir", "gunicorn ukbot.wsgi"]
     assert _check(shlex.split(_collectstatic_step())[-4:]) == ["manage.py collectstatic"]
+
+
+def test_the_image_ships_the_postgresql_client_of_the_compose_server_for_backups():
+    # pg_dump refuses a newer server, and a newer pg_dump's archive sets what an older server rejects on restore
+    (major,) = [arg.split("=", 1)[1] for arg in _dockerfile_args("ARG") if arg.startswith("PG_CLIENT_MAJOR=")]
+    assert SERVICES["postgres"]["image"] == f"postgres:{major}"
+    installs = [run for run in _dockerfile_args("RUN") if "postgresql-client-${PG_CLIENT_MAJOR}" in run]
+    assert len(installs) == 1
+    # from the PostgreSQL project's repository, with its key, and no package lists left in the layer
+    assert "apt.postgresql.org/pub/repos/apt" in installs[0] and "signed-by=" in installs[0]
+    assert installs[0].rstrip().endswith("rm -rf /var/lib/apt/lists/*")
+    # installed while still root, before the image switches to its user
+    keywords = [keyword for keyword, _ in _dockerfile()]
+    assert keywords.index("ARG") < keywords.index("USER")
 
 
 def test_build_context_lets_through_the_directories_the_code_reads():
