@@ -324,13 +324,10 @@ PUSH_PROVIDER_TOKEN = env_str("PUSH_PROVIDER_TOKEN", "")
 TELEGRAM_RATE_PER_SECOND = env_int("TELEGRAM_RATE_PER_SECOND", 28, minimum=1)
 TELEGRAM_CHAT_INTERVAL_MS = env_int("TELEGRAM_CHAT_INTERVAL_MS", 1050, minimum=0)
 NOTIFICATIONS_HTTP_TIMEOUT_SECONDS = env_int("NOTIFICATIONS_HTTP_TIMEOUT_SECONDS", 10, minimum=1)
-# How long a worker owns a claimed row; a crashed worker's rows are taken over after it.
-NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 60, minimum=2)
-if NOTIFICATIONS_LEASE_SECONDS <= 2 * NOTIFICATIONS_HTTP_TIMEOUT_SECONDS:
-    raise ConfigError(
-        "NOTIFICATIONS_LEASE_SECONDS: must be more than twice NOTIFICATIONS_HTTP_TIMEOUT_SECONDS, "
-        "or a slow call could outlive its lease"
-    )
+# How long a worker owns a claimed row without renewing it; a killed worker's rows are taken over after it. A live
+# loop's heartbeat renews its leases every second, however long a call takes (docs/decisions/0035), so the lease
+# need not outlast a call: it is how long a crash keeps its rows waiting.
+NOTIFICATIONS_LEASE_SECONDS = env_int("NOTIFICATIONS_LEASE_SECONDS", 10, minimum=3)
 NOTIFICATIONS_MAX_ATTEMPTS = env_int("NOTIFICATIONS_MAX_ATTEMPTS", 8, minimum=1)
 NOTIFICATIONS_BACKOFF_BASE_SECONDS = env_int("NOTIFICATIONS_BACKOFF_BASE_SECONDS", 5, minimum=0)
 NOTIFICATIONS_BACKOFF_MAX_SECONDS = 3600

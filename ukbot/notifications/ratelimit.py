@@ -9,6 +9,7 @@ flooding, and then the global slot is pushed back too.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 import redis
 from django.conf import settings
@@ -89,6 +90,8 @@ def penalize(chat_id: str, retry_after: float) -> bool:
 # Telegram allows; the second covers a loop stuck in a slow call. Without a cap every beat sweep during a bulk send
 # would start one more loop waiting on the same limits, until no worker process was left for the event relay.
 LOOP_SLOTS = 2
+# A loop's heartbeat renews its slot every second or so; a killed loop's slot is free again after this.
+LOOP_SLOT_TTL_SECONDS = 3.0
 _LOOP_PREFIX = "ukbot:notifications:loop:"
 # KEYS[1]: the slot; ARGV[1]: its holder; ARGV[2]: ms. Extend the slot only if it is still ours.
 _REFRESH = """
@@ -124,10 +127,43 @@ def free_loop_slot(key: str, *, holder: str) -> None:
     _client().eval(_FREE, 1, key, holder)
 
 
+# --- live leases -----------------------------------------------------------------------------------------------
+# A loop's heartbeat keeps one key per claim (lease token) here while the loop lives, even when PostgreSQL is down
+# and the lease there cannot be renewed: recovery leaves a row alone while its token is live (decision 0035).
+_LEASE_PREFIX = "ukbot:notifications:lease:"
+
+
+def hold_leases(tokens: Iterable[str], *, ttl_seconds: float) -> None:
+    """Mark these lease tokens live for ``ttl_seconds`` more."""
+    tokens = list(tokens)
+    if not tokens:
+        return
+    pipe = _client().pipeline(transaction=False)
+    for token in tokens:
+        pipe.set(_LEASE_PREFIX + token, "1", px=int(ttl_seconds * 1000))
+    pipe.execute()
+
+
+def drop_leases(tokens: Iterable[str]) -> None:
+    keys = [_LEASE_PREFIX + token for token in tokens]
+    if keys:
+        _client().delete(*keys)
+
+
+def live_leases(tokens: Iterable[str]) -> set[str]:
+    """The tokens among these whose loop is alive (its heartbeat renewed them within their TTL)."""
+    tokens = list(tokens)
+    if not tokens:
+        return set()
+    values = _client().mget([_LEASE_PREFIX + token for token in tokens])
+    return {token for token, value in zip(tokens, values, strict=True) if value is not None}
+
+
 def reset() -> None:
     """Forget every slot and pause (tests and benchmarks start from a clean state)."""
     client = _client()
     keys = list(client.scan_iter(match=_PREFIX + "*", count=1000))
     keys += list(client.scan_iter(match=_LOOP_PREFIX + "*", count=100))
+    keys += list(client.scan_iter(match=_LEASE_PREFIX + "*", count=1000))
     if keys:
         client.delete(*keys)

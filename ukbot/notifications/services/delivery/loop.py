@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.utils import timezone
 
 from ukbot.notifications import ratelimit
 from ukbot.notifications.models import Channel, ChannelSetting, DeliveryAttempt, Notification
+from ukbot.notifications.services.delivery.heartbeat import Heartbeat
 from ukbot.notifications.services.delivery.queue import KICK_KEY, kick_delivery
 from ukbot.notifications.services.delivery.send import (
     _failed_changes,
@@ -59,17 +59,14 @@ def deliver_due(*, batch: int = DEFAULT_BATCH, max_seconds: float = 50.0) -> int
     Return 0 at once when ``ratelimit.LOOP_SLOTS`` loops already run somewhere: they send what is due.
     """
     holder = f"{_worker_name()}:{uuid.uuid4().hex[:8]}"
-    ttl = 2 * settings.NOTIFICATIONS_HTTP_TIMEOUT_SECONDS + 5
-    slot = ratelimit.take_loop_slot(holder=holder, ttl_seconds=ttl)
+    slot = ratelimit.take_loop_slot(holder=holder, ttl_seconds=ratelimit.LOOP_SLOT_TTL_SECONDS)
     if slot is None:
         return 0
+    heartbeat = Heartbeat(slot=slot, holder=holder).start()
     try:
-        finished, out_of_time = _drain(
-            batch=batch,
-            max_seconds=max_seconds,
-            keep_slot=lambda: ratelimit.refresh_loop_slot(slot, holder=holder, ttl_seconds=ttl),
-        )
+        finished, out_of_time = _drain(batch=batch, max_seconds=max_seconds, heartbeat=heartbeat)
     finally:
+        heartbeat.stop()
         ratelimit.free_loop_slot(slot, holder=holder)
     if out_of_time:
         # Work is left: hand over to a fresh task now (its slot is free again) rather than leave the rows to the
@@ -81,22 +78,25 @@ def deliver_due(*, batch: int = DEFAULT_BATCH, max_seconds: float = 50.0) -> int
     return finished
 
 
-def _drain(*, batch: int, max_seconds: float, keep_slot: Callable[[], bool]) -> tuple[int, bool]:
+def _drain(*, batch: int, max_seconds: float, heartbeat: Heartbeat) -> tuple[int, bool]:
     from django.core.cache import cache
 
     deadline = time.monotonic() + max_seconds
     finished = 0
     rechecked = False
-    recovered_at = 0.0
+    recovery = _Recovery()
     while time.monotonic() < deadline:
-        keep_slot()
-        if time.monotonic() - recovered_at >= RECOVER_EVERY_SECONDS:
-            finished += recover_expired()
-            recovered_at = time.monotonic()
+        heartbeat.progress()
+        finished += recovery.when_due()
         claimed = _claim(batch)
         if claimed:
             rechecked = False
-            finished += _send_batch(claimed, keep_slot=keep_slot)
+            token = claimed[0][1]
+            heartbeat.track(token)
+            try:
+                finished += _send_batch(claimed, heartbeat=heartbeat, recovery=recovery)
+            finally:
+                heartbeat.release(token)
             continue
         wait = _seconds_to_next_due()
         if wait is not None and wait <= MAX_IDLE_WAIT_SECONDS and time.monotonic() + wait < deadline:
@@ -108,6 +108,20 @@ def _drain(*, batch: int, max_seconds: float, keep_slot: Callable[[], bool]) -> 
         cache.delete(KICK_KEY)
         rechecked = True
     return finished, True
+
+
+class _Recovery:
+    """Looks for expired leases at most every RECOVER_EVERY_SECONDS, between batches and between sends, so that a
+    dead worker's rows are taken over soon after their lease ran out even while this loop is busy."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+
+    def when_due(self) -> int:
+        if time.monotonic() - self._last < RECOVER_EVERY_SECONDS:
+            return 0
+        self._last = time.monotonic()
+        return recover_expired()
 
 
 def _claim(limit: int) -> list[tuple[Notification, uuid.UUID]]:
@@ -129,9 +143,11 @@ def _seconds_to_next_due() -> float | None:
 def recover_expired(*, limit: int = 500) -> int:
     """Take over `sending` rows whose worker's lease ran out; return how many of them failed.
 
-    Without an attempt in flight the row was never handed to its channel and goes back to the queue. With one,
-    the worker died during the call: the message may have gone out, so the row fails (``outcome_unknown``)
-    rather than risk sending it twice.
+    A row whose claim is still live in Redis is left alone: its loop's heartbeat could not reach PostgreSQL (an
+    outage), and the loop will record what it did. Without an attempt in flight the row was never handed to its
+    channel and goes back to the queue. With one, the worker died during the call: the message may have gone
+    out, so the row fails (``outcome_unknown``) rather than risk sending it twice. Should that worker still come
+    back with the outcome, it records it over ``outcome_unknown`` (``send._record``).
     """
     now = timezone.now()
     failed = 0
@@ -141,6 +157,8 @@ def recover_expired(*, limit: int = 500) -> int:
             .filter(status=Status.SENDING, lease_until__lt=now)
             .order_by("lease_until")[:limit]
         )
+        live = ratelimit.live_leases({str(n.lease_token) for n in expired if n.lease_token})
+        expired = [n for n in expired if str(n.lease_token) not in live]
         if not expired:
             return 0
         in_flight = {
@@ -174,7 +192,7 @@ def recover_expired(*, limit: int = 500) -> int:
     return failed
 
 
-def _send_batch(claimed: list[tuple[Notification, uuid.UUID]], *, keep_slot: Callable[[], bool]) -> int:
+def _send_batch(claimed: list[tuple[Notification, uuid.UUID]], *, heartbeat: Heartbeat, recovery: _Recovery) -> int:
     finished = 0
     switched_off = set(
         ChannelSetting.objects.filter(
@@ -185,7 +203,8 @@ def _send_batch(claimed: list[tuple[Notification, uuid.UUID]], *, keep_slot: Cal
     )
     telegram_paused_until: datetime | None = None
     for notification, token in claimed:
-        keep_slot()
+        heartbeat.progress()
+        finished += recovery.when_due()
         if (notification.account_id, notification.channel) in switched_off:
             outcome = _finish_without_call(
                 notification, token, reason="channel_off", error="the person has this channel off"
@@ -194,7 +213,7 @@ def _send_batch(claimed: list[tuple[Notification, uuid.UUID]], *, keep_slot: Cal
             # The whole bot must wait: hand the row back instead of holding it under our lease.
             outcome = _release(notification, token, at=telegram_paused_until)
         else:
-            outcome = _send_one(notification, token)
+            outcome = _send_one(notification, token, progress=heartbeat.progress)
             if notification.status == Status.FAILED and notification.failure_reason == "blocked":
                 switched_off.add((notification.account_id, notification.channel))
         if outcome == "finished":

@@ -4,16 +4,18 @@ each step only while the row's lease is still this worker's (decision 0011); ``n
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from ukbot.auth import public as auth_public
@@ -28,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 # A wait for the bot's global slot longer than this hands the rest of the batch back to the queue.
 MAX_GLOBAL_WAIT_SECONDS = 1.0
+# After a call, how long a worker keeps trying to record its outcome while PostgreSQL is unreachable (0035).
+RECORD_RETRY_SECONDS = 300.0
+RECORD_RETRY_MAX_PAUSE_SECONDS = 5.0
 
 Status = Notification.Status
 Outcome = DeliveryAttempt.Outcome
@@ -45,9 +50,14 @@ def backoff(failures: int) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))  # noqa: S311 - jitter, not security
 
 
-def _send_one(notification: Notification, token: uuid.UUID) -> str | float:
+def _nothing() -> None:
+    pass
+
+
+def _send_one(notification: Notification, token: uuid.UUID, *, progress: Callable[[], None] = _nothing) -> str | float:
     """Try one claimed row; return ``finished``, ``requeued``, ``lost`` (lease taken over), or the seconds the
-    whole bot must pause (Telegram's global limit)."""
+    whole bot must pause (Telegram's global limit). ``progress`` is called while the outcome waits for PostgreSQL.
+    """
     channel = channels.get(notification.channel)
     unavailable = channel.unavailable_reason()
     if unavailable:
@@ -80,7 +90,7 @@ def _send_one(notification: Notification, token: uuid.UUID) -> str | float:
     except Exception as exc:  # a bug or an unexpected library error: keep the row alive and retry
         logger.exception("channel raised", extra={"notification_id": notification.pk})
         result = Result.retry(error=f"{type(exc).__name__}: {exc}")
-    return _record(notification, token, attempt, result)
+    return _record(notification, token, attempt, result, progress=progress)
 
 
 # One statement (so one round trip, and its own commit outside a transaction) that re-checks the lease, counts the
@@ -98,17 +108,29 @@ _START = """
     SELECT id, attempts, channel, %(address)s, 'in_flight', NULL, '', NULL, '', %(worker)s, %(now)s, NULL FROM owned
     RETURNING id, number
 """
-# The attempt's outcome and the row's next state in one statement; the row changes only while the lease is ours.
+# The attempt's outcome and the row's next state in one statement. The row changes while the lease is ours, or when
+# recovery has meanwhile failed it as `outcome_unknown` on this very attempt (we took longer than the lease, e.g.
+# PostgreSQL was away): then we know better, and the truth replaces the guess. Returns the row's status before.
 _FINISH = """
     WITH attempt AS (
         UPDATE "notifications"."delivery_attempt"
         SET outcome = %(outcome)s, status_code = %(status_code)s, error = %(error)s, retry_after = %(retry_after)s,
             provider_message_id = %(message_id)s, finished_at = %(now)s
         WHERE id = %(attempt_id)s
+    ),
+    before AS (SELECT status FROM "notifications"."notification" WHERE id = %(id)s),
+    moved AS (
+        UPDATE "notifications"."notification" AS n SET {changes}
+        WHERE n.id = %(id)s AND (
+            (n.status = 'sending' AND n.lease_token = %(token)s)
+            OR (n.status = 'failed' AND n.failure_reason = 'outcome_unknown' AND EXISTS (
+                SELECT 1 FROM "notifications"."delivery_attempt" AS a
+                WHERE a.id = %(attempt_id)s AND a.notification_id = n.id AND a.number = n.attempts
+            ))
+        )
+        RETURNING n.id
     )
-    UPDATE "notifications"."notification" SET {changes}
-    WHERE id = %(id)s AND status = 'sending' AND lease_token = %(token)s
-    RETURNING id
+    SELECT before.status FROM moved, before
 """
 _RELEASE_COLUMNS = ("lease_until", "lease_token")
 
@@ -156,8 +178,9 @@ def _apply(
     now: datetime,
     attempt: DeliveryAttempt | None = None,
     result: Result | None = None,
-) -> bool:
-    """Record the attempt (if any) and move the row, in one statement; return False if the lease was lost."""
+) -> str | None:
+    """Record the attempt (if any) and move the row, in one statement; return the row's status before, or None if
+    the row was not ours to move (the lease was lost)."""
     changes = {**changes, "lease_until": None, "lease_token": None}
     params = {f"set_{column}": value for column, value in changes.items()}
     params.update(id=notification.pk, token=token, now=now)
@@ -175,28 +198,84 @@ def _apply(
     else:
         sql = (
             f'UPDATE "notifications"."notification" SET {assignments} '
-            "WHERE id = %(id)s AND status = 'sending' AND lease_token = %(token)s RETURNING id"
+            "WHERE id = %(id)s AND status = 'sending' AND lease_token = %(token)s RETURNING status"
         )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        owned = cursor.fetchone() is not None
-    if owned:
-        for column, value in changes.items():
-            setattr(notification, column, value)
-    return owned
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    for column, value in changes.items():
+        setattr(notification, column, value)
+    return Status.SENDING if attempt is None else row[0]
 
 
 def _finish_without_call(notification: Notification, token: uuid.UUID, *, reason: str, error: str) -> str:
     now = timezone.now()
     with transaction.atomic():
-        if not _apply(notification, token, _failed_changes(reason, error, now), now=now):
+        if _apply(notification, token, _failed_changes(reason, error, now), now=now) is None:
             return "lost"
         _publish_failed(notification)
     return "finished"
 
 
-def _record(notification: Notification, token: uuid.UUID, attempt: DeliveryAttempt, result: Result) -> str:
-    now = timezone.now()
+def _record(
+    notification: Notification,
+    token: uuid.UUID,
+    attempt: DeliveryAttempt,
+    result: Result,
+    *,
+    progress: Callable[[], None] = _nothing,
+) -> str:
+    """Record a call's outcome; while PostgreSQL is unreachable, keep trying for ``RECORD_RETRY_SECONDS``.
+
+    Only this worker knows what the call did: giving up early would leave the row to recovery, which can only
+    guess (``outcome_unknown``). A commit whose answer was lost is harmless to repeat: the row is no longer
+    ``sending`` under our token, so the second try changes nothing.
+    """
+    now = timezone.now()  # when the call ended, whenever it gets written
+    deadline = time.monotonic() + RECORD_RETRY_SECONDS
+    pause = 0.25
+    tries = 1
+    while True:
+        try:
+            outcome = _record_once(notification, token, attempt, result, now=now)
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or time.monotonic() + pause > deadline:
+                logger.exception(
+                    "gave up recording a notification's outcome",
+                    extra={"notification_id": notification.pk, "outcome": result.outcome, "tries": tries},
+                )
+                raise
+            if tries == 1:
+                logger.warning(
+                    "could not record a notification's outcome; retrying until the database is back",
+                    extra={"notification_id": notification.pk, "outcome": result.outcome},
+                    exc_info=True,
+                )
+            _close_connection()
+            time.sleep(pause)
+            pause = min(2 * pause, RECORD_RETRY_MAX_PAUSE_SECONDS)
+            tries += 1
+            progress()
+            continue
+        if tries > 1:
+            logger.warning(
+                "recorded a notification's outcome after the database came back",
+                extra={"notification_id": notification.pk, "outcome": result.outcome, "tries": tries},
+            )
+        return outcome
+
+
+def _close_connection() -> None:
+    """Drop a broken connection so that the next query opens a fresh one."""
+    with contextlib.suppress(DatabaseError):
+        connection.close()
+
+
+def _record_once(
+    notification: Notification, token: uuid.UUID, attempt: DeliveryAttempt, result: Result, *, now: datetime
+) -> str:
     if result.outcome == OK:
         changes = {
             "status": Status.SENT,
@@ -204,6 +283,7 @@ def _record(notification: Notification, token: uuid.UUID, attempt: DeliveryAttem
             "finished_at": now,
             "provider_message_id": result.message_id[:128],
             "last_error": "",
+            "failure_reason": "",
         }
     elif result.outcome == BLOCKED:
         changes = _failed_changes("blocked", result.error, now)
@@ -212,13 +292,19 @@ def _record(notification: Notification, token: uuid.UUID, attempt: DeliveryAttem
     else:
         changes = _failed_changes("rejected", result.error, now)
     with transaction.atomic():
-        if not _apply(notification, token, changes, now=now, attempt=attempt, result=result):
+        before = _apply(notification, token, changes, now=now, attempt=attempt, result=result)
+        if before is None:
             # Another worker took the row over (our lease ran out during the call); the attempt says what happened.
             logger.warning(
                 "notification lease lost during the call",
                 extra={"notification_id": notification.pk, "outcome": result.outcome},
             )
             return "lost"
+        if before != Status.SENDING:
+            logger.warning(
+                "recorded a notification's outcome over the outcome_unknown that recovery had given it",
+                extra={"notification_id": notification.pk, "outcome": result.outcome, "status": notification.status},
+            )
         if result.outcome == OK:
             _publish_sent(notification, confirmed=result.confirmed)
             return "finished"
@@ -248,7 +334,13 @@ def _retry_changes(notification: Notification, attempt: DeliveryAttempt, result:
         if failures >= settings.NOTIFICATIONS_MAX_ATTEMPTS:
             return _failed_changes("gave_up", result.error, now)
         delay = backoff(failures)
-    return {"status": Status.QUEUED, "next_attempt_at": now + delay, "last_error": result.error[:4000]}
+    return {
+        "status": Status.QUEUED,
+        "next_attempt_at": now + delay,
+        "last_error": result.error[:4000],
+        "failure_reason": "",  # in case recovery had failed it as outcome_unknown meanwhile
+        "finished_at": None,
+    }
 
 
 def _failed_changes(reason: str, error: str, now: datetime) -> dict:
