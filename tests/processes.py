@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import redis
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,3 +91,71 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+class PrivateRedis:
+    """A redis-server of this test only, on a free port, keeping nothing on disk."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen(
+            [
+                "/usr/bin/redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1) as client:
+                    client.ping()
+                    return
+            except redis.RedisError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    pytest.fail("the private redis-server did not start")
+                time.sleep(0.1)
+
+    def hang(self) -> None:
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        self.process.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.resume()  # a stopped process does not act on SIGTERM until it runs again
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextlib.contextmanager
+def celery_broker_switch() -> Iterator[Callable[[str], None]]:
+    """Yield a switch that points this process's Celery app at another broker URL (its connection pools dropped, as
+    after a fork); the broker it had is restored on exit."""
+    from ukbot.celery import app
+
+    saved = app.conf.broker_url
+
+    def switch(url: str) -> None:
+        app.conf.broker_url = url
+        app._after_fork()
+
+    try:
+        yield switch
+    finally:
+        switch(saved)
