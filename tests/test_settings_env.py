@@ -21,7 +21,10 @@ VALID = {
     "TIME_ZONE": "Asia/Tashkent",
 }
 # Variables of settings.py that a case does not name are removed, so the shell running pytest cannot interfere.
-CLEARED = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "USE_S3", "LOG_LEVEL", "LANGUAGE_CODE", "EMAIL_PORT")
+CLEARED = (
+    *("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "USE_S3", "LOG_LEVEL", "LANGUAGE_CODE", "EMAIL_PORT"),
+    *("REDIS_SOCKET_TIMEOUT", "REDIS_CONNECT_TIMEOUT"),
+)
 
 
 def _check(**changes: str | None) -> subprocess.CompletedProcess:
@@ -56,6 +59,10 @@ def test_the_valid_baseline_passes_the_check():
         pytest.param({"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE", id="time-zone-unknown"),
         pytest.param({"REDIS_URL": "ftp://x"}, "REDIS_URL", id="redis-url-ftp"),
         pytest.param({"REDIS_URL": None}, "REDIS_URL", id="redis-url-unset"),
+        pytest.param({"REDIS_SOCKET_TIMEOUT": "0"}, "REDIS_SOCKET_TIMEOUT", id="redis-socket-timeout-zero"),
+        pytest.param({"REDIS_SOCKET_TIMEOUT": "soon"}, "REDIS_SOCKET_TIMEOUT", id="redis-socket-timeout-word"),
+        pytest.param({"REDIS_CONNECT_TIMEOUT": "nan"}, "REDIS_CONNECT_TIMEOUT", id="redis-connect-timeout-nan"),
+        pytest.param({"REDIS_CONNECT_TIMEOUT": "600"}, "REDIS_CONNECT_TIMEOUT", id="redis-connect-timeout-long"),
         pytest.param({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG", id="debug-not-a-boolean"),
         pytest.param({"EMAIL_PORT": "twenty-five"}, "EMAIL_PORT", id="email-port-not-a-number"),
         pytest.param({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL", id="log-level-unknown"),

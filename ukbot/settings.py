@@ -157,6 +157,19 @@ def _redis(url: str) -> str:
 REDIS_URL = env_parsed("REDIS_URL", _redis, expected="a Redis URL such as redis://127.0.0.1:6379/0")
 
 
+def _timeout_seconds(value: str) -> float:
+    seconds = float(value)
+    if not 0 < seconds <= 60:  # also refuses nan and inf
+        raise ValueError("more than 0 and at most 60")
+    return seconds
+
+
+# Every Redis client of the project waits at most this long for an answer, and for a connection (decision 0033):
+# a Redis that hangs costs a request this much, never the request itself.
+REDIS_SOCKET_TIMEOUT = env_parsed("REDIS_SOCKET_TIMEOUT", _timeout_seconds, 1.0, expected="seconds such as 1 or 0.5")
+REDIS_CONNECT_TIMEOUT = env_parsed("REDIS_CONNECT_TIMEOUT", _timeout_seconds, 1.0, expected="seconds such as 1 or 0.5")
+
+
 def _celery_url(redis_url: str) -> str:
     # kombu names Unix-socket Redis "redis+socket://"; redis-py names it "unix://".
     if redis_url.startswith("unix://"):
@@ -171,6 +184,16 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A publish (``.delay()``) gives up after a bounded time when the broker does not answer: one retry, each try
+# waiting at most the broker's timeouts below (decision 0033). Callers that must not fail log and drop.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
+    # kombu's Redis transport waits forever by default. Not below 2 s: a consumer's BRPOP is answered after kombu's
+    # 1 s brpop_timeout when the queue is empty, and must not count as a hang.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "socket_timeout": max(REDIS_SOCKET_TIMEOUT, 2.0),
+        "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = None  # set below from TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
@@ -183,6 +206,8 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "ukbot",
+        # Given to redis-py's connection pool: a hung Redis fails a cache call after these, like every client.
+        "OPTIONS": {"socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": REDIS_CONNECT_TIMEOUT},
     }
 }
 

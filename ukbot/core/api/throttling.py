@@ -26,14 +26,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
-import redis
-import redis.exceptions
 from django.conf import settings
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from ukbot.core.client_address import client_ip
 from ukbot.core.rates import Rate, rate_parse
+from ukbot.core.redis import REDIS_DOWN, redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +62,8 @@ BUCKETS: dict[str, Bucket] = {
     SEARCHES: Bucket("API_RATE_SEARCHES", fail_closed=False),
     BULK_NOTIFICATIONS: Bucket("API_RATE_BULK_NOTIFICATIONS", fail_closed=True),
 }
-# Errors that mean Redis is out of reach (the API's OUTAGES for Redis).
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-# A slow Redis must not hold every request: a counter not answered within this is an outage.
-REDIS_TIMEOUT_SECONDS = 1.0
+# A slow Redis must not hold every request: a counter not answered within REDIS_SOCKET_TIMEOUT is an outage
+# (REDIS_DOWN, the API's OUTAGES for Redis); the client is core.redis's, shared by the process.
 # Fail-open refusals of Redis are logged at most this often per process, not once per request.
 _LOG_EVERY_SECONDS = 10.0
 
@@ -92,22 +89,20 @@ end
 return 0
 """
 
-_clients: dict[str, Any] = {}
-_clients_lock = threading.Lock()
+_scripts: dict[int, Any] = {}
+_scripts_lock = threading.Lock()
 _last_logged = 0.0
 
 
 def _script(url: str) -> Any:
-    """The counting script on a client of ``url`` (one per URL and process; redis-py clients are thread-safe)."""
-    script = _clients.get(url)
+    """The counting script on the process's client of ``url`` (redis-py clients are thread-safe)."""
+    client = redis_client(url)
+    script = _scripts.get(id(client))
     if script is None:
-        with _clients_lock:
-            script = _clients.get(url)
+        with _scripts_lock:
+            script = _scripts.get(id(client))
             if script is None:
-                client = redis.Redis.from_url(
-                    url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
-                )
-                script = _clients[url] = client.register_script(_TAKE)  # EVALSHA, loading the script when missing
+                script = _scripts[id(client)] = client.register_script(_TAKE)  # EVALSHA, loading it when missing
     return script
 
 
