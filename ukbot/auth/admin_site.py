@@ -19,6 +19,7 @@ from ukbot.auth import lockout, mfa
 from ukbot.auth.attempts import login_attempt_record
 from ukbot.auth.models import LoginAttempt
 from ukbot.core.client_address import client_ip
+from ukbot.core.errors import AppError
 
 
 class OtpAdminAuthenticationForm(AdminAuthenticationForm):
@@ -42,7 +43,10 @@ class OtpAdminAuthenticationForm(AdminAuthenticationForm):
     def clean(self) -> dict[str, Any]:
         # The same lockout as the API's sign-in: password guesses here count, and a locked name stays locked.
         username, ip = self.cleaned_data.get("username") or "", self._ip()
-        attempt = lockout.attempt_begin(username=username, ip=ip)
+        try:
+            attempt = lockout.attempt_begin(username=username, ip=ip)
+        except AppError as exc:  # Redis out of reach: the lockout cannot count, so nobody signs in
+            raise forms.ValidationError(str(exc.message), code="unavailable") from exc
         if attempt.wait:
             self._record(LoginAttempt.Reason.LOCKED)
             raise forms.ValidationError(

@@ -10,12 +10,17 @@ parallel guesses all pass the check before any was counted (60 at once got 27 tr
 keeps its place (and the one that fills the count starts the lockout); a success clears the username's count
 and gives its place in the address's count back; an attempt that ends neither way (a second factor asked for,
 a blocked account, an error) gives both back.
+
+Redis not answering (down, or hung past ``REDIS_SOCKET_TIMEOUT``) fails closed: starting or failing an attempt
+raises 503 SERVICE_UNAVAILABLE rather than let a guess through uncounted (decision 0033). Giving places back is
+best-effort: the counts expire with their window anyway.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import math
-import threading
 from typing import cast
 
 import redis
@@ -23,6 +28,9 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.core.errors import AppError
+from ukbot.core.redis import redis_client
+
+logger = logging.getLogger(__name__)
 
 _DAY = 86400
 _PREFIX = "ukbot:login:"
@@ -77,19 +85,22 @@ end
 return 0
 """
 
-_local = threading.local()
+# Seconds a client is asked to wait when the lockout cannot count: about a restart or failover of Redis.
+UNAVAILABLE_RETRY_AFTER_SECONDS = 30
 
 
 def _client() -> redis.Redis:
-    client = getattr(_local, "client", None)
-    if client is None:
-        client = _local.client = redis.Redis.from_url(settings.REDIS_URL)
-    return client
+    return redis_client()
 
 
 def _eval(script: str, keys: list[str], *args: str | int) -> int:
-    # Our scripts return integers; redis-py's types allow for its asyncio client too.
-    return cast(int, _client().eval(script, len(keys), *keys, *args))
+    """Run a script; any Redis error (out of reach, timed out, refusing writes) is 503 SERVICE_UNAVAILABLE."""
+    try:
+        # Our scripts return integers; redis-py's types allow for its asyncio client too.
+        return cast(int, _client().eval(script, len(keys), *keys, *args))
+    except redis.RedisError as exc:
+        logger.warning("sign-in lockout: Redis did not answer (%s); sign-in is refused until it does", exc)
+        raise lockout_unavailable() from exc
 
 
 def _subjects(username: str | None, ip: str | None) -> list[tuple[str, int]]:
@@ -124,7 +135,10 @@ class Attempt:
         self._open = not wait and bool(subjects)
 
     def fail(self) -> int:
-        """The attempt failed: keep its place; return the seconds of lockout it started (0 if none)."""
+        """The attempt failed: keep its place; return the seconds of lockout it started (0 if none).
+
+        :raises AppError: SERVICE_UNAVAILABLE when Redis does not answer.
+        """
         if not self._open:
             return 0
         self._open = False
@@ -148,7 +162,10 @@ class Attempt:
         self._open = False
         keys = [_count(subject) for subject, _limit in self._subjects]
         modes = ["clear" if clear_user and subject.startswith("user:") else "return" for subject, _ in self._subjects]
-        _eval(_GIVE_BACK, keys, *modes)
+        # The outcome is decided (and, on success, the session open): a place not given back only makes the count
+        # stricter until its window ends.
+        with contextlib.suppress(AppError):
+            _eval(_GIVE_BACK, keys, *modes)
 
 
 def attempt_begin(*, username: str | None, ip: str | None) -> Attempt:
@@ -157,6 +174,8 @@ def attempt_begin(*, username: str | None, ip: str | None) -> Attempt:
     The returned attempt's ``wait`` is non-zero when it is refused: the username or address is locked out, or
     its count is already taken by failures and attempts under way. Otherwise end it with ``fail()``,
     ``succeed()`` or ``release()``; ``release()`` in a ``finally`` gives back the place of one that raised.
+
+    :raises AppError: SERVICE_UNAVAILABLE when Redis does not answer (the attempt is refused, not let through).
     """
     subjects = _subjects(username, ip)
     if not subjects:
@@ -173,6 +192,17 @@ def too_many_attempts(wait: int) -> AppError:
     return AppError(
         "TOO_MANY_ATTEMPTS",
         _("Too many failed attempts. Try again in %(seconds)d seconds.") % {"seconds": wait},
+        details={"retry_after": str(wait)},
+        headers={"Retry-After": str(wait)},
+    )
+
+
+def lockout_unavailable() -> AppError:
+    """The error when the lockout cannot count an attempt: 503 SERVICE_UNAVAILABLE with Retry-After."""
+    wait = UNAVAILABLE_RETRY_AFTER_SECONDS
+    return AppError(
+        "SERVICE_UNAVAILABLE",
+        _("Sign-in is temporarily unavailable. Try again in %(seconds)d seconds.") % {"seconds": wait},
         details={"retry_after": str(wait)},
         headers={"Retry-After": str(wait)},
     )
