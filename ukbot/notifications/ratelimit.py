@@ -8,7 +8,6 @@ flooding, and then the global slot is pushed back too.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable
 
 import redis
@@ -42,14 +41,12 @@ end
 return 0
 """
 
-_local = threading.local()
-
 
 def _client() -> redis.Redis:
-    client = getattr(_local, "client", None)
-    if client is None:
-        client = _local.client = redis.Redis.from_url(settings.REDIS_URL)
-    return client
+    # The process's shared client, with the timeouts of the settings (decision 0033).
+    from ukbot.core.redis import redis_client
+
+    return redis_client()
 
 
 def _chat_key(chat_id: str) -> str:
