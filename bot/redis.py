@@ -12,6 +12,8 @@ from aiogram.fsm.storage.redis import DefaultKeyBuilder, RedisStorage
 from django.conf import settings
 from redis.asyncio import Redis
 
+from ukbot.core.redis import redis_timeouts
+
 KEY_PREFIX = "ukbot:bot"
 # A dialog left in the middle is forgotten after a week; a restart of the bot within that time resumes it.
 STATE_TTL = 7 * 24 * 3600
@@ -23,7 +25,8 @@ def redis() -> Redis:
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        client = _clients[loop] = Redis.from_url(settings.REDIS_URL)
+        # The project's timeouts (decision 0033): a hung Redis fails the update instead of holding the bot.
+        client = _clients[loop] = Redis.from_url(settings.REDIS_URL, **redis_timeouts())
     return client
 
 
