@@ -22,6 +22,16 @@ def _high_rate_limits(settings):
 
 
 @pytest.fixture(autouse=True)
+def _kicks_finish_within_the_test():
+    # Kicks run on a thread of their own (ukbot.core.kicks): one left running would set its mark in the cache
+    # after the next test cleared it.
+    from ukbot.core.kicks import kicks_wait_idle
+
+    yield
+    kicks_wait_idle(timeout=15)
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 is deliberately slow; tests that are not about hashing should not pay for it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -203,7 +203,14 @@ def publish(
 
 
 def kick_relay() -> None:
-    """Wake a relay after a commit; one kick stands for all commits until the relay drains the outbox."""
+    """Wake a relay after a commit, from the kick thread (the caller does not wait on Redis or the broker); one
+    kick stands for all commits until the relay drains the outbox."""
+    from ukbot.core.kicks import kick_soon
+
+    kick_soon("events.relay", _kick_relay_now)
+
+
+def _kick_relay_now() -> None:
     from django.core.cache import cache
 
     from ukbot.core.tasks import relay_events
@@ -212,5 +219,5 @@ def kick_relay() -> None:
         if cache.add(KICK_KEY, "1", timeout=KICK_TTL_SECONDS):
             relay_events.delay()
     except Exception:
-        # The data is committed and the beat sweep will deliver it; a broker hiccup must not fail the caller.
+        # The data is committed and the beat sweep will deliver it; a broker hiccup must not fail anything.
         logger.warning("could not kick the event relay; the periodic sweep will deliver", exc_info=True)

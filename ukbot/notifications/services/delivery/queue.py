@@ -93,7 +93,14 @@ def enqueue(
 
 
 def kick_delivery() -> None:
-    """Wake a delivery task after a commit; one kick stands for all commits until the task has drained."""
+    """Wake a delivery task after a commit, from the kick thread (the caller does not wait on Redis or the
+    broker); one kick stands for all commits until the task has drained."""
+    from ukbot.core.kicks import kick_soon
+
+    kick_soon("notifications.deliver", _kick_delivery_now)
+
+
+def _kick_delivery_now() -> None:
     from django.core.cache import cache
 
     from ukbot.notifications.tasks import deliver
