@@ -194,6 +194,12 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://", "redis+socket://")):
         "socket_timeout": max(REDIS_SOCKET_TIMEOUT, 2.0),
         "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
     }
+
+# Survive a lost broker (decision 0034): retry for ever instead of 100 times, with a consumer that does not die on
+# kombu's close of a lost Redis connection; tasks still running finish (they are idempotent) instead of being killed.
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CONSUMER = "ukbot.celery_consumer:Consumer"
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = None  # set below from TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {

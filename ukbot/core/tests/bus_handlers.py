@@ -1,13 +1,15 @@
 """Event types and handlers used by the event bus tests; a worker loads them via EVENTS_EXTRA_HANDLER_MODULES.
 
 Handlers record each run in ``bus_test_effect`` (in the handler's transaction, so a rolled-back run leaves no
-row). What a handler does is steered by the event's data: ``fail`` (fail the first N runs, counted in Redis,
+row). What a handler does is steered by the event's data: ``sleep`` (seconds, so a relay is still busy when
+something else happens), ``fail`` (fail the first N runs, counted in Redis,
 which a rollback cannot undo) and ``crash`` (kill the process when BUS_TEST_CRASH is set).
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 from django.core.cache import cache
 from django.db import connection
@@ -58,4 +60,5 @@ def first(event: Event) -> None:
 @subscribe(THING_HAPPENED)
 def second(event: Event) -> None:
     _record(event, "second")
+    time.sleep(event.data.get("sleep", 0))
     _maybe_fail(event, "second")

@@ -1,0 +1,158 @@
+"""The Celery worker outlives its broker: a private Redis killed with SIGKILL under load and started again on the
+same port, a pool process killed soon after start; and `make run`'s supervisor restarting a crashed process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from tests.processes import free_port
+from ukbot.celery_worker import start_worker, stop_worker
+from ukbot.core.tests import conftest as bus_fixtures
+from ukbot.core.tests.conftest import subprocess_env
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+effects = bus_fixtures.effects  # the bus tests' record of handler runs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class PrivateRedis:
+    """A redis-server of this test on a free port, without persistence: killed, it comes back empty."""
+
+    def __init__(self, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                *("/usr/bin/redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
+                *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+            ],
+            stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT,
+        )
+        _wait(self._answers, 10, "redis-server to answer")
+
+    def _answers(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis.from_url(self.url, socket_timeout=1).ping())
+        except redis.RedisError:
+            return False
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def _wait(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def broker(tmp_path):
+    server = PrivateRedis(tmp_path / "redis.log")
+    server.start()
+    yield server
+    server.kill()
+
+
+# Publishes one event of the bus tests every 20 ms for the given seconds, through the service, from its own
+# process that uses the private Redis as cache and broker like web and bot do.
+_PUBLISHER = textwrap.dedent(
+    """
+    import os, sys, time, django
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ukbot.settings")
+    django.setup()
+    from django.db import transaction
+    from ukbot.core.events import publish
+    from ukbot.core.tests.bus_handlers import THING_HAPPENED
+    until = time.monotonic() + float(sys.argv[1])
+    i = 0
+    while time.monotonic() < until:
+        with transaction.atomic():
+            publish(THING_HAPPENED, subject=f"r{i % 7}", data={"i": i, "sleep": 0.05})
+        i += 1
+        time.sleep(0.02)
+    print(i, flush=True)
+    """
+)
+
+
+def _worker_log_tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-4000:] if log.exists() else ""
+
+
+def _publish(env: dict[str, str], seconds: float) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", _PUBLISHER, str(seconds)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _published(publisher: subprocess.Popen) -> int:
+    out, err = publisher.communicate(timeout=60)
+    assert publisher.returncode == 0, err.decode()[-3000:]
+    return int(out)
+
+
+def _outbox_ids() -> set:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM core.outbox WHERE type = 'thing.happened'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_the_worker_outlives_a_broker_restart_and_every_event_is_delivered_once(broker, effects, tmp_path):
+    env = subprocess_env(REDIS_URL=broker.url, CELERY_BROKER_URL=broker.url, PYTHONUNBUFFERED="1")
+    log = tmp_path / "worker.log"
+    # given a worker on the private broker, and events being published through the service
+    worker = start_worker(env=env, broker_url=broker.url, log=log, loglevel="INFO")
+    publisher = _publish(env, 8)
+    try:
+        _wait(lambda: len(effects()) >= 20, 30, "the relay at work")
+        # when, with a relay in the middle of a batch, the broker is killed without warning and a new, empty one
+        # starts on the same port
+        broker.kill()
+        time.sleep(1.5)
+        broker.start()
+        published = _published(publisher)
+        # then every event is delivered once, within a bound
+        ids = _outbox_ids()
+        assert len(ids) == published
+        started = time.monotonic()
+        _wait(lambda: len(effects()) >= 2 * published or worker.poll() is not None, 45, "every event delivered")
+        recovery = time.monotonic() - started
+        # and the same worker process still consumes: what is published now is delivered too
+        publisher = _publish(env, 1)
+        published += _published(publisher)
+        ids = _outbox_ids()
+        assert len(ids) == published
+        _wait(lambda: len(effects()) >= 2 * published or worker.poll() is not None, 45, "the later events delivered")
+        assert worker.poll() is None, f"the worker exited with {worker.returncode}:\n{_worker_log_tail(log)}"
+        time.sleep(0.5)
+        runs = Counter((event_id, handler) for event_id, handler, *_ in effects())
+        assert runs == {(e, h): 1 for e in ids for h in ("first", "second")}
+        print(f"published {published}, the first ones all delivered {recovery:.1f} s after the last was published")
+    finally:
+        publisher.kill()
+        publisher.wait()
+        stop_worker(worker)
