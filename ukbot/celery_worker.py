@@ -30,12 +30,29 @@ def start_worker(
 
     :raises RuntimeError: if it exits or stays silent for ``timeout`` seconds.
     """
+    worker = launch_worker(concurrency=concurrency, env=env, log=log, loglevel=loglevel)
+    wait_for_worker(worker, broker_url=broker_url, timeout=timeout)
+    return worker
+
+
+def launch_worker(
+    *, concurrency: int = 2, env: dict[str, str] | None = None, log: Path | None = None, loglevel: str = "WARNING"
+) -> subprocess.Popen:
+    """Start ``celery -A ukbot worker`` and return at once (see ``wait_for_worker``)."""
     command = [sys.executable, "-m", "celery", "-A", "ukbot", "worker", "--loglevel", loglevel]
     command += ["--concurrency", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat"]
     output = log.open("a") if log is not None else None
     worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=output)  # noqa: S603 - our own
     if output is not None:
         output.close()
+    return worker
+
+
+def wait_for_worker(worker: subprocess.Popen, *, broker_url: str | None = None, timeout: float = 60.0) -> None:
+    """Return once the started worker answers a ping (on ``broker_url``, or this process's broker).
+
+    :raises RuntimeError: if it exits or stays silent for ``timeout`` seconds (then it is killed).
+    """
     deadline = time.monotonic() + timeout
     while not _ping(broker_url):
         if worker.poll() is not None:
@@ -43,7 +60,6 @@ def start_worker(
         if time.monotonic() > deadline:
             worker.kill()
             raise RuntimeError(f"the Celery worker did not answer a ping within {timeout:.0f} s")
-    return worker
 
 
 def _ping(broker_url: str | None) -> bool:

@@ -3,6 +3,8 @@ same port, a pool process killed soon after start; and `make run`'s supervisor r
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -14,7 +16,7 @@ import pytest
 from django.db import connection
 
 from tests.processes import free_port
-from ukbot.celery_worker import start_worker, stop_worker
+from ukbot.celery_worker import launch_worker, start_worker, stop_worker, wait_for_worker
 from ukbot.core.tests import conftest as bus_fixtures
 from ukbot.core.tests.conftest import subprocess_env
 
@@ -156,3 +158,47 @@ def test_the_worker_outlives_a_broker_restart_and_every_event_is_delivered_once(
         publisher.kill()
         publisher.wait()
         stop_worker(worker)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def test_a_pool_process_killed_before_the_worker_is_ready_is_replaced(effects, tmp_path):
+    broker = PrivateRedis(tmp_path / "redis.log")
+    env = subprocess_env(REDIS_URL=broker.url, CELERY_BROKER_URL=broker.url, PYTHONUNBUFFERED="1")
+    log = tmp_path / "worker.log"
+    # given a worker started while its broker is still down, so it is not ready yet
+    worker = launch_worker(env=env, log=log, loglevel="INFO")
+    try:
+        _wait(lambda: len(_children(worker.pid)) == 2 or worker.poll() is not None, 60, "the pool processes")
+        time.sleep(0.5)
+        killed = _children(worker.pid)[0]
+        # when one of its pool processes is killed with SIGKILL, and then the broker comes up
+        os.kill(killed, signal.SIGKILL)
+        time.sleep(0.5)
+        broker.start()
+        # then the same worker gets ready, with a new pool process in place of the killed one
+        wait_for_worker(worker, broker_url=broker.url, timeout=60)
+        assert worker.poll() is None, _worker_log_tail(log)
+        _wait(lambda: len(_children(worker.pid)) == 2, 30, "a replacement pool process")
+        assert killed not in _children(worker.pid)
+        # and it delivers what is published now, each event once
+        published = _published(_publish(env, 1))
+        _wait(lambda: len(effects()) >= 2 * published or worker.poll() is not None, 45, "the events delivered")
+        assert worker.poll() is None, f"the worker exited with {worker.returncode}:\n{_worker_log_tail(log)}"
+        runs = Counter((event_id, handler) for event_id, handler, *_ in effects())
+        assert runs == {(e, h): 1 for e in _outbox_ids() for h in ("first", "second")}
+        assert f"pool process {killed} was killed by signal 9 before the worker was ready" in log.read_text()
+    finally:
+        stop_worker(worker)
+        broker.kill()
