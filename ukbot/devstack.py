@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -226,10 +225,11 @@ def run() -> int:
             processes.append("bot")
         else:
             _say("TELEGRAM_BOT_TOKEN is unset: the bot is not started")
-        honcho = shutil.which("honcho", path=str(Path(sys.executable).parent)) or "honcho"
         _say("web, admin and API on http://127.0.0.1:8000/ (admin at /admin/, API docs at /api/docs/)")
+        # ukbot.supervise restarts a process that exits (say the worker after a crash) instead of stopping all.
         return _run_child(
-            [honcho, "-f", str(ROOT / "Procfile"), "-d", str(ROOT), "start", *processes], interrupt_is_success=True
+            [sys.executable, "-m", "ukbot.supervise", "-f", str(ROOT / "Procfile"), "-d", str(ROOT), *processes],
+            interrupt_is_success=True,
         )
 
 

@@ -4,6 +4,7 @@ same port, a pool process killed soon after start; and `make run`'s supervisor r
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -158,6 +159,53 @@ def test_the_worker_outlives_a_broker_restart_and_every_event_is_delivered_once(
         publisher.kill()
         publisher.wait()
         stop_worker(worker)
+
+
+def test_the_supervisor_restarts_a_process_that_exits_and_stops_all_on_sigterm(tmp_path):
+    # given a Procfile with a process that exits at once and one that runs until stopped
+    (tmp_path / "Procfile").write_text(
+        "# a crash-looping process and a steady one\n"
+        "crasher: echo crasher up; exit 3\n"
+        "steady: exec python -c \"import time; print('steady up', flush=True); time.sleep(600)\"\n"
+    )
+    log = tmp_path / "supervise.log"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    supervisor = subprocess.Popen(
+        [sys.executable, "-m", "ukbot.supervise", "-f", str(tmp_path / "Procfile")],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        # when the crasher has exited three times
+        _wait(lambda: log.read_text().count("crasher up") >= 3 or supervisor.poll() is not None, 30, "restarts")
+        output = log.read_text()
+        # then it was started again each time, after a pause that doubles, and the steady one kept running
+        assert supervisor.poll() is None, output
+        assert "crasher exited with code 3; restarting it in 1 s" in output
+        assert "crasher exited with code 3; restarting it in 2 s" in output
+        assert output.count("steady up") == 1
+        assert re.search(r"^\d\d:\d\d:\d\d crasher +\| crasher up$", output, re.MULTILINE), output
+        steady = int(re.search(r"steady started \(pid (\d+)\)", output).group(1))
+        # and SIGTERM stops every process, and the supervisor with status 0
+        supervisor.terminate()
+        assert supervisor.wait(timeout=30) == 0
+        assert not _alive(steady)
+        assert "all stopped" in log.read_text()
+    finally:
+        if supervisor.poll() is None:
+            os.killpg(supervisor.pid, signal.SIGKILL)
+            supervisor.wait()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _children(pid: int) -> list[int]:
