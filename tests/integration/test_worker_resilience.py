@@ -250,3 +250,37 @@ def test_a_pool_process_killed_before_the_worker_is_ready_is_replaced(effects, t
     finally:
         stop_worker(worker)
         broker.kill()
+
+
+def test_beat_keeps_sending_through_a_broker_restart(broker, tmp_path):
+    import redis
+
+    env = subprocess_env(
+        REDIS_URL=broker.url, CELERY_BROKER_URL=broker.url, PYTHONUNBUFFERED="1", EVENTS_SWEEP_SECONDS="1"
+    )
+    log = tmp_path / "beat.log"
+    queued = lambda: redis.Redis.from_url(broker.url, socket_timeout=2).llen("celery")  # noqa: E731 - no worker
+    # given beat sending the event sweep every second to the private broker
+    beat = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "ukbot", "beat", "--loglevel", "INFO", "-s", str(tmp_path / "sched")],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait(lambda: queued() >= 2 or beat.poll() is not None, 60, "beat to send")
+        # when the broker is killed and an empty one starts on the same port a few seconds later
+        broker.kill()
+        time.sleep(3)
+        broker.start()
+        # then the same beat process sends again
+        _wait(lambda: queued() >= 2 or beat.poll() is not None, 30, "beat to send again")
+        assert beat.poll() is None, log.read_text()[-3000:]
+    finally:
+        beat.terminate()
+        try:
+            beat.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            beat.kill()
+            beat.wait()
