@@ -148,11 +148,6 @@ class Supervisor:
         process.readers = [reader]
 
     def _on_exit(self, process: _Process, code: int) -> None:
-        assert process.popen is not None
-        # What it left behind (a killed gunicorn's workers still holding the port, a killed worker's pool) goes
-        # too, so the new one starts clean. Its group lives on while any member does, so the id is still its own.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.popen.pid, signal.SIGKILL)
         now = time.monotonic()
         if now - process.started_at >= self.stable_after:
             process.backoff = self.backoff_first
@@ -176,6 +171,9 @@ class Supervisor:
                 if process.popen is not None:
                     code = process.popen.poll()
                     if code is not None:
+                        # What it left behind (a killed gunicorn's workers still holding the port, a killed worker's
+                        # pool) goes too, so the new one starts clean.
+                        _signal_group(process.popen.pid, signal.SIGKILL)
                         for reader in process.readers:
                             reader.join(timeout=1)  # its last words before the exit line
                         self._on_exit(process, code)
@@ -185,11 +183,13 @@ class Supervisor:
         return 0
 
     def _stop_all(self) -> None:
+        # Signals go to each process group, as honcho sent them: the shell running the line, the program it runs
+        # and what that started (gunicorn's workers, a worker's pool) all hear SIGTERM and stop in their own way.
         running = [p for p in self.processes if p.popen is not None and p.popen.poll() is None]
         self.say("stopping " + (", ".join(p.name for p in running) or "nothing"))
         for process in running:
             assert process.popen is not None
-            process.popen.terminate()
+            _signal_group(process.popen.pid, signal.SIGTERM)
         deadline = time.monotonic() + self.stop_grace
         for process in running:
             assert process.popen is not None
@@ -197,14 +197,19 @@ class Supervisor:
                 process.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 self.say(f"{process.name} did not stop within {self.stop_grace:g} s: killing it")
-                # Its whole group: what it started (pool processes) goes too. Not yet reaped, so still its group.
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.popen.pid, signal.SIGKILL)
-                process.popen.wait()
         for process in self.processes:
+            if process.popen is not None:
+                _signal_group(process.popen.pid, signal.SIGKILL)  # whatever is still there
+                process.popen.wait()
             for reader in process.readers:
                 reader.join(timeout=1)
         self.say("all stopped")
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    # A group lives on while any member does, so its id is still this one's even once the leader has exited.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signum)
 
 
 def main(argv: list[str] | None = None) -> int:

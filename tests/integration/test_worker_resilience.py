@@ -162,11 +162,12 @@ def test_the_worker_outlives_a_broker_restart_and_every_event_is_delivered_once(
 
 
 def test_the_supervisor_restarts_a_process_that_exits_and_stops_all_on_sigterm(tmp_path):
-    # given a Procfile with a process that exits at once and one that runs until stopped
+    # given a Procfile with a process that leaves a child behind and exits at once, and one that runs until stopped
+    # (both under a shell that does not exec them, as /bin/sh -c runs a Procfile line)
     (tmp_path / "Procfile").write_text(
         "# a crash-looping process and a steady one\n"
-        "crasher: echo crasher up; exit 3\n"
-        "steady: exec python -c \"import time; print('steady up', flush=True); time.sleep(600)\"\n"
+        "crasher: sleep 600 & echo crasher up, left $!; exit 3\n"
+        "steady: python -c \"import os, time; print('steady up', os.getpid(), flush=True); time.sleep(600)\"\n"
     )
     log = tmp_path / "supervise.log"
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
@@ -187,12 +188,16 @@ def test_the_supervisor_restarts_a_process_that_exits_and_stops_all_on_sigterm(t
         assert "crasher exited with code 3; restarting it in 1 s" in output
         assert "crasher exited with code 3; restarting it in 2 s" in output
         assert output.count("steady up") == 1
-        assert re.search(r"^\d\d:\d\d:\d\d crasher +\| crasher up$", output, re.MULTILINE), output
-        steady = int(re.search(r"steady started \(pid (\d+)\)", output).group(1))
-        # and SIGTERM stops every process, and the supervisor with status 0
+        assert re.search(r"^\d\d:\d\d:\d\d crasher +\| crasher up, left \d+$", output, re.MULTILINE), output
+        # and what an exited process left behind was killed with it
+        left = [int(pid) for pid in re.findall(r"crasher up, left (\d+)", output)]
+        _wait(lambda: not _alive(left[0]), 10, "the left-behind child to be killed")
+        steady = int(re.search(r"steady up (\d+)", output).group(1))
+        # and SIGTERM stops every process, including one a shell runs, and the supervisor with status 0
         supervisor.terminate()
         assert supervisor.wait(timeout=30) == 0
         assert not _alive(steady)
+        assert not any(_alive(pid) for pid in left)
         assert "all stopped" in log.read_text()
     finally:
         if supervisor.poll() is None:
@@ -201,11 +206,12 @@ def test_the_supervisor_restarts_a_process_that_exits_and_stops_all_on_sigterm(t
 
 
 def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie waiting for its parent to collect it does not)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
         return False
-    return True
 
 
 def _children(pid: int) -> list[int]:
