@@ -1,5 +1,5 @@
-"""`make run`'s launcher, as a newcomer uses it: embedded servers, web + admin + API docs, worker and beat,
-Ctrl-C stops everything, and a second run finds the data of the first."""
+"""`make run`'s launcher, as a newcomer uses it: embedded servers, web + admin + API docs, worker and beat, a
+crashed worker started again, Ctrl-C stops everything, and a second run finds the data of the first."""
 
 from __future__ import annotations
 
@@ -103,16 +103,56 @@ def _admin_login(run: Run) -> str:
         return response.read().decode()
 
 
+def _celery_worker(root: int) -> int:
+    """The main process of the Celery worker that ``root`` started, however deep (not one of its pool processes)."""
+    parents, commands = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    commands[int(entry)] = cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+            except (OSError, IndexError, ValueError):
+                continue
+
+    def under_root(pid: int) -> bool:
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == root:
+                return True
+        return False
+
+    def is_worker(pid: int) -> bool:  # python .../celery -A ukbot worker ..., not the shell of the Procfile line
+        command = commands.get(pid, "")
+        return "celery" in command and " worker" in command and not command.startswith("/bin/sh")
+
+    found = [pid for pid in commands if is_worker(pid) and not is_worker(parents.get(pid, 0)) and under_root(pid)]
+    assert len(found) == 1, found
+    return found[0]
+
+
 def _leftovers(var: Path) -> list[str]:
     ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
     return [line for line in ps.splitlines() if str(var) in line]
 
 
-def test_make_run_brings_the_system_up_and_ctrl_c_stops_it(tmp_path):
+@pytest.fixture
+def runs():
+    """Launchers a test started, stopped afterwards if a failed assertion left them running."""
+    started: list[Run] = []
+    yield started
+    for run in started:
+        if run.process.poll() is None:
+            run.kill()
+
+
+def test_make_run_brings_the_system_up_and_ctrl_c_stops_it(tmp_path, runs):
     var = tmp_path / "var"
     port = _free_port()
 
     run = Run(var, port, tmp_path / "first.log")
+    runs.append(run)
     run.wait_until(lambda: run.get("/readyz")[0] == 200, "/readyz to turn green")
     run.wait_until(lambda: "ready." in run.output(), "the Celery worker")
     run.wait_until(lambda: "beat: Starting" in run.output(), "Celery beat")
@@ -122,12 +162,18 @@ def test_make_run_brings_the_system_up_and_ctrl_c_stops_it(tmp_path):
     status, docs = run.get("/api/docs/")
     assert status == 200 and "swagger" in docs.lower()
     assert run.get("/api/v1/schema/")[0] == 200
+    # a worker that crashes is started again, and the rest keeps running
+    os.kill(_celery_worker(run.process.pid), signal.SIGKILL)
+    run.wait_until(lambda: run.output().count("ready.") >= 2, "the Celery worker to be restarted")
+    assert "worker exited with code 137; restarting it in 1 s" in run.output()
+    assert run.get("/healthz")[0] == 200
     assert run.ctrl_c() == 0
     assert "Failed to stop server" not in run.output()  # PostgreSQL stopped cleanly, not killed
     time.sleep(1)
     assert _leftovers(var) == []
 
     again = Run(var, port, tmp_path / "second.log")
+    runs.append(again)
     again.wait_until(lambda: again.get("/readyz")[0] == 200, "/readyz on the second run")
     assert "admin account 'boss' exists" in again.output()
     assert 'id="logout-form"' in _admin_login(again)
