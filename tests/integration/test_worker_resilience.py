@@ -3,12 +3,14 @@ same port, a pool process killed soon after start; and `make run`'s supervisor r
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -20,6 +22,7 @@ from tests.processes import free_port
 from ukbot.celery_worker import launch_worker, start_worker, stop_worker, wait_for_worker
 from ukbot.core.tests import conftest as bus_fixtures
 from ukbot.core.tests.conftest import subprocess_env
+from ukbot.supervise import Supervisor
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 effects = bus_fixtures.effects  # the bus tests' record of handler runs
@@ -290,3 +293,24 @@ def test_beat_keeps_sending_through_a_broker_restart(broker, tmp_path):
         except subprocess.TimeoutExpired:
             beat.kill()
             beat.wait()
+
+
+def _pauses(command: str, seconds: float, **timing: float) -> list[float]:
+    """The restart pauses the supervisor announces for ``command`` within ``seconds``."""
+    out = io.StringIO()
+    supervisor = Supervisor({"p": command}, cwd=ROOT, env=dict(os.environ), out=out, colour=False, **timing)
+    runner = threading.Thread(target=supervisor.run)
+    runner.start()
+    time.sleep(seconds)
+    supervisor.stop()
+    runner.join(timeout=30)
+    assert not runner.is_alive()
+    return [float(pause) for pause in re.findall(r"restarting it in ([\d.]+) s", out.getvalue())]
+
+
+def test_the_restart_pause_doubles_up_to_a_cap_and_starts_over_after_a_stable_run():
+    timing = {"backoff_first": 0.1, "backoff_max": 0.4, "stable_after": 0.5, "stop_grace": 5}
+    # a process that exits at once: 0.1, 0.2, 0.4, then 0.4 s for as long as it keeps exiting
+    assert _pauses("exit 1", 2.5, **timing)[:5] == [0.1, 0.2, 0.4, 0.4, 0.4]
+    # a process that stays up longer than stable_after each time: the pause stays the first one
+    assert set(_pauses("sleep 0.7; exit 1", 2.5, **timing)) == {0.1}
