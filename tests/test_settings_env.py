@@ -74,6 +74,7 @@ def test_the_valid_baseline_passes_the_check():
         pytest.param({"API_RATE_SIGN_IN": "10/fortnight"}, "API_RATE_SIGN_IN", id="rate-unknown-period"),
         pytest.param({"API_RATE_UPLOADS": "0/hour"}, "API_RATE_UPLOADS", id="rate-zero"),
         pytest.param({"MEDIA_QUOTA_BYTES": "2GB"}, "MEDIA_QUOTA_BYTES", id="quota-not-a-number"),
+        pytest.param({"CELERY_TASK_DEFAULT_QUEUE": "my queue"}, "CELERY_TASK_DEFAULT_QUEUE", id="queue-name-space"),
     ],
 )
 def test_a_bad_variable_stops_the_command_with_one_line_naming_it(changes, name):

@@ -178,6 +178,19 @@ def _celery_url(redis_url: str) -> str:
 
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", _celery_url(REDIS_URL))
+
+
+def _queue_name(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9._:-]{1,200}", name):
+        raise ValueError("1 to 200 of the characters A-Z a-z 0-9 . _ : -")
+    return name
+
+
+# The queue every task goes to and every worker consumes: deployments (or test runs) sharing one broker keep
+# their tasks apart by naming their own.
+CELERY_TASK_DEFAULT_QUEUE = env_parsed(
+    "CELERY_TASK_DEFAULT_QUEUE", _queue_name, "celery", expected="a queue name such as celery"
+)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
