@@ -59,7 +59,8 @@ class Gunicorn:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environ = {k: v for k, v in os.environ.items() if k not in {"TRUSTED_PROXIES", "DATABASE_URL"}}
-        environ.update(DATABASE_URL=database_url(), DJANGO_DEBUG="1", PYTHONUNBUFFERED="1", **env)
+        environ.update(DATABASE_URL=database_url(), DJANGO_DEBUG="1", PYTHONUNBUFFERED="1")
+        environ.update(env)  # a test with servers of its own names its DATABASE_URL here
         self.log = log
         self.process = subprocess.Popen(
             [
