@@ -43,9 +43,8 @@ def _mid_batch(stack, worker, seconds: float = 20.0) -> list[int]:
     raise AssertionError(f"no relay batch was caught in flight within {seconds:.0f} s")
 
 
-# Fails on main: the killed worker's notification leases (NOTIFICATIONS_LEASE_SECONDS, 60 s) hold its claimed rows,
-# so the backlog drains only after a minute, past RECOVERY_BOUND_SECONDS. Remove the marker with the fix.
-@pytest.mark.xfail(strict=True, reason="issue 16: slow recovery after a worker kill -9 (leases held 60 s)")
+# Before decision 0035 the killed worker's leases (60 s) and loop slots (25 s) held its claimed rows and the bot's
+# sending, so the backlog drained only after a minute, past RECOVERY_BOUND_SECONDS; heartbeats free them in seconds.
 @broker_param
 def test_worker_killed_mid_flight_and_replaced_loses_and_repeats_nothing(stack):
     # given a worker relaying and sending under load, with a Telegram call in flight (held 5 s by the Bot API)
@@ -120,9 +119,8 @@ def test_postgres_crash_answers_503_then_recovers_exactly_once(stack):
     stack.check_exactly_once(load, unknown_allowed=2)
 
 
-# Fails on main: the Bot API took the message, but recording it failed with PostgreSQL down, so when the lease ran
-# out the row was failed as outcome_unknown though it was sent. Remove the marker with the fix.
-@pytest.mark.xfail(strict=True, reason="issue 16: a notification sent while PostgreSQL is down ends outcome_unknown")
+# Before decision 0035 the Bot API took the message, but recording it failed with PostgreSQL down, so when the lease
+# ran out the row was failed as outcome_unknown though it was sent; the worker now retries recording the outcome.
 def test_postgres_crash_during_a_telegram_call_records_the_message_as_sent(stack):
     # given a worker, beat and a load, and a Telegram call held 2 s by the Bot API
     stack.env.update(SHORT_LEASES)
@@ -142,9 +140,8 @@ def test_postgres_crash_during_a_telegram_call_records_the_message_as_sent(stack
     stack.check_exactly_once(load)
 
 
-# Fails on main: the worker exits when its Redis broker connection drops while a late-acknowledged task (the relay
-# batch) runs ("celery -A ukbot worker exited (1)"), and nothing starts it again. Remove the marker with the fix.
-@pytest.mark.xfail(strict=True, reason="issue 16: the Celery worker exits for good when its Redis broker drops")
+# Before decision 0034 the worker exited when its Redis broker connection dropped while a late-acknowledged task
+# (the relay batch) ran ("celery -A ukbot worker exited (1)"), and nothing started it again.
 def test_redis_killed_and_restarted_recovers_exactly_once(stack):
     # given a worker, beat, gunicorn and a load on Redis as broker and cache, and the API being called
     worker, beat, load = stack.start(api=True)
@@ -172,9 +169,8 @@ def test_redis_killed_and_restarted_recovers_exactly_once(stack):
     stack.check_exactly_once(load)
 
 
-# Fails on main: with Redis stopped (SIGSTOP) calls that touch it wait without a timeout, so /readyz does not answer
-# and every commit that kicks the relay waits until Redis resumes. Remove the marker with the fix.
-@pytest.mark.xfail(strict=True, reason="issue 16: a hung Redis freezes the API (no socket timeouts), fixed separately")
+# Before decision 0033, with Redis stopped (SIGSTOP), calls that touch it waited without a timeout, so /readyz did not
+# answer and every commit that kicked the relay waited until Redis resumed.
 def test_redis_hung_then_resumed_answers_503_and_recovers_exactly_once(stack):
     # given a worker, beat, gunicorn and a load, and the API being called
     worker, beat, load = stack.start(api=True)
