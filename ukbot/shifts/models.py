@@ -25,6 +25,10 @@ class Shift(models.Model):
     start_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     end_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     end_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    # the last live location shared on this shift (the events keep them all): where dispatch measures travel from
+    last_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    last_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    last_located_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = 'shifts"."shift'

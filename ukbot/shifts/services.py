@@ -145,6 +145,8 @@ def location_update(*, executor_id: int, latitude: Degrees, longitude: Degrees) 
     key = f"shifts:location:{shift.pk}:{shift.actual_start.timestamp() if shift.actual_start else 0}"
     if not cache.add(key, 1, timeout=LOCATION_EVERY_SECONDS):
         return False
+    now = timezone.now()
+    Shift.objects.filter(pk=shift.pk).update(last_latitude=lat, last_longitude=lon, last_located_at=now)
     publish(
         EXECUTOR_LOCATION_UPDATED,
         subject=shift.pk,
@@ -153,7 +155,7 @@ def location_update(*, executor_id: int, latitude: Degrees, longitude: Degrees) 
             shift_id=shift.pk,
             latitude=str(lat),
             longitude=str(lon),
-            at=timezone.now().isoformat(),
+            at=now.isoformat(),
         ),
     )
     return True
@@ -170,8 +172,23 @@ def executor_locations_forget(*, executor_id: int) -> int:
     """
     changed = (
         Shift.objects.filter(executor_id=executor_id)
-        .exclude(start_latitude=None, start_longitude=None, end_latitude=None, end_longitude=None)
-        .update(start_latitude=None, start_longitude=None, end_latitude=None, end_longitude=None)
+        .exclude(
+            start_latitude=None,
+            start_longitude=None,
+            end_latitude=None,
+            end_longitude=None,
+            last_latitude=None,
+            last_longitude=None,
+        )
+        .update(
+            start_latitude=None,
+            start_longitude=None,
+            end_latitude=None,
+            end_longitude=None,
+            last_latitude=None,
+            last_longitude=None,
+            last_located_at=None,
+        )
     )
     match = {"executor_id": executor_id}
     payloads_redact(types=LOCATION_EVENTS[:2], match=match, fields={"location": None})

@@ -56,3 +56,29 @@ def test_the_active_shift_is_found_until_it_ends():
     assert active is not None and active.pk == shift.pk
     services.shift_end(executor_id=plumber, shift_id=shift.pk)
     assert selectors.active_shift(executor_id=plumber) is None
+
+
+def test_dispatch_reads_the_last_published_location_and_forgetting_blanks_it():
+    from ukbot.shifts import public
+
+    plumber = executor("plumber")
+    shift = services.shift_start(executor_id=plumber, latitude=41.30, longitude=69.20)
+    services.location_update(executor_id=plumber, latitude=41.3111, longitude=69.2797)
+    services.location_update(executor_id=plumber, latitude=41.5, longitude=69.5)  # too soon: not kept either
+
+    [slot] = public.dispatch_shifts(specialization="plumber", starting_before=None, executor_ids=[plumber])
+    assert (slot.shift_id, slot.active, slot.start_point, slot.live_point) == (
+        shift.pk,
+        True,
+        (41.3, 69.2),
+        (41.3111, 69.2797),
+    )
+    assert public.personal_data(account_id=plumber)["shifts"][0]["last_location"] == {
+        "latitude": "41.311100",
+        "longitude": "69.279700",
+    }
+
+    services.executor_locations_forget(executor_id=plumber)
+
+    [slot] = public.dispatch_shifts(specialization="plumber", starting_before=None, executor_ids=[plumber])
+    assert (slot.start_point, slot.live_point, slot.live_at) == (None, None, None)
