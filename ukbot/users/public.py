@@ -489,3 +489,50 @@ def label(*, field: str, value: str, language: str) -> str:
         return value
     with translation.override(language):
         return str(choices(value).label)
+
+
+# --- for assignment ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExecutorFacts:
+    """What dispatch weighs of a person: whether they are a verified executor (the executor role and an approved
+    profile), their name, and their specializations with levels (1–5)."""
+
+    account_id: int
+    full_name: str
+    verified: bool
+    levels: dict[str, int]
+
+
+def executor_facts(*, account_ids: Iterable[int]) -> dict[int, ExecutorFacts]:
+    """Return the facts of each of ``account_ids`` that has a profile (unknown ids are left out); three queries."""
+    wanted = {int(account_id) for account_id in account_ids}
+    profiles = Profile.objects.filter(account_id__in=wanted).values_list(
+        "account_id", "first_name", "last_name", "status"
+    )
+    executors = set(
+        RoleGrant.objects.filter(profile_id__in=wanted, role=Role.EXECUTOR).values_list("profile_id", flat=True)
+    )
+    levels: dict[int, dict[str, int]] = {}
+    for account_id, key, level in Specialization.objects.filter(profile_id__in=wanted).values_list(
+        "profile_id", "key", "level"
+    ):
+        levels.setdefault(account_id, {})[key] = level
+    return {
+        account_id: ExecutorFacts(
+            account_id=account_id,
+            full_name=f"{first} {last}".strip() or f"#{account_id}",
+            verified=status == ProfileStatus.APPROVED and account_id in executors,
+            levels=levels.get(account_id, {}),
+        )
+        for account_id, first, last, status in profiles
+    }
+
+
+def building_points(*, building_ids: Iterable[int]) -> dict[int, tuple[float, float]]:
+    """Return ``(latitude, longitude)`` of each of ``building_ids`` that exists and has coordinates."""
+    rows = Building.objects.filter(pk__in=set(building_ids), latitude__isnull=False).values_list(
+        "pk", "latitude", "longitude"
+    )
+    return {pk: (float(lat), float(lon)) for pk, lat, lon in rows}
