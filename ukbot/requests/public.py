@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import translation
 
 from ukbot.media import public as media_public
 from ukbot.requests.models import Attachment, Comment, Material, MaterialStatus, Request, StatusChange
-from ukbot.requests.statuses import Category, Status, Urgency
+from ukbot.requests.statuses import FINAL, IN_HANDS, Actor, Category, Status, Urgency
 
 _LABELS = {"status": Status, "category": Category, "urgency": Urgency, "material_status": MaterialStatus}
 
@@ -227,3 +229,146 @@ def personal_data(*, account_id: int) -> dict[str, Any]:
     if not (requests or added_elsewhere or comments or reasons):
         return {}
     return {"requests": requests, "attachments_elsewhere": added_elsewhere, "comments": comments, "reasons": reasons}
+
+
+# --- for assignment ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DispatchBrief:
+    """What dispatch needs of a request: its trade's category, urgency, where, whose it is now and its deadlines.
+
+    ``final`` is True for a closed request (accepted or cancelled); ``assignable`` only for a new one (the one
+    status a request is given out from).
+    """
+
+    number: str
+    status: str
+    category: str
+    urgency: str
+    building_id: int | None
+    executor_id: int | None
+    created_at: datetime
+    reaction_deadline: datetime | None
+    resolution_deadline: datetime | None
+    version: int
+
+    @property
+    def final(self) -> bool:
+        return self.status in FINAL
+
+    @property
+    def assignable(self) -> bool:
+        return self.status == Status.NEW
+
+
+_DISPATCH_FIELDS = [
+    "number",
+    "status",
+    "category",
+    "urgency",
+    "building_id",
+    "executor_id",
+    "created_at",
+    "reaction_deadline",
+    "resolution_deadline",
+    "version",
+]
+
+
+def dispatch_brief(*, number: str) -> DispatchBrief | None:
+    """Return what dispatch needs of request ``number``, or None when there is no such request."""
+    row = Request.objects.filter(pk=number).values(*_DISPATCH_FIELDS).first()
+    return DispatchBrief(**row) if row else None
+
+
+def open_loads(*, executor_ids: Iterable[int]) -> dict[int, int]:
+    """Return how many requests each of ``executor_ids`` has in hand (assigned and not yet reported done); 0 for
+    those with none."""
+    wanted = set(executor_ids)
+    loads = dict.fromkeys(wanted, 0)
+    rows = (
+        Request.objects.filter(executor_id__in=wanted, status__in=sorted(IN_HANDS))
+        .order_by()
+        .values("executor_id")
+        .annotate(open=Count("pk"))
+        .values_list("executor_id", "open")
+    )
+    loads.update((int(executor_id), count) for executor_id, count in rows if executor_id is not None)
+    return loads
+
+
+@dataclass(frozen=True)
+class TrackRecord:
+    """An executor's work since a moment: the applicants' ratings (1–5), the jobs reported done, and how many
+    times applicants returned their work."""
+
+    ratings: tuple[int, ...] = ()
+    finished: int = 0
+    returned: int = 0
+
+
+def track_records(*, executor_ids: Iterable[int], since: datetime) -> dict[int, TrackRecord]:
+    """Return the track record since ``since`` of each of ``executor_ids`` (an empty one for a newcomer)."""
+    wanted = set(executor_ids)
+    ratings: dict[int, list[int]] = {}
+    finished: dict[int, int] = {}
+    for executor_id, rating in Request.objects.filter(executor_id__in=wanted, completed_at__gte=since).values_list(
+        "executor_id", "rating"
+    ):
+        if executor_id is None:
+            continue
+        finished[executor_id] = finished.get(executor_id, 0) + 1
+        if rating is not None:
+            ratings.setdefault(executor_id, []).append(rating)
+    returned = dict(
+        StatusChange.objects.filter(request__executor_id__in=wanted, to_status=Status.RETURNED, at__gte=since)
+        .order_by()
+        .values("request__executor_id")
+        .annotate(times=Count("pk"))
+        .values_list("request__executor_id", "times")
+    )
+    return {
+        executor_id: TrackRecord(
+            ratings=tuple(sorted(ratings.get(executor_id, ()))),
+            finished=finished.get(executor_id, 0),
+            returned=returned.get(executor_id, 0),
+        )
+        for executor_id in wanted
+    }
+
+
+def last_job_buildings(*, executor_ids: Iterable[int]) -> dict[int, int]:
+    """Return the building of the last job each of ``executor_ids`` reported done (those with none left out)."""
+    rows = (
+        Request.objects.filter(executor_id__in=set(executor_ids), completed_at__isnull=False, building_id__isnull=False)
+        .order_by("executor_id", "-completed_at", "-number")
+        .distinct("executor_id")
+        .values_list("executor_id", "building_id")
+    )
+    return {executor_id: building_id for executor_id, building_id in rows if executor_id and building_id}
+
+
+def request_assign(*, number: str, executor_id: int, actor_id: int | None, reason: str = "") -> DispatchBrief:
+    """Give new request ``number`` to ``executor_id``, as a manager (``actor_id``) or, without one, the system; the
+    request's own rules apply (a verified executor of its category) and it writes history and events as every
+    move does. Call inside the caller's transaction to make the assignment part of it.
+
+    :raises NotFoundError: no such request.
+    :raises InvalidTransitionError: the request is not new (already given out, in clarification, closed).
+    :raises ValidationFailedError: the executor may not take the request.
+    """
+    # Imported when called: other apps' services read this module, and a static import of requests' services
+    # (which read users.public) would make every such service reach up to its own app's public module.
+    services = importlib.import_module("ukbot.requests.services")
+    services.request_move(
+        number=number,
+        to_status=Status.ASSIGNED,
+        actor_kind=Actor.MANAGER if actor_id is not None else Actor.SYSTEM,
+        actor_id=actor_id,
+        executor_id=executor_id,
+        reason=reason,
+    )
+    brief = dispatch_brief(number=number)
+    assert brief is not None  # it was just moved
+    return brief
