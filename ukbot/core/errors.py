@@ -48,6 +48,22 @@ ERROR_CODES: dict[str, ErrorCode] = {
     "IDEMPOTENCY_IN_PROGRESS": ErrorCode(
         409, "A request with the same Idempotency-Key is still being processed; retry after it finishes."
     ),
+    "REQUEST_ALREADY_ASSIGNED": ErrorCode(
+        409, "The request already has an executor (another dispatcher or the executor was first); reload it."
+    ),
+    "REQUEST_CLOSED": ErrorCode(409, "The request is closed (accepted or cancelled); nobody can be assigned to it."),
+    "REQUEST_NOT_ASSIGNABLE": ErrorCode(
+        409, "The request is not new (for example it waits for the applicant's answer); it cannot be given out now."
+    ),
+    "EXECUTOR_AT_CAPACITY": ErrorCode(
+        409, "The executor already holds as many open requests as the dispatch settings allow; choose another."
+    ),
+    "EXECUTOR_NOT_VERIFIED": ErrorCode(
+        422, "The person named is not a verified executor (no executor role, or the profile is not approved)."
+    ),
+    "EXECUTOR_LACKS_SPECIALIZATION": ErrorCode(
+        422, "The executor does not have the specialization the request's category needs (nor `universal`)."
+    ),
     "PAYLOAD_TOO_LARGE": ErrorCode(413, "The request body exceeds the size limit."),
     "QUOTA_EXCEEDED": ErrorCode(
         413,
