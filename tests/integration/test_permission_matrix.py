@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
-from tests.factories import ROLES, media_file, person, signed_in
+from tests.factories import ROLES, executor, media_file, person, signed_in
+from ukbot.requests import services as requests_services
 from ukbot.users import roles
 from ukbot.users import services as users
 from ukbot.users.services import invitations, verification
@@ -29,6 +30,8 @@ class World:
     other_application: int
     invitation: int
     code: str
+    number: str  # a new request, in a building with coordinates
+    plumber: int  # a verified plumber who may take it
 
 
 @pytest.fixture
@@ -46,7 +49,22 @@ def world(request) -> World:
     other_app = verification.verification_apply(account_id=other, specialization="heating", documents=[])
     invitation = invitations.invitation_create(created_by=1, role="inspector", expires_in="1h")
     accept = invitations.invitation_create(created_by=1, role="inspector", expires_in="1h")
-    return World(caller, other, apartments, link.pk, own_app.pk, other_app.pk, invitation.invitation.pk, accept.code)
+    number = requests_services.request_create(
+        applicant_id=other, category="plumbing", description="Leak", building_id=building.pk, source="phone"
+    ).number
+    plumber = executor("plumber")
+    return World(
+        caller,
+        other,
+        apartments,
+        link.pk,
+        own_app.pk,
+        other_app.pk,
+        invitation.invitation.pk,
+        accept.code,
+        number,
+        plumber,
+    )
 
 
 # (method, path, body, scopes needed)
@@ -71,6 +89,14 @@ ENDPOINTS = [
     ("post", "/api/v1/users/me/consent", {"text_version": "2026-11"}, ()),
     ("get", "/api/v1/auth/validate", None, ()),
     ("get", "/api/v1/auth/sessions", None, ()),
+    ("get", "/api/v1/assignments/recommendations?request={number}", None, (roles.ADMIN_REQUESTS,)),
+    (
+        "post",
+        "/api/v1/assignments/manual-assign",
+        lambda w: {"request": w.number, "executor_id": w.plumber},
+        (roles.ADMIN_REQUESTS,),
+    ),
+    ("get", "/api/v1/assignments", None, (roles.ADMIN_REQUESTS,)),
 ]
 
 
@@ -92,6 +118,8 @@ def test_permission_matrix(role, method, path, body, scopes, world):
 
 @pytest.mark.parametrize(("method", "path", "body", "scopes"), ENDPOINTS)
 def test_anonymous_callers_get_401(method, path, body, scopes):
-    url = path.format(other_link=1, invitation=1, own_application=1, other_application=2, other=2, caller=1)
+    url = path.format(
+        other_link=1, invitation=1, own_application=1, other_application=2, other=2, caller=1, number="261203-001"
+    )
     response = getattr(APIClient(), method)(url, {} if callable(body) else body, format="json")
     assert response.status_code == 401
