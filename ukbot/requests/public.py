@@ -349,12 +349,15 @@ def last_job_buildings(*, executor_ids: Iterable[int]) -> dict[int, int]:
     return {executor_id: building_id for executor_id, building_id in rows if executor_id and building_id}
 
 
-def request_assign(*, number: str, executor_id: int, actor_id: int | None, reason: str = "") -> DispatchBrief:
+def request_assign(
+    *, number: str, executor_id: int, actor_id: int | None, reason: str = "", expected_version: int | None = None
+) -> DispatchBrief:
     """Give new request ``number`` to ``executor_id``, as a manager (``actor_id``) or, without one, the system; the
     request's own rules apply (a verified executor of its category) and it writes history and events as every
     move does. Call inside the caller's transaction to make the assignment part of it.
 
     :raises NotFoundError: no such request.
+    :raises ConflictError: ``expected_version`` is given and stale.
     :raises InvalidTransitionError: the request is not new (already given out, in clarification, closed).
     :raises ValidationFailedError: the executor may not take the request.
     """
@@ -368,6 +371,7 @@ def request_assign(*, number: str, executor_id: int, actor_id: int | None, reaso
         actor_id=actor_id,
         executor_id=executor_id,
         reason=reason,
+        expected_version=expected_version,
     )
     brief = dispatch_brief(number=number)
     assert brief is not None  # it was just moved
