@@ -61,14 +61,17 @@ def dispatch(
     decided_by: int | None,
     reason: str = "",
     overrulable: frozenset[str] = OVERRULABLE,
+    expected_version: int | None = None,
 ) -> Assignment:
     """Give new request ``number`` to ``executor_id``, decided by ``decided_by`` (None: the system) with
     ``algorithm``; log it with the executor's score and the top recommendation, publish ``assignment.created``.
 
     The executor must be verified, have the trade and be under capacity; the ranking's other exclusions
-    (``overrulable``) are recorded in the log, not refused.
+    (``overrulable``) are recorded in the log, not refused. ``expected_version`` is the request's version the
+    caller read.
 
     :raises NotFoundError: no such request.
+    :raises ConflictError: ``expected_version`` is stale.
     :raises AppError: REQUEST_CLOSED, REQUEST_ALREADY_ASSIGNED, REQUEST_NOT_ASSIGNABLE (also when another dispatch
         or a claim takes the request first); EXECUTOR_NOT_VERIFIED, EXECUTOR_LACKS_SPECIALIZATION,
         EXECUTOR_AT_CAPACITY; or the ranking's exclusion not in ``overrulable`` (UNPROCESSABLE).
@@ -94,7 +97,13 @@ def dispatch(
                 if why not in overrulable:
                     raise AppError("UNPROCESSABLE", _("The ranking excludes this executor: %(why)s.") % {"why": why})
         try:
-            requests_public.request_assign(number=number, executor_id=executor_id, actor_id=decided_by, reason=reason)
+            requests_public.request_assign(
+                number=number,
+                executor_id=executor_id,
+                actor_id=decided_by,
+                reason=reason,
+                expected_version=expected_version,
+            )
         except InvalidTransitionError:
             # taken meanwhile (the row lock made us wait for the other transaction): say by whom, as a refusal
             selectors.check_assignable(selectors.request_for_dispatch(number=number))
@@ -129,15 +138,23 @@ def dispatch(
     return row
 
 
-def assignment_manual(*, number: str, executor_id: int, actor_id: int, reason: str = "") -> Assignment:
+def assignment_manual(
+    *, number: str, executor_id: int, actor_id: int, reason: str = "", expected_version: int | None = None
+) -> Assignment:
     """A manager gives new request ``number`` to ``executor_id``: :func:`dispatch` with ``algorithm=manual``, the
     log recording the top recommendation the choice overrode.
 
     :raises NotFoundError: no such request.
+    :raises ConflictError: ``expected_version`` is stale.
     :raises AppError: as :func:`dispatch`.
     """
     return dispatch(
-        number=number, executor_id=executor_id, algorithm=Algorithm.MANUAL, decided_by=actor_id, reason=reason
+        number=number,
+        executor_id=executor_id,
+        algorithm=Algorithm.MANUAL,
+        decided_by=actor_id,
+        reason=reason,
+        expected_version=expected_version,
     )
 
 
