@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from ukbot.assignment import public as assignment_public
 from ukbot.core.audit import AuditedAdmin
 from ukbot.core.errors import AppError
 from ukbot.requests import selectors, services
@@ -90,14 +91,9 @@ def assign_executor(
     for r in chosen:
         try:
             with _audited(model_admin, request, r):
-                if r.status == Status.NEW:
-                    services.request_move(
-                        number=r.number,
-                        to_status=Status.ASSIGNED,
-                        actor_kind=Actor.MANAGER,
-                        actor_id=request.user.pk,
-                        executor_id=executor_id,
-                        reason=reason,
+                if r.status == Status.NEW:  # given out by the one dispatch service: logged, capacity kept
+                    assignment_public.assign_manual(
+                        number=r.number, executor_id=executor_id, actor_id=request.user.pk, reason=reason
                     )
                 else:
                     services.request_reassign(

@@ -12,9 +12,10 @@ from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from ukbot.assignment import public as assignment_public
 from ukbot.core.api.serializers import StrictSerializer
 from ukbot.core.api.views import Api
-from ukbot.core.errors import PermissionDeniedError
+from ukbot.core.errors import AppError, InvalidTransitionError, PermissionDeniedError, ValidationFailedError
 from ukbot.requests import services
 from ukbot.requests.api.common import (
     WRITE,
@@ -91,14 +92,37 @@ class RequestAssignApi(_ActionApi):
     def post(self, request, number: str):
         data = self._input(request, number)
         require_manager(request)
-        moved = services.request_reassign(
-            number=number,
-            executor_id=data["executor_id"],
-            actor_id=request.user.pk,
-            reason=data["reason"],
-            expected_version=data["version"],
-        )
-        return Response(detail(request, moved))
+        if visible(request, number).status != Status.NEW:
+            moved = services.request_reassign(
+                number=number,
+                executor_id=data["executor_id"],
+                actor_id=request.user.pk,
+                reason=data["reason"],
+                expected_version=data["version"],
+            )
+            return Response(detail(request, moved))
+        try:  # a new request is given out by the one dispatch service: logged, capacity kept
+            assignment_public.assign_manual(
+                number=number,
+                executor_id=data["executor_id"],
+                actor_id=request.user.pk,
+                reason=data["reason"],
+                expected_version=data["version"],
+            )
+        except AppError as exc:
+            raise _as_this_endpoint_answers(exc) from None
+        return Response(detail(request, visible(request, number)))
+
+
+def _as_this_endpoint_answers(exc: AppError) -> AppError:
+    """Dispatch's refusals in the codes this endpoint documented before it went through dispatch."""
+    if exc.code == "EXECUTOR_NOT_VERIFIED":
+        return ValidationFailedError(details={"executor_id": _("This person is not a verified executor.")})
+    if exc.code == "EXECUTOR_LACKS_SPECIALIZATION":
+        return ValidationFailedError(details={"executor_id": _("This executor does not work in this category.")})
+    if exc.code in ("REQUEST_ALREADY_ASSIGNED", "REQUEST_NOT_ASSIGNABLE", "REQUEST_CLOSED"):
+        return InvalidTransitionError(message=exc.message)
+    return exc
 
 
 class RequestClarificationApi(_ActionApi):
