@@ -16,9 +16,11 @@ from bot.i18n import _
 from bot.keyboards import button, keyboard, rows_of
 from bot.person import Person
 from bot.sync import call
-from ukbot.core.errors import ConflictError, InvalidTransitionError, NotFoundError
+from ukbot.assignment import public as assignment_public
+from ukbot.core.errors import AppError, ConflictError, InvalidTransitionError, NotFoundError
 from ukbot.requests import selectors as requests_selectors
 from ukbot.requests import services as requests_services
+from ukbot.requests.statuses import Status
 from ukbot.users import public as users_public
 
 router = Router(name=__name__)
@@ -95,9 +97,15 @@ async def assign_page(query: CallbackQuery, callback_data: AssignPageCb, person:
 
 
 def _assign(person: Person, number: str, executor_id: int, version: int) -> str:
-    requests_services.request_reassign(
-        number=number, executor_id=executor_id, actor_id=person.account_id, expected_version=version
-    )
+    card = card_of(person, number)
+    if card is not None and card.status == Status.NEW:  # given out by the one dispatch service: logged, capacity kept
+        assignment_public.assign_manual(
+            number=number, executor_id=executor_id, actor_id=person.account_id, expected_version=version
+        )
+    else:
+        requests_services.request_reassign(
+            number=number, executor_id=executor_id, actor_id=person.account_id, expected_version=version
+        )
     return _("Request {number} is assigned to {name}.").format(number=number, name=render.esc(name_of(executor_id)))
 
 
@@ -109,4 +117,16 @@ async def assign_chosen(query: CallbackQuery, callback_data: AssignCb, person: P
     except (ConflictError, InvalidTransitionError):  # changed meanwhile: a new version, or closed
         await changed_meanwhile(query.message, person, callback_data.number)
         return
+    except AppError as exc:
+        if exc.code in TAKEN_MEANWHILE:
+            await changed_meanwhile(query.message, person, callback_data.number)
+            return
+        if exc.code != "EXECUTOR_AT_CAPACITY":
+            raise
+        name = render.esc(await call(name_of, callback_data.executor))
+        text = _("{name} already has as many open requests as allowed; choose someone else.").format(name=name)
     await query.message.answer(text)
+
+
+# Dispatch's refusals that mean the request changed since the manager's screen was drawn.
+TAKEN_MEANWHILE = frozenset({"REQUEST_ALREADY_ASSIGNED", "REQUEST_CLOSED", "REQUEST_NOT_ASSIGNABLE"})
