@@ -42,7 +42,7 @@ def dispatcher():
     ("changes", "field"),
     [
         ({"weight_skill": "-1"}, "weight_skill"),
-        ({name: "0" for name in assignment.WEIGHT_FIELDS}, None),
+        (dict.fromkeys(assignment.WEIGHT_FIELDS, "0"), None),
         ({"capacity": "0"}, "capacity"),
         ({"road_factor": "0.9"}, "road_factor"),
         ({"speed_kmh": "0"}, "speed_kmh"),
@@ -85,3 +85,24 @@ def test_the_log_is_listed_read_only_with_filters(dispatcher):
     page = client.get(reverse("admin:assignment_assignment_change", args=[row.pk]))
     assert page.status_code == 200 and b'name="_save"' not in page.content
     assert client.post(reverse("admin:assignment_assignment_delete", args=[row.pk])).status_code == 403
+
+
+def test_the_request_lists_assign_action_gives_new_requests_out_through_dispatch():
+    from tests.integration.test_requests_admin import LIST, _act, _messages
+
+    account = person("manager", account_fields={"is_staff": True})
+    user = get_user_model().objects.get(pk=account)
+    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="requests"))
+    client = _signed_in_admin(account)
+    assignment.settings_update(actor_id=None, capacity=1)
+    plumber = executor("plumber")
+    first, second = _request(), _request()
+
+    done = _act(client, "assign_executor", [first, second], apply="1", executor=plumber)
+
+    assert done.status_code == 302
+    row = Assignment.objects.get()
+    assert (row.request_number, row.algorithm, row.decided_by) == (first, "manual", account)
+    [refusal, report] = _messages(client.get(LIST))
+    assert refusal.startswith(f"{second}: ") and "as many open requests as the settings allow" in refusal
+    assert report == "Assigned 1 request."

@@ -290,3 +290,25 @@ def test_settings_refuse_bad_values_and_keep_a_history_of_changes():
     assert change.changed_by == 7
     assert change.changes == {"capacity": ["8", "5"], "weight_travel": ["2.00", "3.00"]}
     assert timezone.now() - change.changed_at < timedelta(minutes=1)
+
+
+def test_the_requests_assign_action_gives_a_new_request_out_through_dispatch_in_its_own_codes():
+    manager, client = _manager()
+    number = _request()
+    plumber, electrician = executor("plumber"), executor("electrician")
+    assignment.settings_update(actor_id=None, capacity=1)
+
+    def assign(executor_id: int):
+        return client.post(f"/api/v1/requests/{number}/assign", {"executor_id": executor_id}, format="json")
+
+    _error(assign(electrician), 400, "VALIDATION_ERROR")  # as this endpoint always answered
+    _error(assign(person("applicant")), 400, "VALIDATION_ERROR")
+    _nothing_changed(number)
+    assert _ok(assign(plumber))["executor_id"] == plumber
+    row = Assignment.objects.get(request_number=number)
+    assert (row.algorithm, row.decided_by, row.executor_id) == ("manual", manager, plumber)
+
+    second = _request()
+    refused = client.post(f"/api/v1/requests/{second}/assign", {"executor_id": plumber}, format="json")
+    _error(refused, 409, "EXECUTOR_AT_CAPACITY")
+    _nothing_changed(second)
