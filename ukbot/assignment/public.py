@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+from ukbot.assignment import locks
+
 
 @dataclass(frozen=True)
 class AssignmentRef:
@@ -42,3 +44,15 @@ def assign_manual(
         score=row.score,
         overrode=row.overrode,
     )
+
+
+def executor_lock(*, executor_id: int) -> None:
+    """Hold the lock dispatch takes before giving ``executor_id`` work, until the caller's transaction ends: an
+    executor claiming from the pool takes it before locking the request, then counts their load."""
+    locks.executor_lock(executor_id)
+
+
+def executor_capacity() -> int:
+    """Return how many open requests one executor may hold (the dispatch settings)."""
+    selectors = importlib.import_module("ukbot.assignment.selectors")
+    return int(selectors.settings_get().capacity)

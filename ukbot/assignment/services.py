@@ -16,17 +16,16 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from ukbot.assignment import scoring, selectors
 from ukbot.assignment.events import ASSIGNMENT_CREATED, AssignmentCreated
+from ukbot.assignment.locks import executor_lock
 from ukbot.assignment.models import Algorithm, Assignment, Settings, SettingsChange
 from ukbot.core.errors import AppError, InvalidTransitionError, ValidationFailedError
 from ukbot.core.events import publish
 from ukbot.requests import public as requests_public
-
-_EXECUTOR_LOCK_CLASS = 0x55_4B_41  # "UKA": the advisory-lock class of executors being given work
 
 # Reasons the ranking excludes an executor that a manager may overrule (they know the executor is on the way, or
 # the deadline is lost anyway), and those nobody may.
@@ -42,11 +41,6 @@ REFUSALS: dict[str, tuple[str, Any]] = {
         _("This executor already holds as many open requests as the settings allow."),
     ),
 }
-
-
-def _lock_executor(executor_id: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_EXECUTOR_LOCK_CLASS, executor_id % 2**31])
 
 
 def _parts(scored: scoring.Scored | None) -> list[dict[str, Any]]:
@@ -82,7 +76,7 @@ def dispatch(
     if len(reason) > 2000 or "\x00" in reason:
         raise ValidationFailedError(details={"reason": _("A reason is at most 2000 characters of text.")})
     with transaction.atomic():
-        _lock_executor(executor_id)  # first: the load read below then includes every earlier dispatch to them
+        executor_lock(executor_id)  # first: the load read below then includes every earlier dispatch to them
         recommendation = selectors.recommendations_for(number=number, also=[executor_id])
         ranking = recommendation.ranking
         place, scored, excluded = ranking.find(executor_id)
