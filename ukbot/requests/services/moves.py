@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ukbot.core.errors import InvalidTransitionError, PermissionDeniedError, ValidationFailedError
+from ukbot.assignment import public as assignment_public
+from ukbot.core.errors import AppError, InvalidTransitionError, PermissionDeniedError, ValidationFailedError
 from ukbot.core.events import publish
 from ukbot.requests import access, selectors, sla
 from ukbot.requests.events import (
@@ -49,6 +50,16 @@ def _check_claim(request: Request, *, executor_id: int | None) -> None:
     if needed not in trades and "universal" not in trades:
         raise PermissionDeniedError(_("This request needs another specialization."))
     raise PermissionDeniedError(_("Start your shift to take requests from the pool."))
+
+
+def _check_capacity(*, executor_id: int | None) -> None:
+    """An executor claims only while they hold fewer open requests than dispatch allows anyone; the caller holds
+    the executor's dispatch lock (:func:`request_move`), so the count cannot grow meanwhile."""
+    held = Request.objects.filter(executor_id=executor_id, status__in=sorted(IN_HANDS)).count()
+    if held >= assignment_public.executor_capacity():
+        raise AppError(
+            "EXECUTOR_AT_CAPACITY", _("You already hold as many open requests as allowed. Finish one first.")
+        )
 
 
 def _check_executor(executor_id: int, *, category: str) -> None:
@@ -97,6 +108,7 @@ def move(
         raise no_such_move(old, allowed, message=what_happened(request, actor_kind=actor_kind, actor_id=actor_id))
     if access.is_claim(actor_kind=actor_kind, to_status=to_status):
         _check_claim(request, executor_id=actor_id)  # a claim makes the request the executor's
+        _check_capacity(executor_id=actor_id)
     else:
         check_party(request, actor_kind=actor_kind, actor_id=actor_id)
     reason = (reason or "").strip()
@@ -194,9 +206,14 @@ def request_move(
     :raises InvalidTransitionError: the move is not allowed; details name the allowed ones.
     :raises PermissionDeniedError: the actor is not this request's applicant or executor; an executor claiming a
         request of a trade they do not have, or while not on shift in that trade.
+    :raises AppError: EXECUTOR_AT_CAPACITY: an executor claiming while holding as many open requests as dispatch
+        allows.
     :raises ValidationFailedError: a missing reason, executor or photo; an executor who may not take it.
     """
     with transaction.atomic():
+        if access.is_claim(actor_kind=actor_kind, to_status=to_status) and actor_id is not None:
+            # before the request's row: dispatch takes the two in this order too
+            assignment_public.executor_lock(executor_id=actor_id)
         request = locked(number)
         check_version(request, expected_version)
         move(
