@@ -312,3 +312,16 @@ def test_the_requests_assign_action_gives_a_new_request_out_through_dispatch_in_
     refused = client.post(f"/api/v1/requests/{second}/assign", {"executor_id": plumber}, format="json")
     _error(refused, 409, "EXECUTOR_AT_CAPACITY")
     _nothing_changed(second)
+
+
+def test_an_executor_at_capacity_cannot_claim_from_the_pool():
+    assignment.settings_update(actor_id=None, capacity=1)
+    plumber = executor("plumber")
+    _on_shift(plumber)
+    client = signed_in(plumber)
+    first, second = _request(), _request()
+    assert client.post(f"/api/v1/requests/{first}/claim", {}, format="json").status_code == 200
+
+    _error(client.post(f"/api/v1/requests/{second}/claim", {}, format="json"), 409, "EXECUTOR_AT_CAPACITY")
+
+    _nothing_changed(second)

@@ -78,3 +78,27 @@ def test_managers_giving_one_executor_work_at_once_never_push_them_over_capacity
     assert Request.objects.filter(executor_id=plumber).count() == 2
     assert Assignment.objects.filter(executor_id=plumber).count() == 2
     assert Request.objects.filter(pk__in=numbers, status="new").count() == 4
+
+
+def test_an_executor_claiming_while_a_manager_gives_them_work_ends_within_capacity():
+    from ukbot.requests import services as requests_services
+    from ukbot.shifts import services as shifts
+
+    assignment.settings_update(actor_id=None, capacity=1)
+    for _ in range(3):  # a few rounds: either side may be first
+        plumber = executor("plumber")
+        shift = shifts.shift_start(executor_id=plumber, specialization="plumber")
+        pooled, given = _request(), _request()
+
+        outcomes = _at_once(
+            [
+                lambda n=pooled, e=plumber: requests_services.request_move(
+                    number=n, to_status="assigned", actor_kind="executor", actor_id=e
+                ),
+                lambda n=given, e=plumber: assignment.assignment_manual(number=n, executor_id=e, actor_id=1),
+            ]
+        )
+
+        assert sorted(outcomes) == ["EXECUTOR_AT_CAPACITY", "ok"]
+        assert Request.objects.filter(executor_id=plumber).count() == 1
+        shifts.shift_end(executor_id=plumber, shift_id=shift.pk)
